@@ -1,0 +1,3 @@
+"""Streamer Companion: a desktop companion for Twitch streamers."""
+
+__version__ = "0.1.0"

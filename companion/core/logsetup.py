@@ -1,0 +1,78 @@
+"""Logging to a rotating file in the app-data folder, with secrets masked.
+
+Tokens must never reach a log line. Code that handles a secret registers it
+with :func:`register_secret`; the filter below replaces every registered value
+in every record, as a last line of defence behind "never log a token".
+"""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import threading
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+_MASK = "[redacted]"
+_secrets: set[str] = set()
+_secrets_lock = threading.Lock()
+
+LOG_FILE_NAME = "companion.log"
+
+
+def register_secret(value: str | None) -> None:
+    """Mask ``value`` in every log record from now on (values under 8 chars are ignored)."""
+    if value and len(value) >= 8:
+        with _secrets_lock:
+            _secrets.add(value)
+
+
+def mask_secrets(text: str) -> str:
+    """Return ``text`` with every registered secret replaced by a mask."""
+    with _secrets_lock:
+        secrets = tuple(_secrets)
+    for secret in secrets:
+        if secret in text:
+            text = text.replace(secret, _MASK)
+    return text
+
+
+class SecretMaskingFilter(logging.Filter):
+    """Render the record's message once and mask registered secrets in it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        masked = mask_secrets(message)
+        if masked is not message:
+            record.msg = masked
+            record.args = None
+        return True
+
+
+def setup_logging(log_dir: Path, *, level: int = logging.INFO, console: bool = False) -> Path:
+    """Send the root logger to ``log_dir/companion.log`` (1 MB x 5 files).
+
+    Returns the log file path.
+    """
+    log_path = log_dir / LOG_FILE_NAME
+    root = logging.getLogger()
+    root.setLevel(level)
+    for handler in list(root.handlers):
+        if getattr(handler, "_companion", False):
+            root.removeHandler(handler)
+            handler.close()
+    file_handler = logging.handlers.RotatingFileHandler(
+        log_path, maxBytes=1_000_000, backupCount=5, encoding="utf-8"
+    )
+    handlers: list[logging.Handler] = [file_handler]
+    if console:
+        handlers.append(logging.StreamHandler())
+    formatter = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for handler in handlers:
+        handler.setFormatter(formatter)
+        handler.addFilter(SecretMaskingFilter())
+        handler._companion = True  # type: ignore[attr-defined]  # marks our own handlers for re-setup
+        root.addHandler(handler)
+    return log_path

@@ -1,0 +1,157 @@
+"""The main window: one tab per panel, a notice bar, and a status bar.
+
+Signals:
+    first_painted: emitted once, after the window has painted for the first time.
+    close_requested: the user closed the window (the app decides how to shut down).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent, QIcon, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QPushButton,
+    QStatusBar,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from companion.core.paths import resources_dir
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+# How long a routine notice stays before it fades by itself.
+NOTICE_TIMEOUT_MS = 8000
+
+
+class EmptyPanel(QWidget):
+    """A panel placeholder that says plainly why there is nothing to show."""
+
+    def __init__(self, title: str, message: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        layout.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        heading = QLabel(title)
+        heading.setProperty("role", "title")
+        heading.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.message_label = QLabel(message)
+        self.message_label.setProperty("role", "empty")
+        self.message_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.message_label.setWordWrap(True)
+        layout.addWidget(heading)
+        layout.addWidget(self.message_label)
+
+
+class NoticeBar(QWidget):
+    """A non-modal strip for routine errors and news; never blocks the streamer."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(8, 4, 8, 0)
+        self.label = QLabel()
+        self.label.setProperty("role", "notice")
+        self.label.setWordWrap(True)
+        self.dismiss_button = QPushButton("Dismiss")
+        self.dismiss_button.setProperty("secondary", True)
+        self.dismiss_button.clicked.connect(self.hide)
+        layout.addWidget(self.label, 1)
+        layout.addWidget(self.dismiss_button)
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.timeout.connect(self.hide)
+        self.hide()
+
+    def show_notice(self, text: str, *, timeout_ms: int = NOTICE_TIMEOUT_MS) -> None:
+        """Show ``text``; it hides itself after ``timeout_ms`` (0 keeps it)."""
+        self.label.setText(text)
+        self.show()
+        if timeout_ms > 0:
+            self._timer.start(timeout_ms)
+        else:
+            self._timer.stop()
+
+
+class MainWindow(QMainWindow):
+    """The shell that hosts the panels. It owns no network code."""
+
+    first_painted = Signal()
+    close_requested = Signal()
+
+    def __init__(
+        self, panels: Sequence[tuple[str, QWidget]], parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Streamer Companion")
+        self.setWindowIcon(QIcon(str(resources_dir() / "icons" / "companion.svg")))
+        self.resize(1100, 720)
+        self._painted = False
+
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(6, 6, 6, 6)
+        self.notice_bar = NoticeBar()
+        layout.addWidget(self.notice_bar)
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(False)
+        for title, widget in panels:
+            self.tabs.addTab(widget, title)
+        layout.addWidget(self.tabs, 1)
+        self.setCentralWidget(central)
+
+        status = QStatusBar()
+        self.account_label = QLabel("Not signed in")
+        self.eventsub_label = QLabel("Live events: off")
+        self.eventsub_label.setProperty("state", "down")
+        self.ratelimit_label = QLabel("")
+        status.addWidget(self.account_label, 1)
+        status.addPermanentWidget(self.eventsub_label)
+        status.addPermanentWidget(self.ratelimit_label)
+        self.setStatusBar(status)
+
+        # Keyboard first: Ctrl+1..9 jumps to a panel, Ctrl+Tab cycles (QTabWidget's own).
+        for index in range(min(self.tabs.count(), 9)):
+            shortcut = QShortcut(QKeySequence(f"Ctrl+{index + 1}"), self)
+            shortcut.activated.connect(lambda i=index: self.tabs.setCurrentIndex(i))
+
+        # The central widget covers the window, so watch it for the first paint.
+        central.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if not self._painted and event.type() == QEvent.Type.Paint:
+            self._painted = True
+            QTimer.singleShot(0, self.first_painted.emit)
+        return super().eventFilter(watched, event)
+
+    def set_account(self, text: str) -> None:
+        """Show who is signed in (a login and display name, never a token)."""
+        self.account_label.setText(text)
+
+    def set_eventsub_state(self, state: str, text: str) -> None:
+        """Show the live-events connection state: ``live``, ``reconnecting`` or ``down``."""
+        self.eventsub_label.setText(text)
+        self.eventsub_label.setProperty("state", state)
+        style = self.eventsub_label.style()
+        style.unpolish(self.eventsub_label)
+        style.polish(self.eventsub_label)
+
+    def set_ratelimit(self, remaining: int, limit: int) -> None:
+        """Show the Helix rate-limit budget left."""
+        self.ratelimit_label.setText(f"API budget {remaining}/{limit}")
+
+    def show_notice(self, text: str, *, timeout_ms: int = NOTICE_TIMEOUT_MS) -> None:
+        """Tell the streamer something without blocking them."""
+        self.notice_bar.show_notice(text, timeout_ms=timeout_ms)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        # The app shuts down asynchronously (tasks cancelled and awaited), so the
+        # window only reports the request; app.py closes it when done.
+        event.ignore()
+        self.close_requested.emit()

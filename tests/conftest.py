@@ -1,0 +1,83 @@
+"""Test setup shared by every suite: Qt offscreen, a scratch data folder, and event loops.
+
+Two kinds of asyncio tests run here (see ../shared/PLATFORM_NOTES.md for the traps):
+
+* Plain ``async def`` tests (client, simulator, core) run on a fresh asyncio loop each.
+* ``async def`` tests marked ``qt_loop`` run on a qasync loop, so Qt signals, timers
+  and widgets work while the test awaits. Never call ``qtbot.wait*`` inside them: await.
+* Sync pytest-qt tests that need asyncio (``asyncSlot``, aiohttp) take the ``qloop``
+  fixture: one session-wide qasync loop marked as already running while qtbot spins Qt.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+# Must be set before Qt is imported anywhere.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("QT_API", "pyside6")
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+    from pathlib import Path
+
+
+def _qasync_loop() -> asyncio.AbstractEventLoop:
+    import qasync
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication([])
+    loop: asyncio.AbstractEventLoop = qasync.QEventLoop(app)
+    return loop
+
+
+def pytest_asyncio_loop_factories(
+    config: pytest.Config, item: pytest.Item
+) -> dict[str, Callable[[], asyncio.AbstractEventLoop]]:
+    """Give ``qt_loop`` tests a qasync loop and every other async test a plain one."""
+    if item.get_closest_marker("qt_loop") is not None:
+        return {"qasync": _qasync_loop}
+    return {"asyncio": asyncio.new_event_loop}
+
+
+@pytest.fixture(autouse=True)
+def scratch_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Point the app's data folder (logs, ledger, settings) at a per-test folder."""
+    data = tmp_path / "appdata"
+    data.mkdir()
+    monkeypatch.setenv("COMPANION_DATA_DIR", str(data))
+    return data
+
+
+@pytest.fixture(scope="session")
+def _session_qloop(qapp: Any) -> Iterator[asyncio.AbstractEventLoop]:
+    import qasync
+
+    loop: asyncio.AbstractEventLoop = qasync.QEventLoop(qapp, already_running=True)
+    yield loop
+    # Do NOT stop() it: that calls QApplication.exit() outside exec() and breaks
+    # every later qtbot.wait*. Leftover tasks are cancelled per test in `qloop`.
+
+
+@pytest.fixture
+def qloop(
+    _session_qloop: asyncio.AbstractEventLoop, qapp: Any
+) -> Iterator[asyncio.AbstractEventLoop]:
+    """The qasync loop for sync pytest-qt tests, current while the test runs."""
+    asyncio.set_event_loop(_session_qloop)
+    asyncio.events._set_running_loop(_session_qloop)
+    yield _session_qloop
+    pending = [task for task in asyncio.all_tasks(_session_qloop) if not task.done()]
+    for task in pending:
+        task.cancel()
+    deadline = 200
+    while pending and deadline > 0:
+        qapp.processEvents()
+        pending = [task for task in pending if not task.done()]
+        deadline -= 1
+    asyncio.events._set_running_loop(None)
+    asyncio.set_event_loop(None)

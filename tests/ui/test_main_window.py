@@ -1,0 +1,80 @@
+"""The main window shell under pytest-qt."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel
+
+from companion.ui.main_window import EmptyPanel, MainWindow
+from companion.ui.theme import ThemeChoice, apply_theme
+
+
+def make_window(qtbot) -> MainWindow:
+    panels = [(name, EmptyPanel(name, f"{name} empty")) for name in ("A", "B", "C")]
+    window = MainWindow(panels)
+    qtbot.addWidget(window)
+    return window
+
+
+def test_first_paint_is_signalled_once(qtbot) -> None:
+    window = make_window(qtbot)
+    with qtbot.waitSignal(window.first_painted, timeout=3000):
+        window.show()
+    received: list[bool] = []
+    window.first_painted.connect(lambda: received.append(True))
+    window.update()
+    qtbot.wait(50)
+    assert received == []
+
+
+def test_ctrl_number_switches_panels(qtbot) -> None:
+    window = make_window(qtbot)
+    window.show()
+    with qtbot.waitActive(window):
+        window.activateWindow()
+    qtbot.keyClick(window, Qt.Key.Key_3, Qt.KeyboardModifier.ControlModifier)
+    assert window.tabs.currentIndex() == 2
+    qtbot.keyClick(window, Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)
+    assert window.tabs.currentIndex() == 0
+
+
+def test_close_reports_instead_of_closing(qtbot) -> None:
+    window = make_window(qtbot)
+    window.show()
+    with qtbot.waitSignal(window.close_requested, timeout=1000):
+        window.close()
+    assert window.isVisible()
+
+
+def test_notice_is_non_modal_and_times_out(qtbot) -> None:
+    window = make_window(qtbot)
+    window.show()
+    window.show_notice("Twitch answered 503; retrying", timeout_ms=50)
+    assert window.notice_bar.isVisible()
+    assert window.notice_bar.label.text() == "Twitch answered 503; retrying"
+    qtbot.waitUntil(lambda: not window.notice_bar.isVisible(), timeout=2000)
+
+
+def test_status_bar_shows_state(qtbot) -> None:
+    window = make_window(qtbot)
+    window.set_account("Signed in as democaster")
+    window.set_eventsub_state("live", "Live events: connected")
+    window.set_ratelimit(799, 800)
+    assert window.account_label.text() == "Signed in as democaster"
+    assert window.eventsub_label.property("state") == "live"
+    assert window.ratelimit_label.text() == "API budget 799/800"
+
+
+def test_both_themes_load(qapp) -> None:
+    for choice in (ThemeChoice.LIGHT, ThemeChoice.DARK):
+        assert apply_theme(qapp, choice) is choice
+        assert qapp.property("companionTheme") == choice.value
+        assert "QTableView" in qapp.styleSheet()
+    qapp.setStyleSheet("")
+
+
+def test_empty_panel_says_why(qtbot) -> None:
+    panel = EmptyPanel("Rewards", "Not signed in")
+    qtbot.addWidget(panel)
+    labels = [label.text() for label in panel.findChildren(QLabel)]
+    assert labels == ["Rewards", "Not signed in"]
