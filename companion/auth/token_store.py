@@ -1,0 +1,194 @@
+"""Where tokens live: the OS keyring, or (only if the user says so) this run's memory.
+
+Nothing here writes a file. When no usable keyring exists, :class:`KeyringTokenStore`
+raises :class:`KeyringUnavailable` with a plain explanation; the app then asks the
+user whether to keep tokens for this run only (:class:`SessionTokenStore`). It never
+falls back to a plaintext file on its own.
+
+Keyring calls can block (Secret Service is a D-Bus round trip, and may show an
+unlock prompt), so the async methods run them on one worker thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+
+import keyring
+import keyring.errors
+
+from companion.core.logsetup import register_secret
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+_log = logging.getLogger(__name__)
+_T = TypeVar("_T")
+
+SERVICE_NAME = "streamer-companion"
+
+# Backends that cannot keep a secret: the "fail" backend (no keyring at all) and
+# the "null" backend (silently stores nothing).
+_UNUSABLE_BACKENDS = ("keyring.backends.fail.Keyring", "keyring.backends.null.Keyring")
+
+
+class KeyringUnavailable(RuntimeError):
+    """No usable OS keyring: the message says what is missing and what to do."""
+
+
+@dataclass(frozen=True, slots=True)
+class StoredTokens:
+    """A user's tokens as kept in the keyring. ``repr`` never shows them."""
+
+    access_token: str = field(repr=False)
+    refresh_token: str | None = field(repr=False)
+    scopes: tuple[str, ...] = ()
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "access_token": self.access_token,
+                "refresh_token": self.refresh_token,
+                "scopes": list(self.scopes),
+            }
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> StoredTokens:
+        data = json.loads(text)
+        if not isinstance(data, dict) or not isinstance(data.get("access_token"), str):
+            raise ValueError("stored token entry is not in the expected form")
+        refresh = data.get("refresh_token")
+        scopes = data.get("scopes") or []
+        return cls(
+            access_token=data["access_token"],
+            refresh_token=refresh if isinstance(refresh, str) else None,
+            scopes=tuple(str(scope) for scope in scopes),
+        )
+
+
+class TokenStore(Protocol):
+    """Load, save and delete one user's tokens, keyed by Twitch user id."""
+
+    @property
+    def persistent(self) -> bool:
+        """True when tokens outlive this run."""
+        ...
+
+    async def load(self, user_id: str) -> StoredTokens | None: ...
+
+    async def save(self, user_id: str, tokens: StoredTokens) -> None: ...
+
+    async def delete(self, user_id: str) -> None: ...
+
+
+def _account_key(user_id: str) -> str:
+    return f"twitch-user:{user_id}"
+
+
+def backend_name(backend: keyring.backend.KeyringBackend | None = None) -> str:
+    """The dotted class name of the active (or given) keyring backend."""
+    backend = backend or keyring.get_keyring()
+    return f"{type(backend).__module__}.{type(backend).__qualname__}"
+
+
+def check_keyring_usable() -> None:
+    """Raise :class:`KeyringUnavailable` unless the active keyring can keep a secret."""
+    backend = keyring.get_keyring()
+    name = backend_name(backend)
+    if name in _UNUSABLE_BACKENDS:
+        raise KeyringUnavailable(
+            "No usable keyring was found on this system (Python keyring backend: "
+            f"{name}). Start a Secret Service such as GNOME Keyring or KWallet and sign in "
+            "again, or keep your tokens for this run only."
+        )
+    chained = getattr(backend, "backends", None)
+    if chained is not None and not chained:
+        raise KeyringUnavailable(
+            "No usable keyring was found on this system (no keyring backend is available). "
+            "Start a Secret Service such as GNOME Keyring or KWallet, or keep your tokens "
+            "for this run only."
+        )
+
+
+class KeyringTokenStore:
+    """Tokens in the OS keyring (Secret Service, Windows Credential Manager, macOS Keychain)."""
+
+    persistent = True
+
+    def __init__(self, service: str = SERVICE_NAME) -> None:
+        check_keyring_usable()
+        self._service = service
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="keyring")
+
+    async def _run(self, func: Callable[..., _T], *args: Any) -> _T:
+        return await asyncio.get_running_loop().run_in_executor(self._executor, func, *args)
+
+    def load_sync(self, user_id: str) -> StoredTokens | None:
+        """Read a user's tokens (blocking; the async :meth:`load` runs this on a thread)."""
+        try:
+            text = keyring.get_password(self._service, _account_key(user_id))
+        except keyring.errors.KeyringError as error:
+            raise KeyringUnavailable(f"The keyring refused to read the tokens: {error}") from error
+        if text is None:
+            return None
+        try:
+            tokens = StoredTokens.from_json(text)
+        except ValueError:
+            _log.warning("ignoring an unreadable keyring entry for user %s", user_id)
+            return None
+        register_secret(tokens.access_token)
+        register_secret(tokens.refresh_token)
+        return tokens
+
+    def save_sync(self, user_id: str, tokens: StoredTokens) -> None:
+        """Write a user's tokens (blocking)."""
+        register_secret(tokens.access_token)
+        register_secret(tokens.refresh_token)
+        try:
+            keyring.set_password(self._service, _account_key(user_id), tokens.to_json())
+        except keyring.errors.KeyringError as error:
+            raise KeyringUnavailable(f"The keyring refused to store the tokens: {error}") from error
+
+    def delete_sync(self, user_id: str) -> None:
+        """Remove a user's tokens (blocking); missing entries are fine."""
+        with contextlib.suppress(keyring.errors.PasswordDeleteError):
+            keyring.delete_password(self._service, _account_key(user_id))
+
+    async def load(self, user_id: str) -> StoredTokens | None:
+        return await self._run(self.load_sync, user_id)
+
+    async def save(self, user_id: str, tokens: StoredTokens) -> None:
+        await self._run(self.save_sync, user_id, tokens)
+
+    async def delete(self, user_id: str) -> None:
+        await self._run(self.delete_sync, user_id)
+
+    def close(self) -> None:
+        """Stop the worker thread."""
+        self._executor.shutdown(wait=True)
+
+
+class SessionTokenStore:
+    """Tokens kept in memory for this run only, when the user chose that over no keyring."""
+
+    persistent = False
+
+    def __init__(self) -> None:
+        self._tokens: dict[str, StoredTokens] = {}
+
+    async def load(self, user_id: str) -> StoredTokens | None:
+        return self._tokens.get(user_id)
+
+    async def save(self, user_id: str, tokens: StoredTokens) -> None:
+        register_secret(tokens.access_token)
+        register_secret(tokens.refresh_token)
+        self._tokens[user_id] = tokens
+
+    async def delete(self, user_id: str) -> None:
+        self._tokens.pop(user_id, None)
