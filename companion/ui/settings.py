@@ -1,0 +1,135 @@
+"""The app's settings, persisted with QSettings. Never holds a token.
+
+Keys are listed once here, with their types and defaults, so a typo cannot create
+a second setting by accident.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QByteArray, QSettings
+
+from companion.core.paths import data_dir
+from companion.ui.theme import ThemeChoice
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+SETTINGS_FILE_NAME = "settings.ini"
+
+PANEL_KEYS = ("rewards", "queue", "predictions", "goals", "extensions")
+
+# Default client id for real sign-in; empty until the streamer registers one.
+CLIENT_ID_ENV = "COMPANION_CLIENT_ID"
+
+
+class AppSettings:
+    """Typed access to the persisted settings."""
+
+    def __init__(self, settings: QSettings | None = None) -> None:
+        # An INI file in the app-data folder, beside the log and the ledger, so one
+        # folder holds everything the app writes (and tests can point it elsewhere).
+        if settings is None:
+            settings = QSettings(str(data_dir() / SETTINGS_FILE_NAME), QSettings.Format.IniFormat)
+        self._s = settings
+
+    @property
+    def path(self) -> str:
+        return self._s.fileName()
+
+    def sync(self) -> None:
+        self._s.sync()
+
+    # --- window and look ---
+    @property
+    def theme(self) -> ThemeChoice:
+        value = str(self._s.value("ui/theme", ThemeChoice.SYSTEM.value))
+        try:
+            return ThemeChoice(value)
+        except ValueError:
+            return ThemeChoice.SYSTEM
+
+    @theme.setter
+    def theme(self, value: ThemeChoice) -> None:
+        self._s.setValue("ui/theme", value.value)
+
+    def window_geometry(self, name: str) -> QByteArray | None:
+        value = self._s.value(f"windows/{name}/geometry")
+        return value if isinstance(value, QByteArray) else None
+
+    def set_window_geometry(self, name: str, geometry: QByteArray) -> None:
+        self._s.setValue(f"windows/{name}/geometry", geometry)
+
+    def window_opacity(self, name: str, default: float = 1.0) -> float:
+        try:
+            value = float(str(self._s.value(f"windows/{name}/opacity", default)))
+        except ValueError:
+            return default
+        return min(max(value, 0.2), 1.0)
+
+    def set_window_opacity(self, name: str, value: float) -> None:
+        self._s.setValue(f"windows/{name}/opacity", min(max(value, 0.2), 1.0))
+
+    # --- panels and notifications ---
+    def enabled_panels(self) -> list[str]:
+        value = self._s.value("panels/enabled", list(PANEL_KEYS))
+        items = [value] if isinstance(value, str) else list(value or [])  # type: ignore[call-overload]  # QSettings returns object
+        return [key for key in PANEL_KEYS if key in items]
+
+    def set_enabled_panels(self, keys: Iterable[str]) -> None:
+        wanted = set(keys)
+        self._s.setValue("panels/enabled", [key for key in PANEL_KEYS if key in wanted])
+
+    def _flag(self, key: str, default: bool) -> bool:
+        value = self._s.value(key, default)
+        if isinstance(value, str):
+            return value.lower() in ("1", "true", "yes")
+        return bool(value)
+
+    @property
+    def notify_redemptions(self) -> bool:
+        return self._flag("notifications/redemptions", True)
+
+    @notify_redemptions.setter
+    def notify_redemptions(self, value: bool) -> None:
+        self._s.setValue("notifications/redemptions", value)
+
+    @property
+    def undo_seconds(self) -> float:
+        try:
+            return max(0.0, float(str(self._s.value("queue/undo_seconds", 5.0))))
+        except ValueError:
+            return 5.0
+
+    @undo_seconds.setter
+    def undo_seconds(self, value: float) -> None:
+        self._s.setValue("queue/undo_seconds", max(0.0, value))
+
+    # --- accounts (ids and logins only; tokens live in the keyring) ---
+    @property
+    def client_id(self) -> str:
+        return str(self._s.value("auth/client_id", ""))
+
+    @client_id.setter
+    def client_id(self, value: str) -> None:
+        self._s.setValue("auth/client_id", value.strip())
+
+    def accounts(self) -> dict[str, str]:
+        """Signed-in accounts as user id -> login."""
+        value = self._s.value("auth/accounts", {})
+        if not isinstance(value, dict):
+            return {}
+        return {str(k): str(v) for k, v in value.items()}
+
+    def set_accounts(self, accounts: dict[str, str]) -> None:
+        self._s.setValue("auth/accounts", dict(accounts))
+
+    @property
+    def active_account(self) -> str | None:
+        value = self._s.value("auth/active_account", "")
+        return str(value) or None
+
+    @active_account.setter
+    def active_account(self, user_id: str | None) -> None:
+        self._s.setValue("auth/active_account", user_id or "")
