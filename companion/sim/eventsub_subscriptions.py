@@ -1,0 +1,596 @@
+"""EventSub subscriptions: the model, the registry, and the Create/Get/Delete Helix logic.
+
+Rules come from ``twitch-reference/EVENTSUB_RULES.md`` ("Subscription limits", apply per
+``(client_id, user_id)``) and the Create/Get/Delete EventSub Subscription sections of
+``helix-openapi.json``. Where the reference is silent the choice is marked in a comment.
+
+The registry keeps a routing index ``(type, broadcaster_user_id) -> {sub_id: Subscription}`` of
+enabled subscriptions only, so a state change costs one dict lookup, never a scan.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import logging
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from http import HTTPStatus
+from typing import TYPE_CHECKING, Any, Final
+
+from companion.sim.eventsub_payloads import SUBSCRIPTION_TYPES, SubscriptionType, now_rfc3339_ns
+
+if TYPE_CHECKING:
+    from companion.sim.events import AccessTokenRecord
+
+_log = logging.getLogger(__name__)
+
+#: [HWE] limits, per (client id, user id).
+MAX_TOTAL_COST: Final = 10
+MAX_ENABLED_PER_CONNECTION: Final = 300
+MAX_CONNECTIONS_PER_USER: Final = 3
+#: "There is a limit of 3 subscriptions with the same type and condition values" (per client).
+MAX_SAME_TYPE_AND_CONDITION: Final = 3
+#: Get EventSub Subscriptions: "The number of subscriptions returned per page is undetermined."
+DEFAULT_PAGE_SIZE: Final = 100
+
+#: Every status Get EventSub Subscriptions accepts as a filter ([REF]).
+KNOWN_STATUSES: Final[frozenset[str]] = frozenset(
+    {
+        "enabled",
+        "webhook_callback_verification_pending",
+        "webhook_callback_verification_failed",
+        "notification_failures_exceeded",
+        "authorization_revoked",
+        "moderator_removed",
+        "user_removed",
+        "chat_user_banned",
+        "version_removed",
+        "beta_maintenance",
+        "websocket_disconnected",
+        "websocket_failed_ping_pong",
+        "websocket_received_inbound_traffic",
+        "websocket_connection_unused",
+        "websocket_internal_error",
+        "websocket_network_timeout",
+        "websocket_network_error",
+        "websocket_failed_to_reconnect",
+    }
+)
+
+RouteKey = tuple[str, str]
+
+
+def error_body(status: int, message: str) -> tuple[int, dict[str, Any]]:
+    """Helix's generic error body ``{"error", "status", "message"}``."""
+    return status, {"error": HTTPStatus(status).phrase, "status": status, "message": message}
+
+
+class Subscription:
+    """One EventSub subscription on a WebSocket transport.
+
+    Attributes:
+        id: Subscription id (a UUID, as in the documented examples).
+        type: Subscription type name.
+        version: Type version.
+        condition: The condition object as given (string values).
+        created_at: Creation time, EventSub timestamp.
+        cost: 0 or 1 (see `SubscriptionRegistry.create`).
+        client_id: Client of the token that created it.
+        user_id: User of the token that created it.
+        status: ``enabled`` or the reason it stopped.
+        session_id: The WebSocket session it delivers to.
+        connected_at: When that session connected.
+        disconnected_at: When the session went away, for disabled subscriptions.
+        reward_filter: The condition's ``reward_id``, if any.
+    """
+
+    __slots__ = (
+        "_json",
+        "client_id",
+        "condition",
+        "connected_at",
+        "cost",
+        "created_at",
+        "disconnected_at",
+        "id",
+        "reward_filter",
+        "session_id",
+        "status",
+        "type",
+        "user_id",
+        "version",
+    )
+
+    def __init__(
+        self,
+        *,
+        type_: str,
+        version: str,
+        condition: dict[str, str],
+        cost: int,
+        client_id: str,
+        user_id: str,
+        session_id: str,
+        connected_at: str,
+    ) -> None:
+        self.id = str(uuid.uuid4())
+        self.type = type_
+        self.version = version
+        self.condition = condition
+        self.created_at = now_rfc3339_ns()
+        self.cost = cost
+        self.client_id = client_id
+        self.user_id = user_id
+        self.status = "enabled"
+        self.session_id = session_id
+        self.connected_at = connected_at
+        self.disconnected_at: str | None = None
+        self.reward_filter = condition.get("reward_id")
+        self._json: str | None = None
+
+    @property
+    def broadcaster_id(self) -> str:
+        """The condition's broadcaster."""
+        return self.condition["broadcaster_user_id"]
+
+    @property
+    def enabled(self) -> bool:
+        """True while the subscription delivers events."""
+        return self.status == "enabled"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The subscription object as Helix and EventSub payloads show it."""
+        transport: dict[str, Any] = {
+            "method": "websocket",
+            "session_id": self.session_id,
+            "connected_at": self.connected_at,
+        }
+        if self.disconnected_at is not None:
+            transport["disconnected_at"] = self.disconnected_at
+        return {
+            "id": self.id,
+            "status": self.status,
+            "type": self.type,
+            "version": self.version,
+            "condition": dict(self.condition),
+            "created_at": self.created_at,
+            "transport": transport,
+            "cost": self.cost,
+        }
+
+    def payload_json(self) -> str:
+        """The ``payload.subscription`` object of a message, serialised once and cached.
+
+        The documented WebSocket notification shows the transport as ``method`` and
+        ``session_id`` only (``connected_at`` is a Helix-response field).
+        """
+        if self._json is None:
+            self._json = json.dumps(
+                {
+                    "id": self.id,
+                    "status": self.status,
+                    "type": self.type,
+                    "version": self.version,
+                    "cost": self.cost,
+                    "condition": self.condition,
+                    "transport": {"method": "websocket", "session_id": self.session_id},
+                    "created_at": self.created_at,
+                },
+                separators=(",", ":"),
+                ensure_ascii=False,
+            )
+        return self._json
+
+    def touch(self) -> None:
+        """Drops the cached JSON after a change."""
+        self._json = None
+
+    def __repr__(self) -> str:
+        return (
+            f"Subscription(id={self.id!r}, type={self.type!r}, status={self.status!r}, "
+            f"session_id={self.session_id!r})"
+        )
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Subscription) and other.id == self.id
+
+    def __hash__(self) -> int:
+        return hash(self.id)
+
+
+class SubscriptionRegistry:
+    """All subscriptions, the routing index and the Helix create/list/delete rules.
+
+    Args:
+        session_connected_at: Returns the ``connected_at`` of a live session that may take
+            subscriptions, or None when no such session exists.
+        user_exists: Whether a user id names a user of the simulated Twitch.
+    """
+
+    def __init__(
+        self,
+        session_connected_at: Callable[[str], str | None],
+        user_exists: Callable[[str], bool],
+    ) -> None:
+        self._session_connected_at = session_connected_at
+        self._user_exists = user_exists
+        self._subs: dict[str, Subscription] = {}  # insertion order = oldest first
+        self._routes: dict[RouteKey, dict[str, Subscription]] = {}
+        self._by_session: dict[str, dict[str, Subscription]] = {}
+        self.page_size = DEFAULT_PAGE_SIZE
+
+    # ---------------------------------------------------------------- lookups for delivery
+
+    def route(self, type_: str, broadcaster_id: str) -> dict[str, Subscription] | None:
+        """Enabled subscriptions for a type and channel (the same dict object; do not mutate)."""
+        return self._routes.get((type_, broadcaster_id))
+
+    def get(self, sub_id: str) -> Subscription | None:
+        """A subscription by id, enabled or not."""
+        return self._subs.get(sub_id)
+
+    def enabled_on(self, session_id: str) -> list[Subscription]:
+        """The enabled subscriptions delivering to a session (a copy)."""
+        return list(self._by_session.get(session_id, {}).values())
+
+    def enabled_count(self, session_id: str) -> int:
+        """How many enabled subscriptions deliver to a session."""
+        return len(self._by_session.get(session_id, ()))
+
+    def all(self) -> Iterator[Subscription]:
+        """Every subscription, oldest first."""
+        return iter(list(self._subs.values()))
+
+    # ---------------------------------------------------------------- state changes
+
+    def _index(self, sub: Subscription) -> None:
+        self._routes.setdefault((sub.type, sub.broadcaster_id), {})[sub.id] = sub
+        self._by_session.setdefault(sub.session_id, {})[sub.id] = sub
+
+    def _unindex(self, sub: Subscription) -> None:
+        key = (sub.type, sub.broadcaster_id)
+        routed = self._routes.get(key)
+        if routed is not None:
+            routed.pop(sub.id, None)
+            if not routed:
+                del self._routes[key]
+        on_session = self._by_session.get(sub.session_id)
+        if on_session is not None:
+            on_session.pop(sub.id, None)
+            if not on_session:
+                del self._by_session[sub.session_id]
+
+    def disable(self, sub: Subscription, status: str, *, disconnected: bool = True) -> None:
+        """Stops a subscription; it stays listed with its reason.
+
+        Args:
+            sub: An enabled subscription.
+            status: The reason, e.g. ``websocket_disconnected``.
+            disconnected: Stamp the transport's ``disconnected_at`` (a session went away).
+        """
+        if not sub.enabled:
+            return
+        self._unindex(sub)
+        sub.status = status
+        if disconnected:
+            sub.disconnected_at = now_rfc3339_ns()
+        sub.touch()
+
+    def disable_session(self, session_id: str, status: str) -> int:
+        """Disables every enabled subscription of a session; returns how many."""
+        subs = self.enabled_on(session_id)
+        for sub in subs:
+            self.disable(sub, status)
+        return len(subs)
+
+    def move_session(self, old_id: str, new_id: str, connected_at: str) -> int:
+        """Hands a session's enabled subscriptions to its reconnected successor.
+
+        Returns:
+            How many subscriptions moved.
+        """
+        subs = self.enabled_on(old_id)
+        for sub in subs:
+            self._unindex(sub)
+            sub.session_id = new_id
+            sub.connected_at = connected_at
+            sub.touch()
+            self._index(sub)
+        return len(subs)
+
+    def remove(self, sub: Subscription) -> None:
+        """Forgets a subscription entirely (Delete EventSub Subscription)."""
+        self._unindex(sub)
+        self._subs.pop(sub.id, None)
+
+    # ---------------------------------------------------------------- Helix: create
+
+    def _owned(self, client_id: str, user_id: str) -> list[Subscription]:
+        return [s for s in self._subs.values() if s.client_id == client_id and s.user_id == user_id]
+
+    def _totals(self, client_id: str, user_id: str) -> tuple[int, int]:
+        owned = self._owned(client_id, user_id)
+        return len(owned), sum(s.cost for s in owned if s.enabled)
+
+    def create(
+        self, token: AccessTokenRecord, body: Any
+    ) -> tuple[int, dict[str, Any], Subscription | None]:
+        """Create EventSub Subscription for the WebSocket transport.
+
+        Args:
+            token: The authenticated (valid) access token of the request.
+            body: The parsed JSON request body.
+
+        Returns:
+            ``(status, response body, the new subscription or None)``.
+        """
+        if not isinstance(body, Mapping):
+            return (*error_body(400, "The request body must be a JSON object."), None)
+        type_ = body.get("type")
+        version = body.get("version")
+        condition = body.get("condition")
+        transport = body.get("transport")
+        if not isinstance(type_, str) or not type_:
+            return (*error_body(400, "The type field is required."), None)
+        if not isinstance(version, str) or not version:
+            return (*error_body(400, "The version field is required."), None)
+        if not isinstance(condition, Mapping):
+            return (*error_body(400, "The condition field is required."), None)
+        if not isinstance(transport, Mapping) or not isinstance(transport.get("method"), str):
+            return (*error_body(400, "The transport field is required."), None)
+        method = transport["method"]
+        if method not in ("webhook", "websocket", "conduit"):
+            return (*error_body(400, "The value specified in the method field is not valid."), None)
+        if method != "websocket":
+            if token.user_id is not None:
+                return (
+                    *error_body(401, f"The {method} transport requires an app access token."),
+                    None,
+                )
+            # The simulator delivers over WebSocket only; Twitch itself would accept these.
+            return (
+                *error_body(400, f"The simulator does not deliver the {method} transport."),
+                None,
+            )
+        user_id = token.user_id
+        if user_id is None:
+            return (*error_body(401, "The websocket transport requires a user access token."), None)
+        session_id = transport.get("session_id")
+        if not isinstance(session_id, str) or not session_id:
+            return (
+                *error_body(
+                    400,
+                    "The session_id field is required if you specify the WebSocket transport "
+                    "method.",
+                ),
+                None,
+            )
+
+        sub_type = SUBSCRIPTION_TYPES.get(type_)
+        if sub_type is None or sub_type.version != version:
+            return (
+                *error_body(400, "The combination of subscription type and version is not valid."),
+                None,
+            )
+        allowed = {"broadcaster_user_id"} | sub_type.optional_condition
+        clean: dict[str, str] = {}
+        for key, value in condition.items():
+            if key not in allowed:
+                return (*error_body(400, f"The condition field {key} is not valid."), None)
+            if not isinstance(value, str) or not value:
+                return (*error_body(400, f"The condition field {key} must be a string."), None)
+            clean[key] = value
+        broadcaster_id = clean.get("broadcaster_user_id")
+        if broadcaster_id is None:
+            return (
+                *error_body(400, "The condition object is missing one or more required fields."),
+                None,
+            )
+        if not self._user_exists(broadcaster_id):
+            return (
+                *error_body(400, "The user specified in the condition object does not exist."),
+                None,
+            )
+
+        if sub_type.needs_authorization:
+            if not (sub_type.scopes & token.scopes):
+                return (*error_body(403, "The access token is missing the required scopes."), None)
+            # The scoped channel types need the broadcaster's own authorization; the reference
+            # does not give the status for another user's token, 403 is Twitch's usual answer.
+            if broadcaster_id != user_id:
+                return (
+                    *error_body(403, "The broadcaster has not authorized this subscription."),
+                    None,
+                )
+
+        connected_at = self._session_connected_at(session_id)
+        if connected_at is None:
+            return (*error_body(400, "The session_id is not valid."), None)
+
+        return self._check_limits_and_add(
+            token.client_id, user_id, type_, version, clean, session_id, connected_at, sub_type
+        )
+
+    def _check_limits_and_add(
+        self,
+        client_id: str,
+        user_id: str,
+        type_: str,
+        version: str,
+        condition: dict[str, str],
+        session_id: str,
+        connected_at: str,
+        sub_type: SubscriptionType,
+    ) -> tuple[int, dict[str, Any], Subscription | None]:
+        same = [
+            s
+            for s in self._routes.get((type_, condition["broadcaster_user_id"]), {}).values()
+            if s.client_id == client_id and s.version == version and s.condition == condition
+        ]
+        # Reference: 409 "A subscription already exists for the specified event type and
+        # condition combination". We apply it per (client, user), across that user's sessions.
+        if any(s.user_id == user_id for s in same):
+            return (
+                *error_body(
+                    409,
+                    "A subscription already exists for the specified event type and condition "
+                    "combination.",
+                ),
+                None,
+            )
+        if len(same) >= MAX_SAME_TYPE_AND_CONDITION:
+            return (
+                *error_body(
+                    429,
+                    "The request exceeds the number of subscriptions that you may create with "
+                    "the same combination of type and condition values.",
+                ),
+                None,
+            )
+        # The reference names no status for the connection/per-connection/cost limits; 429 is
+        # the status it uses for the other subscription-count limit, so the same here.
+        if self.enabled_count(session_id) >= MAX_ENABLED_PER_CONNECTION:
+            return (
+                *error_body(
+                    429,
+                    f"The WebSocket session already has {MAX_ENABLED_PER_CONNECTION} enabled "
+                    "subscriptions.",
+                ),
+                None,
+            )
+        owned_enabled = [s for s in self._owned(client_id, user_id) if s.enabled]
+        sessions = {s.session_id for s in owned_enabled}
+        if session_id not in sessions and len(sessions) >= MAX_CONNECTIONS_PER_USER:
+            return (
+                *error_body(
+                    429,
+                    f"The user already has {MAX_CONNECTIONS_PER_USER} WebSocket connections with "
+                    "enabled subscriptions.",
+                ),
+                None,
+            )
+        # Cost: user-authorized types cost 0; the stream types "take a user in their condition
+        # but do not require that user to authorize" and cost 1 unless that user has authorized
+        # the client. We treat "the token's own user" as that authorization.
+        cost = (
+            0 if sub_type.needs_authorization or condition["broadcaster_user_id"] == user_id else 1
+        )
+        total_cost = sum(s.cost for s in owned_enabled)
+        if total_cost + cost > MAX_TOTAL_COST:
+            return (
+                *error_body(429, f"The total cost would exceed max_total_cost {MAX_TOTAL_COST}."),
+                None,
+            )
+        sub = Subscription(
+            type_=type_,
+            version=version,
+            condition=condition,
+            cost=cost,
+            client_id=client_id,
+            user_id=user_id,
+            session_id=session_id,
+            connected_at=connected_at,
+        )
+        self._subs[sub.id] = sub
+        self._index(sub)
+        total, total_cost = self._totals(client_id, user_id)
+        _log.debug("subscription %s created on session %s", sub.type, session_id)
+        return (
+            202,
+            {
+                "data": [sub.to_dict()],
+                "total": total,
+                "total_cost": total_cost,
+                "max_total_cost": MAX_TOTAL_COST,
+            },
+            sub,
+        )
+
+    # ---------------------------------------------------------------- Helix: list / delete
+
+    def list(
+        self, token: AccessTokenRecord, query: Mapping[str, str]
+    ) -> tuple[int, dict[str, Any]]:
+        """Get EventSub Subscriptions.
+
+        Args:
+            token: The authenticated token; a user token sees the WebSocket subscriptions its
+                client created for its user.
+            query: Query parameters (``status``, ``type``, ``user_id``, ``subscription_id``,
+                ``after``).
+
+        Returns:
+            ``(status, body)``.
+        """
+        filters = [key for key in ("status", "type", "user_id", "subscription_id") if key in query]
+        if len(filters) > 1:
+            return error_body(400, "The request may specify only one filter query parameter.")
+        status = query.get("status")
+        if status is not None and status not in KNOWN_STATUSES:
+            return error_body(400, "The value in the status query parameter is not valid.")
+        type_ = query.get("type")
+        # Only the types the simulator serves are accepted; any other type cannot match anyway.
+        if type_ is not None and type_ not in SUBSCRIPTION_TYPES:
+            return error_body(400, "The value in the type query parameter is not valid.")
+        start = 0
+        after = query.get("after")
+        if after is not None:
+            decoded = _decode_cursor(after)
+            if decoded is None:
+                return error_body(
+                    400, "The cursor specified in the after query parameter is not valid."
+                )
+            start = decoded
+
+        # App tokens own webhook/conduit subscriptions only, which the simulator does not keep.
+        owned = [] if token.user_id is None else self._owned(token.client_id, token.user_id)
+        matching = [s for s in owned if _matches(s, query)]
+        page = matching[start : start + self.page_size]
+        pagination: dict[str, str] = {}
+        if start + self.page_size < len(matching):
+            pagination["cursor"] = _encode_cursor(start + self.page_size)
+        return 200, {
+            "data": [s.to_dict() for s in page],
+            "total": len(owned),
+            "total_cost": sum(s.cost for s in owned if s.enabled),
+            "max_total_cost": MAX_TOTAL_COST,
+            "pagination": pagination,
+        }
+
+    def delete(self, token: AccessTokenRecord, sub_id: str) -> tuple[int, dict[str, Any] | None]:
+        """Delete EventSub Subscription: 204, 400 without an id, 404 if not the caller's."""
+        if not sub_id:
+            return error_body(400, "The id query parameter is required.")
+        sub = self._subs.get(sub_id)
+        if sub is None or sub.client_id != token.client_id or sub.user_id != token.user_id:
+            return error_body(404, "The subscription was not found.")
+        self.remove(sub)
+        return 204, None
+
+
+def _matches(sub: Subscription, query: Mapping[str, str]) -> bool:
+    if "status" in query:
+        return sub.status == query["status"]
+    if "type" in query:
+        return sub.type == query["type"]
+    if "user_id" in query:
+        return query["user_id"] in sub.condition.values()
+    if "subscription_id" in query:
+        return sub.id == query["subscription_id"]
+    return True
+
+
+def _encode_cursor(offset: int) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"o": offset}).encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> int | None:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        value = json.loads(raw)
+    except (binascii.Error, ValueError):
+        return None
+    offset = value.get("o") if isinstance(value, dict) else None
+    return offset if isinstance(offset, int) and offset >= 0 else None
