@@ -1,0 +1,730 @@
+"""The redemption queue: every UNFULFILLED redemption, oldest first, exactly once.
+
+This is the single source of truth for waiting redemptions. EventSub adds arrive
+at least once and out of order, and a reconnect re-reads Helix, so every way in
+is idempotent: an id that is queued, in an action, or already handled is a no-op
+that says so.
+
+Fulfil and refund actions do not go out at once: their rows turn PENDING for an
+undo window (5 s by default). :meth:`RedemptionQueue.undo` inside the window puts
+them back and nothing is sent. When the window closes the action is sent through
+the injected async sender, per reward in batches of at most 50 ids (Update
+Redemption Status takes up to 50 ids, all of one reward: SOURCES.md), so the
+number of calls is the minimum. Per id, success removes the row, "already handled"
+(Twitch's 404) removes it and says so once, and any failure keeps the row with the
+error on it: a failed action never loses a row, and no action is ever sent twice.
+
+Complexity with n queued rows: lookup by id O(1); an in-order arrival is an
+append (amortised O(1)); an out-of-order one is a binary search plus a list
+insert (a memmove of n pointers, microseconds at n = 10,000); per-reward counts
+and per-reward row lists are kept up to date on every change.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from .queue_events import (
+    AddOutcome,
+    QueueEvent,
+    QueueRow,
+    ReconcileDiff,
+    RowsChanged,
+    RowsInserted,
+    RowsRemoved,
+    RowState,
+)
+from .records import ActionKind, ActionRecord, ActionState, BatchOutcome, RedemptionStatus
+from .scheduling import AsyncioScheduler, Scheduler, TimerHandle
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+
+    from .records import RedemptionRecord
+
+__all__ = ["DEFAULT_UNDO_WINDOW", "MAX_IDS_PER_CALL", "RedemptionQueue", "Sender"]
+
+_log = logging.getLogger(__name__)
+
+#: Update Redemption Status accepts at most 50 ids per call (SOURCES.md).
+MAX_IDS_PER_CALL = 50
+DEFAULT_UNDO_WINDOW = 5.0
+
+# Ids handled this session are remembered so a late duplicate add stays a no-op.
+# The cap bounds memory in a marathon stream; past it the oldest ids are forgotten
+# (a forgotten id that comes back UNFULFILLED would be re-read from Helix anyway).
+_HANDLED_CAP = 200_000
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+#: ``await send(reward_id, redemption_ids, status)``: at most 50 ids, all of one reward.
+Sender = Callable[[str, tuple[str, ...], RedemptionStatus], Awaitable[BatchOutcome]]
+
+_Key = tuple[int, str]
+
+
+def _key(record: RedemptionRecord) -> _Key:
+    # Integer microseconds, not a float timestamp: a double cannot tell apart every
+    # microsecond of a 2020s epoch time, and ties must still order the same way.
+    return ((record.redeemed_at - _EPOCH) // _MICROSECOND, record.redemption_id)
+
+
+def _ranges(indices: Sequence[int]) -> list[tuple[int, int]]:
+    """Group sorted indices into inclusive (first, last) runs."""
+    runs: list[tuple[int, int]] = []
+    for index in indices:
+        if runs and runs[-1][1] == index - 1:
+            runs[-1] = (runs[-1][0], index)
+        else:
+            runs.append((index, index))
+    return runs
+
+
+class _Action:
+    """The mutable bookkeeping behind one live (pending or sending) action."""
+
+    __slots__ = ("handle", "ids", "record", "task")
+
+    def __init__(self, record: ActionRecord, ids: list[str]) -> None:
+        self.record = record
+        self.ids = ids
+        self.handle: TimerHandle | None = None
+        self.task: asyncio.Task[None] | None = None
+
+    def __repr__(self) -> str:
+        return f"_Action({self.record.action_id!r}, {self.record.state.value}, {len(self.ids)} ids)"
+
+
+class RedemptionQueue:
+    """Waiting redemptions, oldest first, with undoable batched actions.
+
+    Args:
+        sender: ``await sender(reward_id, ids, status)`` changes the status of at most
+            ``batch_size`` redemptions of one reward and reports per id.
+        scheduler: Clock and timer for undo windows (default: the running asyncio loop).
+        undo_window: Seconds an action stays undoable before it is sent.
+        batch_size: Most ids per sender call (Twitch's limit is 50).
+        wall_clock: Aware "now" for action timestamps.
+        id_factory: Makes action ids (default: random UUID hex).
+    """
+
+    def __init__(
+        self,
+        sender: Sender,
+        *,
+        scheduler: Scheduler | None = None,
+        undo_window: float = DEFAULT_UNDO_WINDOW,
+        batch_size: int = MAX_IDS_PER_CALL,
+        wall_clock: Callable[[], datetime] | None = None,
+        id_factory: Callable[[], str] | None = None,
+    ) -> None:
+        if undo_window < 0:
+            raise ValueError("undo_window must be >= 0")
+        if not 1 <= batch_size <= MAX_IDS_PER_CALL:
+            raise ValueError(f"batch_size must be 1..{MAX_IDS_PER_CALL}")
+        self._sender = sender
+        self._scheduler: Scheduler = scheduler or AsyncioScheduler()
+        self.undo_window = undo_window
+        self._batch_size = batch_size
+        self._wall_clock = wall_clock or (lambda: datetime.now(UTC))
+        self._id_factory = id_factory or (lambda: uuid.uuid4().hex)
+        self._keys: list[_Key] = []
+        self._rows: dict[str, QueueRow] = {}
+        self._by_reward: dict[str, list[_Key]] = {}
+        self._handled: dict[str, None] = {}  # an insertion-ordered set
+        self._actions: dict[str, _Action] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._before: list[Callable[[QueueEvent], None]] = []
+        self._after: list[Callable[[QueueEvent], None]] = []
+        self._action_listeners: list[Callable[[ActionRecord], None]] = []
+
+    def __repr__(self) -> str:
+        return f"RedemptionQueue(rows={len(self._keys)}, live_actions={len(self._actions)})"
+
+    # ------------------------------------------------------------------ observers
+
+    def subscribe(
+        self,
+        after: Callable[[QueueEvent], None],
+        before: Callable[[QueueEvent], None] | None = None,
+    ) -> Callable[[], None]:
+        """Listen to row events; returns a function that unsubscribes.
+
+        ``before`` gets structural events (insert/remove) while the old rows are
+        still in place; ``after`` gets every event once the change is made.
+        """
+        self._after.append(after)
+        if before is not None:
+            self._before.append(before)
+
+        def unsubscribe() -> None:
+            if after in self._after:
+                self._after.remove(after)
+            if before is not None and before in self._before:
+                self._before.remove(before)
+
+        return unsubscribe
+
+    def subscribe_actions(self, listener: Callable[[ActionRecord], None]) -> Callable[[], None]:
+        """Listen to action snapshots (created, undone, sending, finished)."""
+        self._action_listeners.append(listener)
+
+        def unsubscribe() -> None:
+            if listener in self._action_listeners:
+                self._action_listeners.remove(listener)
+
+        return unsubscribe
+
+    def _emit(self, listeners: list[Callable[[QueueEvent], None]], event: QueueEvent) -> None:
+        for listener in tuple(listeners):
+            # A broken view must not leave the queue half-updated: log and go on.
+            try:
+                listener(event)
+            except Exception:
+                _log.exception("queue listener failed on %r", event)
+
+    def _emit_action(self, record: ActionRecord) -> None:
+        for listener in tuple(self._action_listeners):
+            try:
+                listener(record)
+            except Exception:
+                _log.exception("action listener failed on %s", record.action_id)
+
+    # ------------------------------------------------------------------ reading
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def __contains__(self, redemption_id: object) -> bool:
+        return redemption_id in self._rows
+
+    def row(self, index: int) -> QueueRow:
+        """The row at ``index`` (0 is the oldest)."""
+        return self._rows[self._keys[index][1]]
+
+    def rows(self) -> list[QueueRow]:
+        """Every row, oldest first."""
+        return [self._rows[key[1]] for key in self._keys]
+
+    def get(self, redemption_id: str) -> QueueRow | None:
+        """The row of a redemption, or None if it is not queued."""
+        return self._rows.get(redemption_id)
+
+    def index_of(self, redemption_id: str) -> int:
+        """The row index of a queued redemption (O(log n)).
+
+        Raises:
+            KeyError: The redemption is not queued.
+        """
+        key = _key(self._rows[redemption_id].record)
+        return bisect.bisect_left(self._keys, key)
+
+    def ids(self) -> list[str]:
+        """Every queued redemption id, oldest first."""
+        return [key[1] for key in self._keys]
+
+    def rows_for_reward(self, reward_id: str) -> list[QueueRow]:
+        """The rows of one reward, oldest first."""
+        return [self._rows[key[1]] for key in self._by_reward.get(reward_id, ())]
+
+    def count_for_reward(self, reward_id: str) -> int:
+        """How many rows one reward has queued (O(1))."""
+        return len(self._by_reward.get(reward_id, ()))
+
+    def counts_by_reward(self) -> dict[str, int]:
+        """Queued rows per reward id (rewards with none are left out)."""
+        return {reward_id: len(keys) for reward_id, keys in self._by_reward.items()}
+
+    def is_handled(self, redemption_id: str) -> bool:
+        """True if the redemption was fulfilled or refunded (here or elsewhere)."""
+        return redemption_id in self._handled
+
+    def action(self, action_id: str) -> ActionRecord | None:
+        """The latest snapshot of a live (pending or sending) action, or None."""
+        live = self._actions.get(action_id)
+        return live.record if live else None
+
+    def live_actions(self) -> list[ActionRecord]:
+        """Snapshots of every pending or sending action, oldest first."""
+        return [live.record for live in self._actions.values()]
+
+    # ------------------------------------------------------------------ adding
+
+    def add(self, record: RedemptionRecord) -> AddOutcome:
+        """Queue one redemption unless it is known; says what happened."""
+        outcome = self._classify(record)
+        if outcome is AddOutcome.ADDED:
+            self._insert_one(record)
+        return outcome
+
+    def add_many(self, records: Iterable[RedemptionRecord]) -> list[AddOutcome]:
+        """Queue many redemptions; one outcome per record, in the given order.
+
+        New records that are all newer than the newest row are appended as one
+        block (one insert event); others are inserted one by one.
+        """
+        outcomes: list[AddOutcome] = []
+        fresh: dict[str, RedemptionRecord] = {}
+        for record in records:
+            if record.redemption_id in fresh:
+                outcomes.append(AddOutcome.DUPLICATE)
+                continue
+            outcome = self._classify(record)
+            outcomes.append(outcome)
+            if outcome is AddOutcome.ADDED:
+                fresh[record.redemption_id] = record
+        ordered = sorted(fresh.values(), key=_key)
+        # The tail that sorts after every existing row goes in as one appended block.
+        split = bisect.bisect_right([_key(r) for r in ordered], self._keys[-1]) if self._keys else 0
+        for record in ordered[:split]:
+            self._insert_one(record)
+        if split < len(ordered):
+            self._append_block(ordered[split:])
+        return outcomes
+
+    def _classify(self, record: RedemptionRecord) -> AddOutcome:
+        existing = self._rows.get(record.redemption_id)
+        if existing is not None:
+            if existing.state is RowState.WAITING:
+                return AddOutcome.DUPLICATE
+            return AddOutcome.PENDING
+        if record.redemption_id in self._handled:
+            return AddOutcome.ALREADY_HANDLED
+        if record.status != "UNFULFILLED":
+            self._remember_handled(record.redemption_id)
+            return AddOutcome.NOT_UNFULFILLED
+        return AddOutcome.ADDED
+
+    def _insert_one(self, record: RedemptionRecord) -> None:
+        key = _key(record)
+        keys = self._keys
+        index = len(keys) if not keys or key > keys[-1] else bisect.bisect_left(keys, key)
+        event = RowsInserted(index, index)
+        self._emit(self._before, event)
+        keys.insert(index, key)
+        self._rows[record.redemption_id] = QueueRow(record, arrived=self._scheduler.time())
+        reward_keys = self._by_reward.setdefault(record.reward_id, [])
+        if not reward_keys or key > reward_keys[-1]:
+            reward_keys.append(key)
+        else:
+            bisect.insort(reward_keys, key)
+        self._emit(self._after, event)
+
+    def _append_block(self, ordered: list[RedemptionRecord]) -> None:
+        first = len(self._keys)
+        event = RowsInserted(first, first + len(ordered) - 1)
+        self._emit(self._before, event)
+        arrived = self._scheduler.time()
+        for record in ordered:
+            key = _key(record)
+            self._keys.append(key)
+            self._rows[record.redemption_id] = QueueRow(record, arrived=arrived)
+            reward_keys = self._by_reward.setdefault(record.reward_id, [])
+            if not reward_keys or key > reward_keys[-1]:
+                reward_keys.append(key)
+            else:
+                bisect.insort(reward_keys, key)
+        self._emit(self._after, event)
+
+    def _remember_handled(self, redemption_id: str) -> None:
+        self._handled[redemption_id] = None
+        if len(self._handled) > _HANDLED_CAP:
+            del self._handled[next(iter(self._handled))]
+
+    # ------------------------------------------------------------------ removing
+
+    def _remove(self, redemption_ids: Iterable[str]) -> list[str]:
+        """Remove queued rows (unknown ids are skipped); returns the removed ids, oldest first.
+
+        Every removed id is remembered as handled and dropped from any live action.
+        """
+        indexed: list[tuple[int, str]] = []
+        for redemption_id in set(redemption_ids):
+            row = self._rows.get(redemption_id)
+            if row is None:
+                continue
+            indexed.append((bisect.bisect_left(self._keys, _key(row.record)), redemption_id))
+        if not indexed:
+            return []
+        indexed.sort()
+        runs = _ranges([index for index, _ in indexed])
+        ids_at = dict(indexed)
+        # Highest run first, so each event's indices are valid when it is applied.
+        for first, last in reversed(runs):
+            run_ids = tuple(ids_at[index] for index in range(first, last + 1))
+            event = RowsRemoved(first, last, run_ids)
+            self._emit(self._before, event)
+            del self._keys[first : last + 1]
+            for redemption_id in run_ids:
+                row = self._rows.pop(redemption_id)
+                self._drop_from_reward(row.record)
+                self._remember_handled(redemption_id)
+                if row.action_id is not None:
+                    self._drop_from_action(row.action_id, redemption_id)
+            self._emit(self._after, event)
+        return [redemption_id for _, redemption_id in indexed]
+
+    def _drop_from_reward(self, record: RedemptionRecord) -> None:
+        reward_keys = self._by_reward[record.reward_id]
+        del reward_keys[bisect.bisect_left(reward_keys, _key(record))]
+        if not reward_keys:
+            del self._by_reward[record.reward_id]
+
+    def _drop_from_action(self, action_id: str, redemption_id: str) -> None:
+        live = self._actions.get(action_id)
+        if live is not None and redemption_id in live.ids:
+            live.ids.remove(redemption_id)
+
+    def mark_external(self, redemption_id: str, status: str) -> bool:
+        """Apply an EventSub ``redemption.update``: the redemption was handled elsewhere.
+
+        The row leaves the queue without an error (also when it sits in a pending
+        action: it is simply not sent). The id is remembered, so a late duplicate
+        ``redemption.add`` stays a no-op.
+
+        Returns:
+            True if a row was removed.
+        """
+        if status.upper() == "UNFULFILLED":
+            # An update never moves a redemption back to UNFULFILLED; nothing to do.
+            return False
+        removed = self._remove([redemption_id])
+        self._remember_handled(redemption_id)
+        return bool(removed)
+
+    def reconcile(
+        self,
+        broadcaster_id: str,
+        reward_ids: Iterable[str],
+        unfulfilled_now: Iterable[RedemptionRecord],
+        *,
+        read_started: float | None = None,
+    ) -> ReconcileDiff:
+        """Bring the queue in line with a fresh Helix read after a reconnect.
+
+        Args:
+            broadcaster_id: The channel that was read.
+            reward_ids: The rewards that were read; rows of other rewards are left alone.
+            unfulfilled_now: Every UNFULFILLED redemption of those rewards.
+            read_started: :meth:`now` when the read began. Rows that arrived after it
+                are kept even if the read does not list them: they are newer than
+                the read, not handled. None keeps nothing that is unlisted.
+
+        Returns:
+            The ids added and the ids removed as handled elsewhere.
+        """
+        scope = set(reward_ids)
+        listed: dict[str, RedemptionRecord] = {}
+        for record in unfulfilled_now:
+            if record.broadcaster_id != broadcaster_id or record.reward_id not in scope:
+                _log.debug("reconcile: %s is outside the read's scope", record.redemption_id)
+                continue
+            if record.status != "UNFULFILLED":
+                continue
+            listed[record.redemption_id] = record
+        outcomes = self.add_many(listed.values())
+        added = [
+            record.redemption_id
+            for record, outcome in zip(listed.values(), outcomes, strict=True)
+            if outcome is AddOutcome.ADDED
+        ]
+        stale: list[str] = []
+        for reward_id in scope:
+            for key in self._by_reward.get(reward_id, ()):
+                row = self._rows[key[1]]
+                if row.record.broadcaster_id != broadcaster_id or key[1] in listed:
+                    continue
+                if read_started is not None and row.arrived > read_started:
+                    continue
+                stale.append(key[1])
+        removed = self._remove(stale)
+        if added or removed:
+            _log.info(
+                "reconcile: %d redemptions added, %d handled elsewhere", len(added), len(removed)
+            )
+        added.sort(key=lambda redemption_id: _key(self._rows[redemption_id].record))
+        return ReconcileDiff(tuple(added), tuple(removed))
+
+    def now(self) -> float:
+        """The scheduler's time (pass it as ``read_started`` to :meth:`reconcile`)."""
+        return self._scheduler.time()
+
+    # ------------------------------------------------------------------ row changes
+
+    def _set_rows(self, changes: dict[str, QueueRow]) -> None:
+        """Replace rows and announce the changed index ranges."""
+        if not changes:
+            return
+        indices = []
+        for redemption_id, row in changes.items():
+            self._rows[redemption_id] = row
+            indices.append(bisect.bisect_left(self._keys, _key(row.record)))
+        indices.sort()
+        for first, last in _ranges(indices):
+            self._emit(self._after, RowsChanged(first, last))
+
+    # ------------------------------------------------------------------ actions
+
+    def fulfill(self, redemption_ids: Iterable[str]) -> ActionRecord | None:
+        """Start an undoable fulfil of the given waiting rows (others are skipped).
+
+        Returns:
+            The pending action, or None if no given id was waiting.
+        """
+        return self._start(ActionKind.FULFILL, redemption_ids)
+
+    def refund(self, redemption_ids: Iterable[str]) -> ActionRecord | None:
+        """Start an undoable refund (CANCELED) of the given waiting rows."""
+        return self._start(ActionKind.REFUND, redemption_ids)
+
+    def fulfill_reward(self, reward_id: str) -> ActionRecord | None:
+        """Start an undoable fulfil of every waiting row of one reward."""
+        return self._start(ActionKind.FULFILL, self._waiting_ids(reward_id))
+
+    def refund_reward(self, reward_id: str) -> ActionRecord | None:
+        """Start an undoable refund of every waiting row of one reward."""
+        return self._start(ActionKind.REFUND, self._waiting_ids(reward_id))
+
+    def refund_all(self) -> ActionRecord | None:
+        """Start an undoable refund of every waiting row."""
+        return self._start(ActionKind.REFUND, self._waiting_ids(None))
+
+    def _waiting_ids(self, reward_id: str | None) -> list[str]:
+        keys = self._keys if reward_id is None else self._by_reward.get(reward_id, [])
+        return [key[1] for key in keys if self._rows[key[1]].state is RowState.WAITING]
+
+    def _start(self, kind: ActionKind, redemption_ids: Iterable[str]) -> ActionRecord | None:
+        chosen: dict[str, QueueRow] = {}
+        for redemption_id in redemption_ids:
+            row = self._rows.get(redemption_id)
+            if row is not None and row.state is RowState.WAITING:
+                chosen[redemption_id] = row
+        if not chosen:
+            return None
+        ordered = sorted(chosen.values(), key=lambda row: _key(row.record))
+        ids = [row.redemption_id for row in ordered]
+        reward_ids = tuple(dict.fromkeys(row.reward_id for row in ordered))
+        action_id = self._id_factory()
+        record = ActionRecord(
+            action_id=action_id,
+            kind=kind,
+            redemption_ids=tuple(ids),
+            reward_ids=reward_ids,
+            created_at=self._wall_clock(),
+        )
+        live = _Action(record, ids)
+        self._actions[action_id] = live
+        self._set_rows(
+            {
+                row.redemption_id: replace(
+                    row, state=RowState.PENDING, action_id=action_id, error=None
+                )
+                for row in ordered
+            }
+        )
+        live.handle = self._scheduler.call_later(
+            self.undo_window, lambda: self._window_closed(action_id)
+        )
+        _log.info("%s of %d redemptions pending (%s)", kind.name.lower(), len(ids), action_id)
+        self._emit_action(record)
+        return record
+
+    def undo(self, action_id: str) -> bool:
+        """Call off a pending action: its rows wait again and nothing is sent.
+
+        Returns:
+            True if the action was pending; False once its window has closed.
+        """
+        live = self._actions.get(action_id)
+        if live is None or live.record.state is not ActionState.PENDING:
+            return False
+        if live.handle is not None:
+            live.handle.cancel()
+        del self._actions[action_id]
+        self._release(action_id, dict.fromkeys(live.ids))
+        live.record = replace(
+            live.record,
+            state=ActionState.UNDONE,
+            redemption_ids=tuple(live.ids),
+            finished_at=self._wall_clock(),
+        )
+        _log.info("action %s undone", action_id)
+        self._emit_action(live.record)
+        return True
+
+    def _release(self, action_id: str, errors: dict[str, str | None]) -> None:
+        """Put rows of an action back to WAITING, each with its error (or None)."""
+        changes = {}
+        for redemption_id, error in errors.items():
+            row = self._rows.get(redemption_id)
+            if row is not None and row.action_id == action_id:
+                changes[redemption_id] = replace(
+                    row, state=RowState.WAITING, action_id=None, error=error
+                )
+        self._set_rows(changes)
+
+    def _window_closed(self, action_id: str) -> None:
+        live = self._actions.get(action_id)
+        if live is None or live.record.state is not ActionState.PENDING:
+            return  # undone, or already sent by flush(): never send twice
+        live.handle = None
+        live.record = replace(
+            live.record,
+            state=ActionState.SENDING,
+            redemption_ids=tuple(live.ids),
+            sent_at=self._wall_clock(),
+        )
+        self._set_rows(
+            {
+                redemption_id: replace(self._rows[redemption_id], state=RowState.SENDING)
+                for redemption_id in live.ids
+            }
+        )
+        self._emit_action(live.record)
+        task = asyncio.get_running_loop().create_task(
+            self._send_action(live), name=f"redemption-action-{action_id}"
+        )
+        live.task = task
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _batches(self, live: _Action) -> list[tuple[str, list[str]]]:
+        """The calls to make: per reward (first-seen order), chunks of ``batch_size`` ids."""
+        per_reward: dict[str, list[str]] = {}
+        for redemption_id in live.ids:
+            per_reward.setdefault(self._rows[redemption_id].reward_id, []).append(redemption_id)
+        size = self._batch_size
+        return [
+            (reward_id, ids[start : start + size])
+            for reward_id, ids in per_reward.items()
+            for start in range(0, len(ids), size)
+        ]
+
+    async def _send_action(self, live: _Action) -> None:
+        action_id = live.record.action_id
+        status = live.record.target_status
+        done: list[str] = []
+        already: list[str] = []
+        failed: dict[str, str] = {}
+        calls = 0
+        batches = self._batches(live)
+        try:
+            for position, (reward_id, planned) in enumerate(batches):
+                # Rows handled elsewhere while earlier batches were in flight are skipped.
+                batch = tuple(i for i in planned if self._owns(i, action_id))
+                if not batch:
+                    continue
+                calls += 1
+                try:
+                    outcome = await self._sender(reward_id, batch, status)
+                except asyncio.CancelledError:
+                    # Shutdown mid-call: whether Twitch applied it is unknown. Keep the
+                    # rows (a later reconcile settles them) and say so on each.
+                    text = "not confirmed: the app stopped while sending"
+                    unsent = {
+                        i: text
+                        for _, ids in batches[position:]
+                        for i in ids
+                        if self._owns(i, action_id)
+                    }
+                    failed.update(unsent)
+                    self._release(action_id, dict(unsent))
+                    raise
+                except Exception as exc:
+                    _log.warning(
+                        "%s of %d redemptions of reward %s failed: %s",
+                        status,
+                        len(batch),
+                        reward_id,
+                        exc,
+                    )
+                    outcome = BatchOutcome.all_failed(batch, f"{type(exc).__name__}: {exc}")
+                self._apply(action_id, reward_id, batch, outcome, done, already, failed)
+        finally:
+            self._actions.pop(action_id, None)
+            if failed and (done or already):
+                state = ActionState.PARTIAL
+            elif failed:
+                state = ActionState.FAILED
+            else:
+                state = ActionState.DONE
+            live.record = replace(
+                live.record,
+                state=state,
+                finished_at=self._wall_clock(),
+                done=tuple(done),
+                already_handled=tuple(already),
+                failed=tuple(failed.items()),
+                calls=calls,
+            )
+            self._emit_action(live.record)
+
+    def _owns(self, redemption_id: str, action_id: str) -> bool:
+        row = self._rows.get(redemption_id)
+        return row is not None and row.action_id == action_id
+
+    def _apply(
+        self,
+        action_id: str,
+        reward_id: str,
+        batch: tuple[str, ...],
+        outcome: BatchOutcome,
+        done: list[str],
+        already: list[str],
+        failed: dict[str, str],
+    ) -> None:
+        """Settle one call's rows: remove the done and already-handled, flag the failed."""
+        to_remove: list[str] = []
+        errors: dict[str, str | None] = {}
+        already_here = 0
+        for redemption_id in batch:
+            if redemption_id in outcome.done:
+                done.append(redemption_id)
+                to_remove.append(redemption_id)
+            elif redemption_id in outcome.already_handled or not self._owns(
+                redemption_id, action_id
+            ):
+                # Also a row that left while the call was in flight: EventSub's update
+                # for it (often caused by this very call) removed it first.
+                already.append(redemption_id)
+                to_remove.append(redemption_id)
+                already_here += 1
+            else:
+                error = outcome.failed.get(redemption_id, "no result reported for this redemption")
+                failed[redemption_id] = error
+                errors[redemption_id] = error
+        if already_here:
+            # One line per call, not one per id: 50 stale rows are not 50 errors.
+            _log.info(
+                "%d of %d redemptions of reward %s were already handled elsewhere",
+                already_here,
+                len(batch),
+                reward_id,
+            )
+        self._remove(to_remove)
+        self._release(action_id, errors)
+
+    async def flush(self) -> None:
+        """Close every open undo window now and wait until every action is settled.
+
+        The app calls this on shutdown, so a streamer's last click is not lost.
+        """
+        for action_id, live in list(self._actions.items()):
+            if live.record.state is ActionState.PENDING:
+                if live.handle is not None:
+                    live.handle.cancel()
+                self._window_closed(action_id)
+        await self.wait_idle()
+
+    async def wait_idle(self) -> None:
+        """Wait until no action is being sent (pending undo windows are not waited for)."""
+        while self._tasks:
+            await asyncio.gather(*tuple(self._tasks), return_exceptions=True)

@@ -1,0 +1,68 @@
+"""A fake clock and timer for code that takes a ``Scheduler`` (companion.core.scheduling).
+
+Time only moves when a test calls :meth:`FakeScheduler.advance`; callbacks that fall
+due run in due order, inside that call, on the caller's thread and loop.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+
+class FakeTimerHandle:
+    """One scheduled callback; ``cancel()`` stops it from running."""
+
+    def __init__(self, when: float, callback: Callable[[], None]) -> None:
+        self.when = when
+        self.callback = callback
+        self.cancelled = False
+        self.ran = False
+
+    def cancel(self) -> None:
+        self.cancelled = True
+
+    def __repr__(self) -> str:
+        return f"FakeTimerHandle(when={self.when}, cancelled={self.cancelled}, ran={self.ran})"
+
+
+class FakeScheduler:
+    """A monotonic clock that starts at ``start`` and a heap of timers."""
+
+    def __init__(self, start: float = 1000.0) -> None:
+        self.now = start
+        self._heap: list[tuple[float, int, FakeTimerHandle]] = []
+        self._order = itertools.count()
+        self.scheduled: list[FakeTimerHandle] = []
+
+    def time(self) -> float:
+        return self.now
+
+    def call_later(self, delay: float, callback: Callable[[], None]) -> FakeTimerHandle:
+        handle = FakeTimerHandle(self.now + max(0.0, delay), callback)
+        heapq.heappush(self._heap, (handle.when, next(self._order), handle))
+        self.scheduled.append(handle)
+        return handle
+
+    def advance(self, seconds: float) -> int:
+        """Move time forward and run every callback that falls due; returns how many ran."""
+        target = self.now + seconds
+        ran = 0
+        while self._heap and self._heap[0][0] <= target:
+            when, _, handle = heapq.heappop(self._heap)
+            self.now = max(self.now, when)
+            if handle.cancelled:
+                continue
+            handle.ran = True
+            handle.callback()
+            ran += 1
+        self.now = target
+        return ran
+
+    def pending(self) -> int:
+        """How many timers are scheduled and neither ran nor were cancelled."""
+        return sum(1 for _, _, handle in self._heap if not handle.cancelled)
