@@ -1,0 +1,504 @@
+"""HTTPHandler: the one request loop every Helix call goes through.
+
+What it does, in order, for each request:
+
+1. Finds the token (the user's, or the app's), validating it at first use and hourly, and
+   checks the scopes the method needs *before* sending (:class:`MissingScope`).
+2. Takes a point from the user's rate-limit bucket, waiting for the reset if it is empty.
+3. Sends with ``Client-Id`` and ``Authorization: Bearer`` through one reused session, with
+   at most ``max_concurrency`` requests in flight.
+4. Reacts to the status: 401 -> one single-flight refresh and one retry; 429 -> wait until
+   ``Ratelimit-Reset`` and retry; 5xx -> jittered backoff and retry for GETs, for writes
+   only on 503 (once, as Twitch advises) or when the request provably never left; anything
+   else -> the matching :class:`HTTPException`.
+
+The refresh is single-flight per user: however many requests meet the expired token, one
+refresh runs, everyone waits on it, and ``event_token_refreshed`` is awaited before the new
+access token is used (device code refresh tokens are single use, so the new one must be
+stored first).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING, Any, Final, TypeAlias
+
+import aiohttp
+
+from . import oauth
+from ._util import backoff_delay, maybe_await
+from .errors import (
+    APIUnavailable,
+    InvalidToken,
+    MissingScope,
+    NetworkError,
+    RefreshFailure,
+    exception_for_status,
+)
+from .ratelimit import RateLimitBucket, RateLimitStatus
+from .tokens import BaseToken, BaseTokenHandler, IRCTokenHandler, Token
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Mapping, Sequence
+
+    from .models.users import BaseUser
+
+__all__ = [
+    "DEFAULT_EVENTSUB_URL",
+    "DEFAULT_HELIX_URL",
+    "HTTPHandler",
+    "ParamValue",
+    "Route",
+]
+
+_log = logging.getLogger(__name__)
+
+DEFAULT_HELIX_URL: Final = "https://api.twitch.tv/helix"
+DEFAULT_EVENTSUB_URL: Final = "wss://eventsub.wss.twitch.tv/ws"
+
+#: A query parameter: a scalar, or an iterable repeated as ``key=a&key=b`` (Twitch's way).
+ParamValue: TypeAlias = "str | int | bool | Iterable[str | int] | None"
+
+_APP_KEY: Final = "app"
+
+# Errors raised before a single byte of the request was written: retrying is always safe.
+_NEVER_SENT: tuple[type[BaseException], ...] = (
+    aiohttp.ClientConnectorError,
+    aiohttp.ConnectionTimeoutError,
+)
+
+
+def _param_text(value: str | int | bool) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+class Route:
+    """One Helix request: method, path, query and JSON body.
+
+    Args:
+        method: ``GET``, ``POST``, ``PATCH``, ``PUT`` or ``DELETE``.
+        path: Path under the Helix base URL, e.g. ``"channel_points/custom_rewards"``.
+        params: Query parameters; None values are dropped, iterables repeat the key.
+        json: The JSON body, if any.
+    """
+
+    __slots__ = ("json", "method", "params", "path")
+
+    def __init__(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, ParamValue] | None = None,
+        json: Any = None,
+    ) -> None:
+        self.method = method.upper()
+        self.path = path.strip("/")
+        self.params: list[tuple[str, str]] = []
+        for key, value in (params or {}).items():
+            self.params.extend((key, text) for text in self._texts(value))
+        self.json = json
+
+    @staticmethod
+    def _texts(value: ParamValue) -> list[str]:
+        if value is None:
+            return []
+        if isinstance(value, str | int | bool):
+            return [_param_text(value)]
+        return [_param_text(item) for item in value]
+
+    def replace_params(self, **params: ParamValue) -> Route:
+        """Return a copy with the named parameters replaced (pagination's ``after``/``first``)."""
+        clone = Route(self.method, self.path, json=self.json)
+        clone.params = [(k, v) for k, v in self.params if k not in params]
+        for key, value in params.items():
+            clone.params.extend((key, text) for text in self._texts(value))
+        return clone
+
+    def param(self, key: str) -> list[str]:
+        """All values of query parameter ``key``."""
+        return [v for k, v in self.params if k == key]
+
+    @property
+    def retries_safely(self) -> bool:
+        """True for reads, which may be repeated after a 5xx or a lost connection."""
+        return self.method in ("GET", "HEAD")
+
+    def url(self, base: str) -> str:
+        """The URL under ``base`` (the query is passed separately so keys can repeat)."""
+        return f"{base.rstrip('/')}/{self.path}"
+
+    def __str__(self) -> str:
+        return f"{self.method} /{self.path}"
+
+    def __repr__(self) -> str:
+        return f"<Route {self.method} /{self.path} params={self.params!r}>"
+
+
+class HTTPHandler:
+    """Owns the session, tokens, rate-limit buckets and the request loop.
+
+    Args:
+        token_handler: Where tokens come from.
+        session: A session to use; if None one is created on first use and closed by
+            :meth:`close` (a given session is never closed here).
+        helix_url: Helix base URL (the simulator's in demo mode and tests).
+        oauth_url: OAuth base URL (``.../oauth2``).
+        eventsub_url: EventSub WebSocket URL (used by the EventSub client).
+        max_concurrency: Requests in flight at once.
+        max_tries: Tries per request (first send included).
+        retry_base_delay: Base of the jittered exponential backoff, seconds.
+        timeout: Total seconds for one HTTP exchange.
+        on_ratelimit: Called with every new :class:`RateLimitStatus` (e.g. a status bar).
+
+    Attributes:
+        ratelimit: The latest budget reported by Twitch, or None before the first response.
+    """
+
+    def __init__(
+        self,
+        token_handler: BaseTokenHandler,
+        *,
+        session: aiohttp.ClientSession | None = None,
+        helix_url: str = DEFAULT_HELIX_URL,
+        oauth_url: str = oauth.DEFAULT_OAUTH_URL,
+        eventsub_url: str = DEFAULT_EVENTSUB_URL,
+        max_concurrency: int = 16,
+        max_tries: int = 5,
+        retry_base_delay: float = 0.5,
+        timeout: float = 30.0,
+        on_ratelimit: Callable[[RateLimitStatus], None] | None = None,
+    ) -> None:
+        if max_tries < 2:
+            raise ValueError("max_tries must allow the one retry after a refresh (>= 2)")
+        self.token_handler = token_handler
+        self.helix_url = helix_url.rstrip("/")
+        self.oauth_url = oauth_url.rstrip("/")
+        self.eventsub_url = eventsub_url
+        self.max_tries = max_tries
+        self.retry_base_delay = retry_base_delay
+        self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self._session = session
+        self._owns_session = session is None
+        self._closed = False
+        self._semaphore = asyncio.Semaphore(max_concurrency)
+        self._client_id: str | None = None
+        self._app_token: BaseToken | None = None
+        self._app_token_lock = asyncio.Lock()
+        self._user_tokens: dict[str, Token] = {}
+        self._token_locks: dict[str, asyncio.Lock] = {}
+        self._refreshing: dict[str, asyncio.Task[Token]] = {}
+        self._buckets: dict[str, RateLimitBucket] = {}
+        self._listeners: list[Callable[[RateLimitStatus], None]] = []
+        if on_ratelimit is not None:
+            self._listeners.append(on_ratelimit)
+        self.ratelimit: RateLimitStatus | None = None
+
+    # -- session ---------------------------------------------------------------------
+
+    @property
+    def closed(self) -> bool:
+        """True after :meth:`close`."""
+        return self._closed
+
+    async def get_session(self) -> aiohttp.ClientSession:
+        """The one session, created on first use inside the running loop."""
+        if self._closed:
+            raise RuntimeError("the HTTP handler is closed")
+        if self._session is None:
+            self._session = aiohttp.ClientSession(timeout=self._timeout)
+        return self._session
+
+    async def close(self) -> None:
+        """Close the session if it was created here; safe to call more than once."""
+        if self._closed:
+            return
+        self._closed = True
+        for task in list(self._refreshing.values()):
+            task.cancel()
+        if self._owns_session and self._session is not None:
+            await self._session.close()
+
+    # -- rate-limit budget -----------------------------------------------------------
+
+    def add_ratelimit_listener(self, callback: Callable[[RateLimitStatus], None]) -> None:
+        """Call ``callback`` with every budget update (a plain function, called inline)."""
+        self._listeners.append(callback)
+
+    def remove_ratelimit_listener(self, callback: Callable[[RateLimitStatus], None]) -> None:
+        """Stop calling ``callback``."""
+        self._listeners.remove(callback)
+
+    def ratelimit_for(self, user_id: str | None) -> RateLimitStatus | None:
+        """The last budget of one user's bucket (None: the app bucket)."""
+        bucket = self._buckets.get(user_id or _APP_KEY)
+        if bucket is None:
+            return None
+        return bucket.status()
+
+    def bucket(self, key: str) -> RateLimitBucket:
+        """The rate-limit bucket for ``key`` (a user id, or ``"app"``)."""
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            bucket = self._buckets[key] = RateLimitBucket(key)
+        return bucket
+
+    def _publish(self, status: RateLimitStatus) -> None:
+        self.ratelimit = status
+        for callback in list(self._listeners):
+            try:
+                callback(status)
+            except Exception:
+                _log.exception("rate-limit listener failed")
+
+    # -- tokens ----------------------------------------------------------------------
+
+    async def client_id(self) -> str:
+        """The app's client id from the token handler (asked once)."""
+        if isinstance(self.token_handler, IRCTokenHandler):
+            raise APIUnavailable(
+                "IRCTokenHandler is for IRC connections only and cannot make API calls; "
+                "use SimpleTokenHandler or a BaseTokenHandler subclass"
+            )
+        if self._client_id is None:
+            client_id, _secret = await maybe_await(self.token_handler.get_client_credentials())
+            self._client_id = client_id
+        return self._client_id
+
+    async def app_token(self) -> BaseToken:
+        """The app token: the handler's, or one made with the client credentials."""
+        async with self._app_token_lock:
+            if self._app_token is not None:
+                return self._app_token
+            try:
+                token = await maybe_await(self.token_handler.get_client_token())
+            except NotImplementedError:
+                client_id, secret = await maybe_await(self.token_handler.get_client_credentials())
+                if not secret:
+                    raise APIUnavailable(
+                        "this request needs an app token, but the token handler gives none and "
+                        "there is no client secret to make one; pass a user (target)"
+                    ) from None
+                response = await oauth.client_credentials_token(
+                    await self.get_session(),
+                    client_id=client_id,
+                    client_secret=secret,
+                    oauth_url=self.oauth_url,
+                )
+                token = BaseToken(response.access_token)
+            self._app_token = token
+            return token
+
+    async def user_token(self, user: BaseUser, scopes: tuple[str, ...] = ()) -> Token:
+        """The cached token of ``user``; asks the handler once (single-flight per user)."""
+        key = str(user.id)
+        token = self._user_tokens.get(key)
+        if token is not None:
+            return token
+        lock = self._token_locks.setdefault(key, asyncio.Lock())
+        async with lock:
+            token = self._user_tokens.get(key)
+            if token is None:
+                token = await maybe_await(self.token_handler.get_user_token(user, scopes))
+                if not isinstance(token, Token):
+                    raise TypeError("get_user_token must return a Token")
+                self._user_tokens[key] = token
+            return token
+
+    def forget_user(self, user_id: str) -> None:
+        """Drop the cached token of a user (after sign-out); the handler is asked again."""
+        self._user_tokens.pop(str(user_id), None)
+
+    async def _usable_user_token(
+        self, user: BaseUser, scopes: tuple[str, ...], name: str
+    ) -> tuple[Token, str]:
+        session = await self.get_session()
+        token = await self.user_token(user, scopes)
+        try:
+            access = await token.get(self, self.token_handler, session)
+        except InvalidToken:
+            token = await self.refresh_user(user, token, scopes)
+            access = await token.get(self, self.token_handler, session)
+        if scopes and token.scopes is not None and not any(token.has_scope(s) for s in scopes):
+            raise MissingScope(scopes, name)
+        return token, access
+
+    async def refresh_user(
+        self, user: BaseUser, failed: Token, scopes: tuple[str, ...] = ()
+    ) -> Token:
+        """Replace ``failed`` with a working token, once per user however many callers ask.
+
+        Callers whose token was already replaced get the replacement without a new refresh.
+
+        Raises:
+            InvalidToken: Nobody could provide a working token (sign-in needed).
+            RefreshFailure: The refresh could not reach Twitch (network, 5xx); the old token
+                stays, so a later request tries again.
+        """
+        key = str(user.id)
+        current = self._user_tokens.get(key)
+        if current is not None and current is not failed and not current.invalid:
+            return current
+        task = self._refreshing.get(key)
+        if task is None:
+            task = asyncio.get_running_loop().create_task(
+                self._replace_token(key, user, failed, scopes), name=f"twitch-refresh-{key}"
+            )
+            self._refreshing[key] = task
+            task.add_done_callback(lambda done: self._refresh_done(key, done))
+        # shield: one caller being cancelled must not cancel the refresh everyone awaits.
+        return await asyncio.shield(task)
+
+    def _refresh_done(self, key: str, task: asyncio.Task[Token]) -> None:
+        if self._refreshing.get(key) is task:
+            del self._refreshing[key]
+        if not task.cancelled() and task.exception() is not None:
+            # Retrieved here so a refresh whose waiters were all cancelled is not reported
+            # as "exception never retrieved"; the waiters still receive it.
+            _log.info("token refresh for user %s failed: %s", key, task.exception())
+
+    async def _replace_token(
+        self, key: str, user: BaseUser, failed: Token, scopes: tuple[str, ...]
+    ) -> Token:
+        session = await self.get_session()
+        try:
+            new = await failed.refreshed(
+                self.token_handler,
+                session,
+                oauth_url=self.oauth_url,
+                retry_base_delay=self.retry_base_delay,
+            )
+        except RefreshFailure as exc:
+            if not exc.refused:
+                raise
+            _log.info("Twitch refused the refresh token of user %s", key)
+        except InvalidToken:
+            _log.info("user %s has no refresh token", key)
+        else:
+            # Awaited before anyone uses the new token: the new refresh token must be stored
+            # first, since the old one is now spent.
+            await maybe_await(self.token_handler.event_token_refreshed(failed, new))
+            self._user_tokens[key] = new
+            return new
+        replacement = await maybe_await(self.token_handler.event_token_expired(failed))
+        if replacement is None:
+            replacement = await maybe_await(self.token_handler.get_user_token(user, scopes))
+        if replacement is None or replacement is failed or replacement == failed:
+            self._user_tokens.pop(key, None)
+            raise InvalidToken(f"the token of user {key} expired and could not be replaced")
+        self._user_tokens[key] = replacement
+        return replacement
+
+    # -- the request loop ------------------------------------------------------------
+
+    async def request(
+        self,
+        route: Route,
+        *,
+        user: BaseUser | None = None,
+        scopes: Sequence[str] = (),
+        name: str | None = None,
+    ) -> Any:
+        """Send ``route`` and return the decoded JSON body (None for 204).
+
+        Args:
+            route: What to send.
+            user: Whose token to use; None for the app token.
+            scopes: Scopes the endpoint accepts (any one suffices); checked before sending.
+            name: The public method's name, for error messages.
+
+        Raises:
+            MissingScope: The token lacks all of ``scopes`` (nothing was sent).
+            HTTPException: Twitch answered with an error (see the subclasses).
+            NetworkError: No response arrived after the retries that were safe.
+            InvalidToken, RefreshFailure, APIUnavailable: Token problems.
+        """
+        client_id = await self.client_id()
+        session = await self.get_session()
+        label = name or str(route)
+        wanted = tuple(scopes)
+        refreshed = False
+        retried_503 = False
+        attempt = 0
+        while True:
+            attempt += 1
+            token: BaseToken
+            if user is not None:
+                token, access = await self._usable_user_token(user, wanted, label)
+                key = str(user.id)
+            else:
+                token = await self.app_token()
+                access = await token.get(self, self.token_handler, session)
+                key = _APP_KEY
+            bucket = self.bucket(key)
+            await bucket.acquire()
+            headers = {"Client-Id": client_id, "Authorization": f"Bearer {access}"}
+            try:
+                async with (
+                    self._semaphore,
+                    session.request(
+                        route.method,
+                        route.url(self.helix_url),
+                        params=route.params,
+                        json=route.json,
+                        headers=headers,
+                    ) as response,
+                ):
+                    status = response.status
+                    status_info = bucket.update(response.headers)
+                    body, message = await self._read_body(response)
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                never_sent = isinstance(exc, _NEVER_SENT)
+                if never_sent:
+                    bucket.release()
+                if attempt < self.max_tries and (route.retries_safely or never_sent):
+                    delay = backoff_delay(attempt - 1, self.retry_base_delay)
+                    _log.info("%s: %r; retrying in %.2fs", route, exc, delay)
+                    await asyncio.sleep(delay)
+                    continue
+                raise NetworkError(route, f"no response: {exc!r}") from exc
+            if status_info is not None:
+                self._publish(status_info)
+
+            if 200 <= status < 300:
+                return body
+            if status == 401 and isinstance(token, Token) and user is not None and not refreshed:
+                refreshed = True
+                token.mark_invalid()
+                _log.info("%s: 401, refreshing the token of user %s once", route, key)
+                await self.refresh_user(user, token, wanted)
+                continue
+            if status == 429 and attempt < self.max_tries:
+                waited = await bucket.wait_for_reset()
+                _log.warning("%s: 429, waited %.2fs for the bucket reset", route, waited)
+                continue
+            if (
+                status >= 500
+                and attempt < self.max_tries
+                and (route.retries_safely or (status == 503 and not retried_503))
+            ):
+                retried_503 = retried_503 or status == 503
+                delay = backoff_delay(attempt - 1, self.retry_base_delay)
+                _log.info("%s: %d; retrying in %.2fs", route, status, delay)
+                await asyncio.sleep(delay)
+                continue
+            raise exception_for_status(status)(status, route, body, message)
+
+    @staticmethod
+    async def _read_body(response: aiohttp.ClientResponse) -> tuple[Any, str]:
+        if response.status == 204:
+            return None, response.reason or ""
+        text = await response.text()
+        body: Any = text
+        if text:
+            try:
+                body = await response.json(content_type=None)
+            except ValueError:
+                body = text
+        message = response.reason or ""
+        if isinstance(body, dict) and isinstance(body.get("message"), str) and body["message"]:
+            message = body["message"]
+        return (body if text else None), message
