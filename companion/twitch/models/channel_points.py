@@ -1,0 +1,566 @@
+"""Channel points: custom rewards and their redemptions.
+
+Helix spells statuses in upper case (``UNFULFILLED``, ``FULFILLED``, ``CANCELED``); EventSub
+in lower case. Models always hold the Helix spelling. The seed spells ``CANCELLED``; methods
+accept it and send Twitch's ``CANCELED``.
+
+Only the app (client id) that created a reward may change it or its redemptions (403
+otherwise); deleting a reward marks its UNFULFILLED redemptions FULFILLED.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal, Self
+
+from .. import limits
+from ..http import Route
+from ..iterators import HTTPAwaitableAsyncIterator
+from ..scopes import SCOPES
+from . import users
+from ._payload import Fields, data_list, first_item
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+    from datetime import datetime
+
+    from ..http import HTTPHandler
+
+__all__ = [
+    "CustomReward",
+    "CustomRewardRedemption",
+    "PartialCustomReward",
+    "RewardImage",
+    "normalize_redemption_status",
+]
+
+_log = logging.getLogger(__name__)
+
+RedemptionStatusArg = Literal["UNFULFILLED", "FULFILLED", "CANCELED", "CANCELLED"]
+
+_REWARDS = "channel_points/custom_rewards"
+_REDEMPTIONS = "channel_points/custom_rewards/redemptions"
+
+
+def normalize_redemption_status(status: str) -> str:
+    """Helix spelling of a redemption status: upper case, ``CANCELLED`` -> ``CANCELED``."""
+    upper = status.upper()
+    return "CANCELED" if upper == "CANCELLED" else upper
+
+
+@dataclass(frozen=True, slots=True)
+class RewardImage:
+    """The three sizes of a reward image."""
+
+    url_1x: str
+    url_2x: str
+    url_4x: str
+
+    @classmethod
+    def from_fields(cls, fields: Fields) -> RewardImage:
+        """Read ``url_1x``, ``url_2x`` and ``url_4x``."""
+        return cls(fields.text("url_1x"), fields.text("url_2x"), fields.text("url_4x"))
+
+
+def _image(fields: Fields, key: str) -> RewardImage | None:
+    nested = fields.opt_obj(key)
+    return None if nested is None else RewardImage.from_fields(nested)
+
+
+class CustomReward:
+    """A custom reward (Get/Create/Update Custom Reward, or an EventSub reward event).
+
+    Attributes:
+        id: The reward id.
+        broadcaster: The channel.
+        title: The title.
+        prompt: The prompt, or None.
+        cost: Cost in channel points.
+        background_color: Hex colour like ``#9147FF``, or None.
+        enabled: Whether viewers see it.
+        input_required: Whether the viewer must type text.
+        max_per_stream: (enabled, maximum).
+        max_per_user_stream: (enabled, maximum).
+        global_cooldown: (enabled, seconds).
+        paused: When True, viewers cannot redeem it.
+        in_stock: False while the limits or cooldown stop redemptions.
+        redemptions_skip_queue: Redemptions are FULFILLED at once instead of UNFULFILLED.
+        redemptions_current_stream: Redemptions this stream, or None (offline / no limit).
+        cooldown_until: When the cooldown ends, or None.
+        image: The custom image, else the default image (as the seed describes).
+        custom_image: The uploaded image, or None.
+        default_image: Twitch's default image, or None.
+    """
+
+    __slots__ = (
+        "_http",
+        "background_color",
+        "broadcaster",
+        "cooldown_until",
+        "cost",
+        "custom_image",
+        "default_image",
+        "enabled",
+        "global_cooldown",
+        "id",
+        "in_stock",
+        "input_required",
+        "max_per_stream",
+        "max_per_user_stream",
+        "paused",
+        "prompt",
+        "redemptions_current_stream",
+        "redemptions_skip_queue",
+        "title",
+    )
+
+    def __init__(self, http: HTTPHandler, obj: Any, user: users.PartialUser | None = None) -> None:
+        self._http = http
+        self._read(Fields(obj, "reward"), user, eventsub=False)
+
+    @classmethod
+    def from_eventsub(cls, http: HTTPHandler, event: Any) -> Self:
+        """Build from a ``channel.channel_points_custom_reward.*`` event."""
+        reward = cls.__new__(cls)
+        reward._http = http
+        reward._read(Fields(event, "event"), None, eventsub=True)
+        return reward
+
+    def _read(self, f: Fields, user: users.PartialUser | None, *, eventsub: bool) -> None:
+        self.broadcaster = (
+            user
+            if user is not None
+            else users.PartialUser.from_fields(self._http, f, "broadcaster", eventsub=eventsub)
+        )
+        self.id = f.id("id")
+        self.title = f.text("title")
+        self.prompt = f.opt_text("prompt")
+        self.cost = f.integer("cost")
+        self.background_color = f.opt_text("background_color")
+        self.enabled = f.flag("is_enabled")
+        self.input_required = f.flag("is_user_input_required")
+        self.paused = f.flag("is_paused")
+        self.in_stock = f.flag("is_in_stock")
+        self.redemptions_skip_queue = f.flag("should_redemptions_skip_request_queue")
+        self.redemptions_current_stream = f.opt_integer("redemptions_redeemed_current_stream")
+        self.cooldown_until = f.opt_time("cooldown_expires_at")
+        self.custom_image = _image(f, "image")
+        self.default_image = _image(f, "default_image")
+        if eventsub:
+            # EventSub: {"is_enabled", "value"} / {"is_enabled", "seconds"} objects.
+            per_stream = f.obj("max_per_stream")
+            per_user = f.obj("max_per_user_per_stream")
+            cooldown = f.obj("global_cooldown")
+            self.max_per_stream = (per_stream.flag("is_enabled"), per_stream.integer("value"))
+            self.max_per_user_stream = (per_user.flag("is_enabled"), per_user.integer("value"))
+            self.global_cooldown = (cooldown.flag("is_enabled"), cooldown.integer("seconds"))
+        else:
+            per_stream = f.obj("max_per_stream_setting")
+            per_user = f.obj("max_per_user_per_stream_setting")
+            cooldown = f.obj("global_cooldown_setting")
+            self.max_per_stream = (
+                per_stream.flag("is_enabled"),
+                per_stream.integer("max_per_stream"),
+            )
+            self.max_per_user_stream = (
+                per_user.flag("is_enabled"),
+                per_user.integer("max_per_user_per_stream"),
+            )
+            self.global_cooldown = (
+                cooldown.flag("is_enabled"),
+                cooldown.integer("global_cooldown_seconds"),
+            )
+
+    @property
+    def image(self) -> RewardImage | None:
+        """The custom image if one was uploaded, else the default one."""
+        return self.custom_image or self.default_image
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, CustomReward):
+            return NotImplemented
+        return self.id == other.id
+
+    def __hash__(self) -> int:
+        return hash(self.id)
+
+    def __repr__(self) -> str:
+        return f"<CustomReward id={self.id!r} title={self.title!r} cost={self.cost}>"
+
+    async def edit(
+        self,
+        title: str | None = None,
+        prompt: str | None = None,
+        cost: int | None = None,
+        background_color: str | None = None,
+        enabled: bool | None = None,
+        input_required: bool | None = None,
+        max_per_stream_enabled: bool | None = None,
+        max_per_stream: int | None = None,
+        max_per_user_per_stream_enabled: bool | None = None,
+        max_per_user_per_stream: int | None = None,
+        global_cooldown_enabled: bool | None = None,
+        global_cooldown: int | None = None,
+        paused: bool | None = None,
+        redemptions_skip_queue: bool | None = None,
+    ) -> Self:
+        """Change the given fields (only they are sent) and return this reward, updated.
+
+        Raises:
+            LimitError: A value breaks a documented limit (nothing sent).
+            Forbidden: Another app created this reward.
+            NotFound: The reward no longer exists.
+        """
+        if title is not None:
+            limits.REWARD_TITLE.check(title)
+        if prompt is not None:
+            limits.REWARD_PROMPT.check(prompt)
+        if cost is not None:
+            limits.REWARD_COST.check(cost)
+        if max_per_stream is not None:
+            limits.REWARD_MAX_PER_STREAM.check(max_per_stream)
+        if max_per_user_per_stream is not None:
+            limits.REWARD_MAX_PER_USER_PER_STREAM.check(max_per_user_per_stream)
+        if global_cooldown is not None:
+            limits.REWARD_GLOBAL_COOLDOWN.check(global_cooldown)
+        body = {
+            key: value
+            for key, value in (
+                ("title", title),
+                ("prompt", prompt),
+                ("cost", cost),
+                ("background_color", background_color),
+                ("is_enabled", enabled),
+                ("is_user_input_required", input_required),
+                ("is_max_per_stream_enabled", max_per_stream_enabled),
+                ("max_per_stream", max_per_stream),
+                ("is_max_per_user_per_stream_enabled", max_per_user_per_stream_enabled),
+                ("max_per_user_per_stream", max_per_user_per_stream),
+                ("is_global_cooldown_enabled", global_cooldown_enabled),
+                ("global_cooldown_seconds", global_cooldown),
+                ("is_paused", paused),
+                ("should_redemptions_skip_request_queue", redemptions_skip_queue),
+            )
+            if value is not None
+        }
+        route = Route(
+            "PATCH",
+            _REWARDS,
+            params={"broadcaster_id": self.broadcaster.id, "id": self.id},
+            json=body,
+        )
+        name = "CustomReward.edit"
+        data = await self._http.request(
+            route, user=self.broadcaster, scopes=SCOPES[name], name=name
+        )
+        self._read(Fields(first_item(data), "data[0]"), self.broadcaster, eventsub=False)
+        return self
+
+    async def delete(self) -> None:
+        """Delete the reward (its UNFULFILLED redemptions become FULFILLED, no refunds)."""
+        route = Route(
+            "DELETE", _REWARDS, params={"broadcaster_id": self.broadcaster.id, "id": self.id}
+        )
+        name = "CustomReward.delete"
+        await self._http.request(route, user=self.broadcaster, scopes=SCOPES[name], name=name)
+
+    def get_redemptions(
+        self,
+        status: RedemptionStatusArg | None = "UNFULFILLED",
+        sort: Literal["OLDEST", "NEWEST"] = "OLDEST",
+        *,
+        ids: Sequence[str] | None = None,
+        limit: int | None = None,
+        page_size: int | None = None,
+        after: str | None = None,
+    ) -> HTTPAwaitableAsyncIterator[CustomRewardRedemption]:
+        """This reward's redemptions: ``await`` for a list, ``async for`` to page lazily.
+
+        The seed documents this as a coroutine returning the iterator; here it returns the
+        iterator directly so ``await`` means the same as ``async for`` (one list of results).
+        """
+        return get_redemptions(
+            self._http,
+            self.broadcaster,
+            self.id,
+            status,
+            sort,
+            ids=ids,
+            limit=limit,
+            page_size=page_size,
+            after=after,
+            parent=self,
+            name="CustomReward.get_redemptions",
+        )
+
+
+class PartialCustomReward:
+    """The reward as a redemption describes it.
+
+    Attributes:
+        id: The reward id.
+        title: Its title.
+        prompt: Its prompt, or None.
+        cost: Its cost.
+    """
+
+    __slots__ = ("cost", "id", "prompt", "title")
+
+    def __init__(self, fields: Fields) -> None:
+        self.id = fields.id("id")
+        self.title = fields.text("title")
+        self.prompt = fields.opt_text("prompt")
+        self.cost = fields.integer("cost")
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, PartialCustomReward | CustomReward):
+            return NotImplemented
+        return self.id == other.id
+
+    def __hash__(self) -> int:
+        return hash(self.id)
+
+    def __repr__(self) -> str:
+        return f"<PartialCustomReward id={self.id!r} title={self.title!r}>"
+
+
+class CustomRewardRedemption:
+    """A redemption of a custom reward.
+
+    Attributes:
+        id: The redemption id.
+        broadcaster: The channel.
+        user: The viewer who redeemed.
+        input: What the viewer typed, or None.
+        status: ``UNFULFILLED``, ``FULFILLED`` or ``CANCELED`` (EventSub adds ``UNKNOWN``).
+        redeemed_at: When it was redeemed.
+        reward: The reward: the parent :class:`CustomReward` when fetched through one, else
+            a :class:`PartialCustomReward`.
+    """
+
+    __slots__ = ("_http", "broadcaster", "id", "input", "redeemed_at", "reward", "status", "user")
+
+    def __init__(self, http: HTTPHandler, obj: Any, parent: CustomReward | None = None) -> None:
+        self._http = http
+        self._read(Fields(obj, "redemption"), parent, eventsub=False)
+
+    @classmethod
+    def from_eventsub(cls, http: HTTPHandler, event: Any) -> Self:
+        """Build from a ``channel.channel_points_custom_reward_redemption.*`` event."""
+        redemption = cls.__new__(cls)
+        redemption._http = http
+        redemption._read(Fields(event, "event"), None, eventsub=True)
+        return redemption
+
+    def _read(self, f: Fields, parent: CustomReward | None, *, eventsub: bool) -> None:
+        self.id = f.id("id")
+        self.broadcaster = users.PartialUser.from_fields(
+            self._http, f, "broadcaster", eventsub=eventsub
+        )
+        self.user = users.PartialUser(
+            self._http,
+            f.id("user_id"),
+            login=f.opt_text("user_login"),
+            name=f.opt_text("user_name"),
+        )
+        self.input = f.opt_text("user_input")
+        self.status = normalize_redemption_status(f.text("status"))
+        self.redeemed_at: datetime = f.time("redeemed_at")
+        partial = PartialCustomReward(f.obj("reward"))
+        self.reward: CustomReward | PartialCustomReward = (
+            parent if parent is not None and parent.id == partial.id else partial
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, CustomRewardRedemption):
+            return NotImplemented
+        return self.id == other.id
+
+    def __hash__(self) -> int:
+        return hash(self.id)
+
+    def __repr__(self) -> str:
+        return f"<CustomRewardRedemption id={self.id!r} status={self.status!r}>"
+
+    async def _set_status(self, status: str, name: str) -> Self:
+        route = Route(
+            "PATCH",
+            _REDEMPTIONS,
+            params={
+                "id": self.id,
+                "broadcaster_id": self.broadcaster.id,
+                "reward_id": self.reward.id,
+            },
+            json={"status": status},
+        )
+        data = await self._http.request(
+            route, user=self.broadcaster, scopes=SCOPES[name], name=name
+        )
+        parent = self.reward if isinstance(self.reward, CustomReward) else None
+        self._read(Fields(first_item(data), "data[0]"), parent, eventsub=False)
+        return self
+
+    async def fulfill(self) -> Self:
+        """Mark FULFILLED (only from UNFULFILLED); returns this redemption, updated."""
+        return await self._set_status("FULFILLED", "CustomRewardRedemption.fulfill")
+
+    async def refund(self) -> Self:
+        """Mark CANCELED, which refunds the points; returns this redemption, updated."""
+        return await self._set_status("CANCELED", "CustomRewardRedemption.refund")
+
+
+# -- requests used by PartialUser ------------------------------------------------------
+
+
+async def get_custom_rewards(
+    http: HTTPHandler,
+    user: users.PartialUser,
+    *,
+    only_manageable: bool = False,
+    ids: Sequence[str] | None = None,
+) -> list[CustomReward]:
+    """Get Custom Reward (``ids``: at most 50)."""
+    if ids is not None:
+        limits.REWARD_IDS_PER_CALL.check(ids)
+    route = Route(
+        "GET",
+        _REWARDS,
+        params={
+            "broadcaster_id": user.id,
+            "id": list(ids or ()),
+            "only_manageable_rewards": True if only_manageable else None,
+        },
+    )
+    name = "PartialUser.get_custom_rewards"
+    data = await http.request(route, user=user, scopes=SCOPES[name], name=name)
+    return [CustomReward(http, item.data, user) for item in data_list(data, "response")]
+
+
+async def create_custom_reward(
+    http: HTTPHandler,
+    user: users.PartialUser,
+    *,
+    title: str,
+    cost: int,
+    prompt: str | None = None,
+    enabled: bool = True,
+    background_color: str | None = None,
+    input_required: bool = False,
+    max_per_stream: int | None = None,
+    max_per_user_per_stream: int | None = None,
+    global_cooldown: int | None = None,
+    redemptions_skip_queue: bool = False,
+) -> CustomReward:
+    """Create Custom Rewards; every argument is checked against :mod:`limits` first."""
+    limits.REWARD_TITLE.check(title)
+    limits.REWARD_COST.check(cost)
+    body: dict[str, Any] = {
+        "title": title,
+        "cost": cost,
+        "is_enabled": enabled,
+        "is_user_input_required": input_required,
+        "should_redemptions_skip_request_queue": redemptions_skip_queue,
+    }
+    if prompt is not None:
+        body["prompt"] = limits.REWARD_PROMPT.check(prompt)
+    if background_color is not None:
+        body["background_color"] = background_color
+    if max_per_stream is not None:
+        body["is_max_per_stream_enabled"] = True
+        body["max_per_stream"] = limits.REWARD_MAX_PER_STREAM.check(max_per_stream)
+    if max_per_user_per_stream is not None:
+        body["is_max_per_user_per_stream_enabled"] = True
+        body["max_per_user_per_stream"] = limits.REWARD_MAX_PER_USER_PER_STREAM.check(
+            max_per_user_per_stream
+        )
+    if global_cooldown is not None:
+        body["is_global_cooldown_enabled"] = True
+        body["global_cooldown_seconds"] = limits.REWARD_GLOBAL_COOLDOWN.check(global_cooldown)
+    route = Route("POST", _REWARDS, params={"broadcaster_id": user.id}, json=body)
+    name = "PartialUser.create_custom_reward"
+    data = await http.request(route, user=user, scopes=SCOPES[name], name=name)
+    return CustomReward(http, first_item(data), user)
+
+
+def get_redemptions(
+    http: HTTPHandler,
+    user: users.PartialUser,
+    reward_id: str,
+    status: RedemptionStatusArg | None = "UNFULFILLED",
+    sort: Literal["OLDEST", "NEWEST"] = "OLDEST",
+    *,
+    ids: Sequence[str] | None = None,
+    limit: int | None = None,
+    page_size: int | None = None,
+    after: str | None = None,
+    parent: CustomReward | None = None,
+    name: str = "PartialUser.get_redemptions",
+) -> HTTPAwaitableAsyncIterator[CustomRewardRedemption]:
+    """Get Custom Reward Redemption as an iterator (``status`` is required unless ``ids``)."""
+    if ids is not None:
+        limits.REDEMPTION_IDS_PER_CALL.check(ids)
+    elif status is None:
+        raise ValueError("status is required unless ids are given")
+    size = limits.REDEMPTIONS_PAGE_SIZE.check(
+        page_size or limits.REDEMPTIONS_PAGE_SIZE.maximum or 50
+    )
+    route = Route(
+        "GET",
+        _REDEMPTIONS,
+        params={
+            "broadcaster_id": user.id,
+            "reward_id": reward_id,
+            "status": normalize_redemption_status(status) if status is not None else None,
+            "id": list(ids or ()),
+            "sort": sort,
+        },
+    )
+    return HTTPAwaitableAsyncIterator(
+        http,
+        route,
+        lambda item: CustomRewardRedemption(http, item, parent),
+        page_size=size,
+        limit=limit,
+        cursor=after,
+        user=user,
+        scopes=SCOPES[name],
+        name=name,
+    )
+
+
+async def update_redemptions(
+    http: HTTPHandler,
+    user: users.PartialUser,
+    reward_id: str,
+    redemption_ids: Iterable[str],
+    status: Literal["FULFILLED", "CANCELED", "CANCELLED"],
+) -> list[CustomRewardRedemption]:
+    """Update Redemption Status for any number of ids, sent 50 per request, in order.
+
+    Duplicate ids are sent once. Batches go one after another; if one fails, the earlier
+    batches stay applied and the error is raised with ``completed`` (the redemptions
+    already updated) attached to it.
+    """
+    wanted = normalize_redemption_status(status)
+    if wanted not in ("FULFILLED", "CANCELED"):
+        raise ValueError(f"status must be FULFILLED or CANCELED, not {status!r}")
+    unique = list(dict.fromkeys(redemption_ids))
+    size = limits.REDEMPTION_IDS_PER_CALL.maximum or 50
+    name = "PartialUser.update_redemptions"
+    done: list[CustomRewardRedemption] = []
+    for start in range(0, len(unique), size):
+        batch = unique[start : start + size]
+        route = Route(
+            "PATCH",
+            _REDEMPTIONS,
+            params={"id": batch, "broadcaster_id": user.id, "reward_id": reward_id},
+            json={"status": wanted},
+        )
+        try:
+            data = await http.request(route, user=user, scopes=SCOPES[name], name=name)
+        except Exception as exc:
+            exc.completed = list(done)  # type: ignore[attr-defined]  # documented extra
+            raise
+        done.extend(CustomRewardRedemption(http, item.data) for item in data_list(data, "response"))
+    return done
