@@ -211,37 +211,40 @@ CLIENT_ID = "eventsubtestclient000000000001"
 
 
 class EventSubHarness:
-    """The simulator state, its EventSub hub on 127.0.0.1, a broadcaster and a user token.
+    """The whole simulator on 127.0.0.1 with a partner broadcaster, a viewer and a user token.
+
+    Subscriptions go through the simulator's Helix route (``POST /helix/eventsub/
+    subscriptions``) exactly as a client would send them.
 
     Attributes:
-        state: The simulator's `SimState`.
-        hub: The `EventSubHub` under test.
-        http: An aiohttp client session for the peers.
-        ws_url: ``ws://127.0.0.1:PORT/ws``.
+        sim: The running `Simulator`.
+        state: Its `SimState`.
+        hub: Its `EventSubHub` (the code under test).
+        http: An aiohttp client session for Helix calls and the peers.
         broadcaster_id: A partner broadcaster.
         viewer_id: A viewer of that channel.
         token: The broadcaster's user token record (every read scope).
     """
 
     def __init__(self) -> None:
-        from companion.sim.config import SimConfig
+        from companion.sim import SimConfig, Simulator
         from companion.sim.eventsub import EventSubHub
-        from companion.sim.state import SimState
 
-        self.state = SimState(SimConfig(seed=7))
+        self.sim = Simulator(SimConfig(seed=7))
+        self.state = self.sim.state
+        hub = self.sim.hub
+        assert isinstance(hub, EventSubHub)
+        self.hub = hub
         self.state.register_client(CLIENT_ID)
         self.broadcaster_id = str(self.state.create_user("caster", "Caster", "partner")["id"])
         self.viewer_id = str(self.state.create_user("viewer", "Viewer_One", "")["id"])
-        self.port = 0
-        self.hub = EventSubHub(self.state, base_ws_url_factory=lambda: self.ws_url)
-        self._runner: Any = None
         self.http: aiohttp.ClientSession | None = None
         self.peers: list[EventSubPeer] = []
         self.token = self.user_token(self.broadcaster_id, ALL_READ_SCOPES)
 
     @property
     def ws_url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}/ws"
+        return self.sim.eventsub_url
 
     def user_token(self, user_id: str, scopes: frozenset[str], client_id: str = CLIENT_ID) -> Any:
         """Issues a user token and returns its `AccessTokenRecord`."""
@@ -250,27 +253,22 @@ class EventSubHarness:
         issued = self.state.issue_user_token(client_id, user_id, scopes)
         return self.state.lookup_access_token(issued["access_token"])
 
-    async def start(self) -> None:
-        from aiohttp import web
+    def app_token(self, client_id: str = CLIENT_ID) -> Any:
+        """Issues an app token and returns its `AccessTokenRecord`."""
+        issued = self.state.issue_app_token(client_id)
+        return self.state.lookup_access_token(issued["access_token"])
 
-        app = web.Application()
-        app.add_routes(self.hub.routes())
-        self._runner = web.AppRunner(app)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    async def start(self) -> None:
+        await self.sim.start(port=0)
         self.http = aiohttp.ClientSession()
 
     async def stop(self) -> None:
         for peer in self.peers:
             if not peer.ws.closed:
                 await peer.close()
-        await self.hub.close()
         if self.http is not None:
             await self.http.close()
-        if self._runner is not None:
-            await self._runner.cleanup()
+        await self.sim.stop()
 
     async def __aenter__(self) -> EventSubHarness:
         await self.start()
@@ -292,6 +290,25 @@ class EventSubHarness:
         welcome = await peer.welcome()
         return peer, str(welcome["payload"]["session"]["id"])
 
+    async def helix(
+        self,
+        method: str,
+        path: str,
+        *,
+        token: Any = None,
+        json_body: Any = None,
+        params: dict[str, str] | None = None,
+    ) -> tuple[int, Any]:
+        """One Helix request with a Bearer token and its Client-Id; returns (status, JSON)."""
+        assert self.http is not None
+        rec = token or self.token
+        headers = {"Authorization": f"Bearer {rec.token}", "Client-Id": rec.client_id}
+        async with self.http.request(
+            method, f"{self.sim.helix_url}{path}", headers=headers, json=json_body, params=params
+        ) as resp:
+            body = await resp.json() if resp.content_length != 0 and resp.status != 204 else None
+            return resp.status, body
+
     async def subscribe(
         self,
         session_id: str,
@@ -301,14 +318,17 @@ class EventSubHarness:
         token: Any = None,
         version: str = "1",
     ) -> tuple[int, dict[str, Any]]:
-        """Create EventSub Subscription on the WebSocket transport."""
+        """Create EventSub Subscription on the WebSocket transport, over Helix."""
         body = {
             "type": type_,
             "version": version,
             "condition": condition or {"broadcaster_user_id": self.broadcaster_id},
             "transport": {"method": "websocket", "session_id": session_id},
         }
-        return await self.hub.create_subscription(token or self.token, body)
+        status, payload = await self.helix(
+            "POST", "/eventsub/subscriptions", token=token, json_body=body
+        )
+        return status, payload
 
     def create_reward(self, title: str = "Hydrate", **extra: Any) -> dict[str, Any]:
         body: dict[str, Any] = {"title": title, "cost": 100, **extra}
