@@ -14,38 +14,27 @@ number of calls is the minimum. Per id, success removes the row, "already handle
 (Twitch's 404) removes it and says so once, and any failure keeps the row with the
 error on it: a failed action never loses a row, and no action is ever sent twice.
 
-Complexity with n queued rows: lookup by id O(1); an in-order arrival is an
-append (amortised O(1)); an out-of-order one is a binary search plus a list
-insert (a memmove of n pointers, microseconds at n = 10,000); per-reward counts
-and per-reward row lists are kept up to date on every change.
+The row storage, ordering and change events live in
+:mod:`companion.core.queue_store`; this module adds the actions and reconciliation.
 """
 
 from __future__ import annotations
 
 import asyncio
-import bisect
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from .queue_events import (
-    AddOutcome,
-    QueueEvent,
-    QueueRow,
-    ReconcileDiff,
-    RowsChanged,
-    RowsInserted,
-    RowsRemoved,
-    RowState,
-)
+from .queue_events import AddOutcome, QueueRow, ReconcileDiff, RowState
+from .queue_store import QueueStore, row_key
 from .records import ActionKind, ActionRecord, ActionState, BatchOutcome, RedemptionStatus
 from .scheduling import AsyncioScheduler, Scheduler, TimerHandle
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Iterable
 
     from .records import RedemptionRecord
 
@@ -57,35 +46,8 @@ _log = logging.getLogger(__name__)
 MAX_IDS_PER_CALL = 50
 DEFAULT_UNDO_WINDOW = 5.0
 
-# Ids handled this session are remembered so a late duplicate add stays a no-op.
-# The cap bounds memory in a marathon stream; past it the oldest ids are forgotten
-# (a forgotten id that comes back UNFULFILLED would be re-read from Helix anyway).
-_HANDLED_CAP = 200_000
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MICROSECOND = timedelta(microseconds=1)
-
 #: ``await send(reward_id, redemption_ids, status)``: at most 50 ids, all of one reward.
 Sender = Callable[[str, tuple[str, ...], RedemptionStatus], Awaitable[BatchOutcome]]
-
-_Key = tuple[int, str]
-
-
-def _key(record: RedemptionRecord) -> _Key:
-    # Integer microseconds, not a float timestamp: a double cannot tell apart every
-    # microsecond of a 2020s epoch time, and ties must still order the same way.
-    return ((record.redeemed_at - _EPOCH) // _MICROSECOND, record.redemption_id)
-
-
-def _ranges(indices: Sequence[int]) -> list[tuple[int, int]]:
-    """Group sorted indices into inclusive (first, last) runs."""
-    runs: list[tuple[int, int]] = []
-    for index in indices:
-        if runs and runs[-1][1] == index - 1:
-            runs[-1] = (runs[-1][0], index)
-        else:
-            runs.append((index, index))
-    return runs
 
 
 class _Action:
@@ -103,7 +65,7 @@ class _Action:
         return f"_Action({self.record.action_id!r}, {self.record.state.value}, {len(self.ids)} ids)"
 
 
-class RedemptionQueue:
+class RedemptionQueue(QueueStore):
     """Waiting redemptions, oldest first, with undoable batched actions.
 
     Args:
@@ -130,48 +92,19 @@ class RedemptionQueue:
             raise ValueError("undo_window must be >= 0")
         if not 1 <= batch_size <= MAX_IDS_PER_CALL:
             raise ValueError(f"batch_size must be 1..{MAX_IDS_PER_CALL}")
+        super().__init__(scheduler or AsyncioScheduler())
+        self._scheduler: Scheduler
         self._sender = sender
-        self._scheduler: Scheduler = scheduler or AsyncioScheduler()
         self.undo_window = undo_window
         self._batch_size = batch_size
         self._wall_clock = wall_clock or (lambda: datetime.now(UTC))
         self._id_factory = id_factory or (lambda: uuid.uuid4().hex)
-        self._keys: list[_Key] = []
-        self._rows: dict[str, QueueRow] = {}
-        self._by_reward: dict[str, list[_Key]] = {}
-        self._handled: dict[str, None] = {}  # an insertion-ordered set
         self._actions: dict[str, _Action] = {}
         self._tasks: set[asyncio.Task[None]] = set()
-        self._before: list[Callable[[QueueEvent], None]] = []
-        self._after: list[Callable[[QueueEvent], None]] = []
         self._action_listeners: list[Callable[[ActionRecord], None]] = []
 
     def __repr__(self) -> str:
         return f"RedemptionQueue(rows={len(self._keys)}, live_actions={len(self._actions)})"
-
-    # ------------------------------------------------------------------ observers
-
-    def subscribe(
-        self,
-        after: Callable[[QueueEvent], None],
-        before: Callable[[QueueEvent], None] | None = None,
-    ) -> Callable[[], None]:
-        """Listen to row events; returns a function that unsubscribes.
-
-        ``before`` gets structural events (insert/remove) while the old rows are
-        still in place; ``after`` gets every event once the change is made.
-        """
-        self._after.append(after)
-        if before is not None:
-            self._before.append(before)
-
-        def unsubscribe() -> None:
-            if after in self._after:
-                self._after.remove(after)
-            if before is not None and before in self._before:
-                self._before.remove(before)
-
-        return unsubscribe
 
     def subscribe_actions(self, listener: Callable[[ActionRecord], None]) -> Callable[[], None]:
         """Listen to action snapshots (created, undone, sending, finished)."""
@@ -183,69 +116,12 @@ class RedemptionQueue:
 
         return unsubscribe
 
-    def _emit(self, listeners: list[Callable[[QueueEvent], None]], event: QueueEvent) -> None:
-        for listener in tuple(listeners):
-            # A broken view must not leave the queue half-updated: log and go on.
-            try:
-                listener(event)
-            except Exception:
-                _log.exception("queue listener failed on %r", event)
-
     def _emit_action(self, record: ActionRecord) -> None:
         for listener in tuple(self._action_listeners):
             try:
                 listener(record)
             except Exception:
                 _log.exception("action listener failed on %s", record.action_id)
-
-    # ------------------------------------------------------------------ reading
-
-    def __len__(self) -> int:
-        return len(self._keys)
-
-    def __contains__(self, redemption_id: object) -> bool:
-        return redemption_id in self._rows
-
-    def row(self, index: int) -> QueueRow:
-        """The row at ``index`` (0 is the oldest)."""
-        return self._rows[self._keys[index][1]]
-
-    def rows(self) -> list[QueueRow]:
-        """Every row, oldest first."""
-        return [self._rows[key[1]] for key in self._keys]
-
-    def get(self, redemption_id: str) -> QueueRow | None:
-        """The row of a redemption, or None if it is not queued."""
-        return self._rows.get(redemption_id)
-
-    def index_of(self, redemption_id: str) -> int:
-        """The row index of a queued redemption (O(log n)).
-
-        Raises:
-            KeyError: The redemption is not queued.
-        """
-        key = _key(self._rows[redemption_id].record)
-        return bisect.bisect_left(self._keys, key)
-
-    def ids(self) -> list[str]:
-        """Every queued redemption id, oldest first."""
-        return [key[1] for key in self._keys]
-
-    def rows_for_reward(self, reward_id: str) -> list[QueueRow]:
-        """The rows of one reward, oldest first."""
-        return [self._rows[key[1]] for key in self._by_reward.get(reward_id, ())]
-
-    def count_for_reward(self, reward_id: str) -> int:
-        """How many rows one reward has queued (O(1))."""
-        return len(self._by_reward.get(reward_id, ()))
-
-    def counts_by_reward(self) -> dict[str, int]:
-        """Queued rows per reward id (rewards with none are left out)."""
-        return {reward_id: len(keys) for reward_id, keys in self._by_reward.items()}
-
-    def is_handled(self, redemption_id: str) -> bool:
-        """True if the redemption was fulfilled or refunded (here or elsewhere)."""
-        return redemption_id in self._handled
 
     def action(self, action_id: str) -> ActionRecord | None:
         """The latest snapshot of a live (pending or sending) action, or None."""
@@ -256,132 +132,11 @@ class RedemptionQueue:
         """Snapshots of every pending or sending action, oldest first."""
         return [live.record for live in self._actions.values()]
 
-    # ------------------------------------------------------------------ adding
-
-    def add(self, record: RedemptionRecord) -> AddOutcome:
-        """Queue one redemption unless it is known; says what happened."""
-        outcome = self._classify(record)
-        if outcome is AddOutcome.ADDED:
-            self._insert_one(record)
-        return outcome
-
-    def add_many(self, records: Iterable[RedemptionRecord]) -> list[AddOutcome]:
-        """Queue many redemptions; one outcome per record, in the given order.
-
-        New records that are all newer than the newest row are appended as one
-        block (one insert event); others are inserted one by one.
-        """
-        outcomes: list[AddOutcome] = []
-        fresh: dict[str, RedemptionRecord] = {}
-        for record in records:
-            if record.redemption_id in fresh:
-                outcomes.append(AddOutcome.DUPLICATE)
-                continue
-            outcome = self._classify(record)
-            outcomes.append(outcome)
-            if outcome is AddOutcome.ADDED:
-                fresh[record.redemption_id] = record
-        ordered = sorted(fresh.values(), key=_key)
-        # The tail that sorts after every existing row goes in as one appended block.
-        split = bisect.bisect_right([_key(r) for r in ordered], self._keys[-1]) if self._keys else 0
-        for record in ordered[:split]:
-            self._insert_one(record)
-        if split < len(ordered):
-            self._append_block(ordered[split:])
-        return outcomes
-
-    def _classify(self, record: RedemptionRecord) -> AddOutcome:
-        existing = self._rows.get(record.redemption_id)
-        if existing is not None:
-            if existing.state is RowState.WAITING:
-                return AddOutcome.DUPLICATE
-            return AddOutcome.PENDING
-        if record.redemption_id in self._handled:
-            return AddOutcome.ALREADY_HANDLED
-        if record.status != "UNFULFILLED":
-            self._remember_handled(record.redemption_id)
-            return AddOutcome.NOT_UNFULFILLED
-        return AddOutcome.ADDED
-
-    def _insert_one(self, record: RedemptionRecord) -> None:
-        key = _key(record)
-        keys = self._keys
-        index = len(keys) if not keys or key > keys[-1] else bisect.bisect_left(keys, key)
-        event = RowsInserted(index, index)
-        self._emit(self._before, event)
-        keys.insert(index, key)
-        self._rows[record.redemption_id] = QueueRow(record, arrived=self._scheduler.time())
-        reward_keys = self._by_reward.setdefault(record.reward_id, [])
-        if not reward_keys or key > reward_keys[-1]:
-            reward_keys.append(key)
-        else:
-            bisect.insort(reward_keys, key)
-        self._emit(self._after, event)
-
-    def _append_block(self, ordered: list[RedemptionRecord]) -> None:
-        first = len(self._keys)
-        event = RowsInserted(first, first + len(ordered) - 1)
-        self._emit(self._before, event)
-        arrived = self._scheduler.time()
-        for record in ordered:
-            key = _key(record)
-            self._keys.append(key)
-            self._rows[record.redemption_id] = QueueRow(record, arrived=arrived)
-            reward_keys = self._by_reward.setdefault(record.reward_id, [])
-            if not reward_keys or key > reward_keys[-1]:
-                reward_keys.append(key)
-            else:
-                bisect.insort(reward_keys, key)
-        self._emit(self._after, event)
-
-    def _remember_handled(self, redemption_id: str) -> None:
-        self._handled[redemption_id] = None
-        if len(self._handled) > _HANDLED_CAP:
-            del self._handled[next(iter(self._handled))]
-
-    # ------------------------------------------------------------------ removing
-
-    def _remove(self, redemption_ids: Iterable[str]) -> list[str]:
-        """Remove queued rows (unknown ids are skipped); returns the removed ids, oldest first.
-
-        Every removed id is remembered as handled and dropped from any live action.
-        """
-        indexed: list[tuple[int, str]] = []
-        for redemption_id in set(redemption_ids):
-            row = self._rows.get(redemption_id)
-            if row is None:
-                continue
-            indexed.append((bisect.bisect_left(self._keys, _key(row.record)), redemption_id))
-        if not indexed:
-            return []
-        indexed.sort()
-        runs = _ranges([index for index, _ in indexed])
-        ids_at = dict(indexed)
-        # Highest run first, so each event's indices are valid when it is applied.
-        for first, last in reversed(runs):
-            run_ids = tuple(ids_at[index] for index in range(first, last + 1))
-            event = RowsRemoved(first, last, run_ids)
-            self._emit(self._before, event)
-            del self._keys[first : last + 1]
-            for redemption_id in run_ids:
-                row = self._rows.pop(redemption_id)
-                self._drop_from_reward(row.record)
-                self._remember_handled(redemption_id)
-                if row.action_id is not None:
-                    self._drop_from_action(row.action_id, redemption_id)
-            self._emit(self._after, event)
-        return [redemption_id for _, redemption_id in indexed]
-
-    def _drop_from_reward(self, record: RedemptionRecord) -> None:
-        reward_keys = self._by_reward[record.reward_id]
-        del reward_keys[bisect.bisect_left(reward_keys, _key(record))]
-        if not reward_keys:
-            del self._by_reward[record.reward_id]
-
-    def _drop_from_action(self, action_id: str, redemption_id: str) -> None:
-        live = self._actions.get(action_id)
-        if live is not None and redemption_id in live.ids:
-            live.ids.remove(redemption_id)
+    def _row_removed(self, row: QueueRow) -> None:
+        # A row handled elsewhere while in an action is simply not sent.
+        live = self._actions.get(row.action_id) if row.action_id is not None else None
+        if live is not None and row.redemption_id in live.ids:
+            live.ids.remove(row.redemption_id)
 
     def mark_external(self, redemption_id: str, status: str) -> bool:
         """Apply an EventSub ``redemption.update``: the redemption was handled elsewhere.
@@ -450,26 +205,8 @@ class RedemptionQueue:
             _log.info(
                 "reconcile: %d redemptions added, %d handled elsewhere", len(added), len(removed)
             )
-        added.sort(key=lambda redemption_id: _key(self._rows[redemption_id].record))
+        added.sort(key=lambda redemption_id: row_key(self._rows[redemption_id].record))
         return ReconcileDiff(tuple(added), tuple(removed))
-
-    def now(self) -> float:
-        """The scheduler's time (pass it as ``read_started`` to :meth:`reconcile`)."""
-        return self._scheduler.time()
-
-    # ------------------------------------------------------------------ row changes
-
-    def _set_rows(self, changes: dict[str, QueueRow]) -> None:
-        """Replace rows and announce the changed index ranges."""
-        if not changes:
-            return
-        indices = []
-        for redemption_id, row in changes.items():
-            self._rows[redemption_id] = row
-            indices.append(bisect.bisect_left(self._keys, _key(row.record)))
-        indices.sort()
-        for first, last in _ranges(indices):
-            self._emit(self._after, RowsChanged(first, last))
 
     # ------------------------------------------------------------------ actions
 
@@ -509,7 +246,7 @@ class RedemptionQueue:
                 chosen[redemption_id] = row
         if not chosen:
             return None
-        ordered = sorted(chosen.values(), key=lambda row: _key(row.record))
+        ordered = sorted(chosen.values(), key=lambda row: row_key(row.record))
         ids = [row.redemption_id for row in ordered]
         reward_ids = tuple(dict.fromkeys(row.reward_id for row in ordered))
         action_id = self._id_factory()

@@ -1,0 +1,621 @@
+"""The ledger: every redemption seen and every action taken, in SQLite.
+
+Durability choices:
+
+* ``journal_mode=WAL``: readers (history views, exports) never block the writer,
+  and a commit is one append to the WAL file.
+* ``synchronous=NORMAL``: in WAL mode this keeps the database consistent after any
+  crash and loses no committed transaction when the *process* dies (kill -9, a
+  crash): a commit has reached the OS once ``COMMIT`` returns, which the kill drill
+  in the tests checks. Only an OS crash or power cut can drop the last few commits.
+  FULL would fsync on every commit for that last case; the ledger is a history,
+  Twitch stays the truth about a redemption's status (a reconcile re-reads it), so
+  the fsync per batch is not worth it on slow laptop disks. Pass
+  ``synchronous="FULL"`` to choose otherwise.
+
+Threading: every SQLite call runs under one lock; the ``a*`` coroutines run them on
+the ledger's own single worker thread, so the UI thread never waits on the disk and
+writes are applied in the order they were asked for. The plain methods do the same
+work on the caller's thread (tests, scripts, the worker itself).
+
+Writes are batched: each call writes all its records in one transaction.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import functools
+import json
+import logging
+import os
+import sqlite3
+import tempfile
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal, ParamSpec, TypeVar
+
+from .ledger_schema import from_db_time, migrate, to_db_time
+from .records import ActionKind, ActionRecord, ActionState, RedemptionRecord, normalize_status
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Iterator
+
+    from .records import RedemptionStatus
+
+__all__ = ["CSV_COLUMNS", "HistoryPage", "HistoryQuery", "HistoryRow", "Ledger"]
+
+_log = logging.getLogger(__name__)
+
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
+
+_ITEM_COLUMNS = (
+    "redemption_id, broadcaster_id, reward_id, reward_title, reward_cost, reward_color, "
+    "user_id, user_login, user_name, user_input, redeemed_at, status, "
+    "first_seen_at, status_changed_at, handled_by, note"
+)
+
+#: The CSV header, in column order.
+CSV_COLUMNS = (
+    "redeemed_at",
+    "redemption_id",
+    "status",
+    "reward_id",
+    "reward_title",
+    "reward_cost",
+    "user_id",
+    "user_login",
+    "user_name",
+    "user_input",
+    "first_seen_at",
+    "status_changed_at",
+    "handled_by",
+    "note",
+)
+
+# A cell starting with one of these is a formula to a spreadsheet; viewers choose
+# user_input and display names, so an export must not run what they typed.
+_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+_FREE_TEXT = frozenset({"reward_title", "user_name", "user_input", "note"})
+
+
+def _viewer_key(login: str, name: str) -> str:
+    # casefold() is Unicode-aware, unlike SQLite's ASCII-only LIKE; the separator
+    # keeps a search from matching across the end of the login into the name.
+    return f"{login.casefold()}\x1f{name.casefold()}"
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryQuery:
+    """A filter over the redemption history; every field left None matches all.
+
+    Attributes:
+        viewer: Substring of the viewer's login or display name, case-insensitive.
+        reward_id: One reward.
+        since: Redeemed at or after (aware).
+        until: Redeemed before (aware).
+        status: One status.
+    """
+
+    viewer: str | None = None
+    reward_id: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    status: RedemptionStatus | None = None
+
+    def where(self) -> tuple[str, list[object]]:
+        """The SQL ``WHERE`` clause (or ``""``) and its parameters."""
+        clauses: list[str] = []
+        params: list[object] = []
+        if self.viewer:
+            clauses.append("instr(viewer_key, ?) > 0")
+            params.append(self.viewer.casefold())
+        if self.reward_id is not None:
+            clauses.append("reward_id = ?")
+            params.append(self.reward_id)
+        if self.since is not None:
+            clauses.append("redeemed_at >= ?")
+            params.append(to_db_time(self.since))
+        if self.until is not None:
+            clauses.append("redeemed_at < ?")
+            params.append(to_db_time(self.until))
+        if self.status is not None:
+            clauses.append("status = ?")
+            params.append(self.status)
+        return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryRow:
+    """One redemption from the ledger with what the ledger knows about it.
+
+    Attributes:
+        record: The redemption, with its last known status.
+        first_seen_at: When the app first saw it.
+        status_changed_at: When its status last changed, or None.
+        handled_by: The action that fulfilled or refunded it, or None.
+        note: E.g. "handled elsewhere", or None.
+    """
+
+    record: RedemptionRecord
+    first_seen_at: datetime
+    status_changed_at: datetime | None
+    handled_by: str | None
+    note: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryPage:
+    """One page of a history query.
+
+    Attributes:
+        rows: The rows, newest first unless asked otherwise.
+        total: How many rows match the whole query.
+        offset: Index of the first row within the whole result.
+    """
+
+    rows: tuple[HistoryRow, ...]
+    total: int
+    offset: int
+
+
+class Ledger:
+    """The redemption and action history in one SQLite file.
+
+    Args:
+        path: The database file (created if missing).
+        synchronous: ``"NORMAL"`` (default, see the module docs) or ``"FULL"``.
+        wall_clock: Aware "now" for first-seen and status-change times.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        synchronous: Literal["NORMAL", "FULL"] = "NORMAL",
+        wall_clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        self.path = Path(path)
+        self._wall_clock = wall_clock or (lambda: datetime.now(UTC))
+        self._lock = threading.Lock()
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ledger")
+        self._closed = False
+        # Autocommit mode: transactions are begun and ended explicitly below.
+        self._conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        try:
+            mode = self._conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+            if str(mode).lower() != "wal":
+                raise sqlite3.OperationalError(f"could not enable WAL (journal_mode={mode})")
+            self._conn.execute(f"PRAGMA synchronous={synchronous}")
+            self._conn.execute("PRAGMA foreign_keys=ON")
+            self._conn.execute("PRAGMA busy_timeout=5000")
+            migrate(self._conn)
+        except BaseException:
+            self._conn.close()
+            self._executor.shutdown(wait=False)
+            raise
+
+    def __repr__(self) -> str:
+        return f"Ledger({str(self.path)!r}, closed={self._closed})"
+
+    @classmethod
+    async def aopen(
+        cls,
+        path: Path,
+        *,
+        synchronous: Literal["NORMAL", "FULL"] = "NORMAL",
+        wall_clock: Callable[[], datetime] | None = None,
+    ) -> Ledger:
+        """Open a ledger off the event loop's thread (opening may migrate)."""
+        return await asyncio.to_thread(
+            functools.partial(cls, path, synchronous=synchronous, wall_clock=wall_clock)
+        )
+
+    # ------------------------------------------------------------------ plumbing
+
+    async def _run(self, fn: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, functools.partial(fn, *args, **kwargs))
+
+    def _transaction(self, work: Callable[[sqlite3.Connection], _T]) -> _T:
+        with self._lock:
+            if self._closed:
+                raise sqlite3.ProgrammingError("the ledger is closed")
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                result = work(self._conn)
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+            return result
+
+    def _read(self, work: Callable[[sqlite3.Connection], _T]) -> _T:
+        with self._lock:
+            if self._closed:
+                raise sqlite3.ProgrammingError("the ledger is closed")
+            return work(self._conn)
+
+    def close(self) -> None:
+        """Close the database and stop the worker thread; idempotent."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            self._conn.close()
+        self._executor.shutdown(wait=True)
+
+    async def aclose(self) -> None:
+        """Let queued writes finish on the worker, then close; idempotent."""
+        if self._closed:
+            return
+        await self._run(lambda: None)  # every write asked for before this one is done
+        await asyncio.to_thread(self.close)
+
+    # ------------------------------------------------------------------ writes
+
+    def record_redemptions(self, records: Iterable[RedemptionRecord]) -> int:
+        """Remember redemptions; a known id is not inserted twice. Returns how many were new.
+
+        A record that arrives FULFILLED or CANCELED for a row still UNFULFILLED moves
+        it on; a status never moves back to UNFULFILLED.
+        """
+        batch = list(records)
+        if not batch:
+            return 0
+        now = to_db_time(self._wall_clock())
+
+        def work(conn: sqlite3.Connection) -> int:
+            before = conn.total_changes
+            new = 0
+            for record in batch:
+                cursor = conn.execute(
+                    "INSERT OR IGNORE INTO redemptions (redemption_id, broadcaster_id,"
+                    " reward_id, reward_title, reward_cost, reward_color, user_id, user_login,"
+                    " user_name, viewer_key, user_input, redeemed_at, status, first_seen_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        record.redemption_id,
+                        record.broadcaster_id,
+                        record.reward_id,
+                        record.reward_title,
+                        record.reward_cost,
+                        record.reward_color,
+                        record.user_id,
+                        record.user_login,
+                        record.user_name,
+                        _viewer_key(record.user_login, record.user_name),
+                        record.user_input,
+                        to_db_time(record.redeemed_at),
+                        record.status,
+                        now,
+                    ),
+                )
+                if cursor.rowcount == 1:
+                    new += 1
+                elif record.status != "UNFULFILLED":
+                    self._move_status(conn, record.redemption_id, record.status, now, None, None)
+            _log.debug("ledger: %d redemptions, %d new", conn.total_changes - before, new)
+            return new
+
+        return self._transaction(work)
+
+    @staticmethod
+    def _move_status(
+        conn: sqlite3.Connection,
+        redemption_id: str,
+        status: str,
+        at: str,
+        action_id: str | None,
+        note: str | None,
+    ) -> bool:
+        # Twitch only moves a redemption out of UNFULFILLED, once; repeats are no-ops.
+        cursor = conn.execute(
+            "UPDATE redemptions SET status = ?, status_changed_at = ?,"
+            " handled_by = coalesce(?, handled_by), note = coalesce(?, note)"
+            " WHERE redemption_id = ? AND status = 'UNFULFILLED'",
+            (status, at, action_id, note, redemption_id),
+        )
+        return cursor.rowcount == 1
+
+    def record_status(
+        self,
+        updates: Iterable[tuple[str, str]],
+        *,
+        note: str | None = None,
+        at: datetime | None = None,
+    ) -> int:
+        """Apply ``(redemption_id, status)`` updates (EventSub's redemption.update).
+
+        Unknown ids and rows already out of UNFULFILLED are left alone. Returns how
+        many rows changed.
+        """
+        batch = [(rid, normalize_status(status)) for rid, status in updates]
+        stamp = to_db_time(at or self._wall_clock())
+
+        def work(conn: sqlite3.Connection) -> int:
+            return sum(
+                self._move_status(conn, rid, status, stamp, None, note)
+                for rid, status in batch
+                if status != "UNFULFILLED"
+            )
+
+        return self._transaction(work) if batch else 0
+
+    def record_note(self, redemption_ids: Iterable[str], note: str) -> int:
+        """Attach a note (e.g. "handled elsewhere") to known redemptions."""
+        batch = [(note, rid) for rid in redemption_ids]
+
+        def work(conn: sqlite3.Connection) -> int:
+            before = conn.total_changes
+            conn.executemany("UPDATE redemptions SET note = ? WHERE redemption_id = ?", batch)
+            return conn.total_changes - before
+
+        return self._transaction(work) if batch else 0
+
+    def record_action(self, action: ActionRecord) -> None:
+        """Store an action snapshot (every state it passes through overwrites the last).
+
+        The final snapshot also moves the redemptions it changed to the action's status.
+        """
+        outcome: dict[str, tuple[str, str | None]] = dict.fromkeys(
+            action.redemption_ids, ("PENDING", None)
+        )
+        outcome.update(dict.fromkeys(action.done, ("DONE", None)))
+        outcome.update(dict.fromkeys(action.already_handled, ("ALREADY_HANDLED", None)))
+        outcome.update({rid: ("FAILED", error) for rid, error in action.failed})
+        result = json.dumps(
+            {
+                "done": len(action.done),
+                "already_handled": len(action.already_handled),
+                "failed": len(action.failed),
+            }
+        )
+        finished = action.finished_at or self._wall_clock()
+
+        def work(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                "INSERT INTO actions (action_id, kind, target_status, state, id_count,"
+                " reward_ids, created_at, sent_at, finished_at, calls, result)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (action_id) DO UPDATE SET state = excluded.state,"
+                " id_count = excluded.id_count, sent_at = excluded.sent_at,"
+                " finished_at = excluded.finished_at, calls = excluded.calls,"
+                " result = excluded.result",
+                (
+                    action.action_id,
+                    action.kind.name,
+                    action.target_status,
+                    action.state.value,
+                    len(outcome),
+                    json.dumps(list(action.reward_ids)),
+                    to_db_time(action.created_at),
+                    to_db_time(action.sent_at) if action.sent_at else None,
+                    to_db_time(action.finished_at) if action.finished_at else None,
+                    action.calls,
+                    result if action.state.finished else None,
+                ),
+            )
+            # Ids dropped from the action (handled elsewhere in the window) go away too.
+            conn.execute("DELETE FROM action_items WHERE action_id = ?", (action.action_id,))
+            conn.executemany(
+                "INSERT INTO action_items (action_id, redemption_id, position, outcome, error)"
+                " VALUES (?, ?, ?, ?, ?)",
+                [
+                    (action.action_id, rid, position, state, error)
+                    for position, (rid, (state, error)) in enumerate(outcome.items())
+                ],
+            )
+            stamp = to_db_time(finished)
+            for rid in action.done:
+                self._move_status(conn, rid, action.target_status, stamp, action.action_id, None)
+            for rid in action.already_handled:
+                conn.execute(
+                    "UPDATE redemptions SET note = 'handled elsewhere'"
+                    " WHERE redemption_id = ? AND status = 'UNFULFILLED'",
+                    (rid,),
+                )
+
+        self._transaction(work)
+
+    # ------------------------------------------------------------------ reads
+
+    def query(
+        self,
+        query: HistoryQuery | None = None,
+        *,
+        limit: int = 100,
+        offset: int = 0,
+        newest_first: bool = True,
+    ) -> HistoryPage:
+        """One page of the redemption history matching ``query``."""
+        if limit < 1 or offset < 0:
+            raise ValueError("limit must be >= 1 and offset >= 0")
+        where, params = (query or HistoryQuery()).where()
+        order = "DESC" if newest_first else "ASC"
+
+        def work(conn: sqlite3.Connection) -> HistoryPage:
+            total = int(
+                conn.execute(f"SELECT count(*) FROM redemptions{where}", params).fetchone()[0]
+            )
+            rows = conn.execute(
+                f"SELECT {_ITEM_COLUMNS} FROM redemptions{where}"
+                f" ORDER BY redeemed_at {order}, redemption_id {order} LIMIT ? OFFSET ?",
+                [*params, limit, offset],
+            ).fetchall()
+            return HistoryPage(tuple(_history_row(row) for row in rows), total, offset)
+
+        return self._read(work)
+
+    def get(self, redemption_id: str) -> HistoryRow | None:
+        """One redemption by id, or None."""
+
+        def work(conn: sqlite3.Connection) -> HistoryRow | None:
+            row = conn.execute(
+                f"SELECT {_ITEM_COLUMNS} FROM redemptions WHERE redemption_id = ?",
+                (redemption_id,),
+            ).fetchone()
+            return _history_row(row) if row else None
+
+        return self._read(work)
+
+    def action(self, action_id: str) -> ActionRecord | None:
+        """An action as last stored, or None."""
+
+        def work(conn: sqlite3.Connection) -> ActionRecord | None:
+            row = conn.execute(
+                "SELECT action_id, kind, state, reward_ids, created_at, sent_at, finished_at,"
+                " calls FROM actions WHERE action_id = ?",
+                (action_id,),
+            ).fetchone()
+            if row is None:
+                return None
+            items = conn.execute(
+                "SELECT redemption_id, outcome, error FROM action_items WHERE action_id = ?"
+                " ORDER BY position",
+                (action_id,),
+            ).fetchall()
+            return ActionRecord(
+                action_id=row[0],
+                kind=ActionKind[row[1]],
+                redemption_ids=tuple(item[0] for item in items),
+                reward_ids=tuple(json.loads(row[3])),
+                created_at=from_db_time(row[4]),
+                state=ActionState(row[2]),
+                sent_at=from_db_time(row[5]) if row[5] else None,
+                finished_at=from_db_time(row[6]) if row[6] else None,
+                done=tuple(item[0] for item in items if item[1] == "DONE"),
+                already_handled=tuple(item[0] for item in items if item[1] == "ALREADY_HANDLED"),
+                failed=tuple((item[0], item[2] or "") for item in items if item[1] == "FAILED"),
+                calls=int(row[7]),
+            )
+
+        return self._read(work)
+
+    def integrity_check(self) -> str:
+        """SQLite's ``PRAGMA integrity_check`` verdict (``"ok"`` when sound)."""
+        return self._read(lambda conn: str(conn.execute("PRAGMA integrity_check").fetchone()[0]))
+
+    def export_csv(self, path: Path, query: HistoryQuery | None = None) -> int:
+        """Write the matching history to ``path`` as CSV, oldest first; returns the row count.
+
+        The file has a header row (:data:`CSV_COLUMNS`), ISO 8601 UTC timestamps and
+        is written to a temporary file first, so a failed export never leaves half a
+        file behind. Free-text cells a spreadsheet would run as a formula get a
+        leading ``'``.
+        """
+        where, params = (query or HistoryQuery()).where()
+        target = Path(path)
+
+        def work(conn: sqlite3.Connection) -> int:
+            cursor = conn.execute(
+                f"SELECT {', '.join(CSV_COLUMNS)} FROM redemptions{where}"
+                " ORDER BY redeemed_at ASC, redemption_id ASC",
+                params,
+            )
+            return _write_csv_atomically(target, _rows_of(cursor))
+
+        count = self._read(work)
+        _log.info("exported %d ledger rows to %s", count, target.name)
+        return count
+
+    # ------------------------------------------------------------------ async
+
+    async def arecord_redemptions(self, records: Iterable[RedemptionRecord]) -> int:
+        """:meth:`record_redemptions` on the ledger's worker thread."""
+        return await self._run(self.record_redemptions, list(records))
+
+    async def arecord_status(
+        self, updates: Iterable[tuple[str, str]], *, note: str | None = None
+    ) -> int:
+        """:meth:`record_status` on the ledger's worker thread."""
+        return await self._run(functools.partial(self.record_status, list(updates), note=note))
+
+    async def arecord_note(self, redemption_ids: Iterable[str], note: str) -> int:
+        """:meth:`record_note` on the ledger's worker thread."""
+        return await self._run(self.record_note, list(redemption_ids), note)
+
+    async def arecord_action(self, action: ActionRecord) -> None:
+        """:meth:`record_action` on the ledger's worker thread."""
+        await self._run(self.record_action, action)
+
+    async def aquery(
+        self,
+        query: HistoryQuery | None = None,
+        *,
+        limit: int = 100,
+        offset: int = 0,
+        newest_first: bool = True,
+    ) -> HistoryPage:
+        """:meth:`query` on the ledger's worker thread."""
+        return await self._run(
+            functools.partial(
+                self.query, query, limit=limit, offset=offset, newest_first=newest_first
+            )
+        )
+
+    async def aexport_csv(self, path: Path, query: HistoryQuery | None = None) -> int:
+        """:meth:`export_csv` on the ledger's worker thread."""
+        return await self._run(self.export_csv, path, query)
+
+
+def _history_row(row: tuple[object, ...]) -> HistoryRow:
+    (rid, broadcaster, reward, title, cost, color, uid, login, name, text, redeemed) = row[:11]
+    status, first_seen, changed, handled_by, note = row[11:]
+    record = RedemptionRecord(
+        redemption_id=str(rid),
+        broadcaster_id=str(broadcaster),
+        reward_id=str(reward),
+        reward_title=str(title),
+        reward_cost=int(str(cost)),
+        reward_color=str(color) if color is not None else None,
+        user_id=str(uid),
+        user_login=str(login),
+        user_name=str(name),
+        user_input=str(text) if text is not None else None,
+        redeemed_at=from_db_time(str(redeemed)),
+        status=normalize_status(str(status)),
+    )
+    return HistoryRow(
+        record=record,
+        first_seen_at=from_db_time(str(first_seen)),
+        status_changed_at=from_db_time(str(changed)) if changed is not None else None,
+        handled_by=str(handled_by) if handled_by is not None else None,
+        note=str(note) if note is not None else None,
+    )
+
+
+def _rows_of(cursor: sqlite3.Cursor) -> Iterator[list[str]]:
+    while batch := cursor.fetchmany(500):
+        for row in batch:
+            cells = []
+            for column, value in zip(CSV_COLUMNS, row, strict=True):
+                text = "" if value is None else str(value)
+                if column in _FREE_TEXT and text.startswith(_FORMULA_PREFIXES):
+                    text = "'" + text
+                cells.append(text)
+            yield cells
+
+
+def _write_csv_atomically(target: Path, rows: Iterator[list[str]]) -> int:
+    handle, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    temp = Path(temp_name)
+    count = 0
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
+            writer = csv.writer(stream)
+            writer.writerow(CSV_COLUMNS)
+            for cells in rows:
+                writer.writerow(cells)
+                count += 1
+            stream.flush()
+            os.fsync(stream.fileno())
+        temp.replace(target)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    return count
