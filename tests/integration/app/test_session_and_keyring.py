@@ -1,0 +1,192 @@
+"""Sign-in, refresh, re-login and sign-out through the keyring handler, against the simulator.
+
+The handler's refresh-token write must happen before the new access token is used, since
+public-client refresh tokens work once; the re-login prompt is the UI's injected coroutine.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from companion.auth.handler import KeyringTokenHandler
+from companion.auth.token_store import SERVICE_NAME, KeyringTokenStore
+from companion.services.session import TwitchSession
+from companion.sim import DEMO_CLIENT_ID, Simulator
+from companion.twitch.client import Client
+from companion.twitch.errors import InvalidToken
+from companion.twitch.oauth import TokenResponse
+from companion.twitch.tokens import Token
+from tests.helpers.memory_keyring import MemoryKeyring
+
+SCOPES = ["channel:manage:redemptions", "channel:read:goals"]
+
+
+class Prompt:
+    """A typed stand-in for the sign-in dialog: answers with tokens the test decides."""
+
+    def __init__(self, sim: Simulator, *, cancel: bool = False) -> None:
+        self.sim = sim
+        self.cancel = cancel
+        self.calls: list[tuple[str, str]] = []
+
+    async def __call__(self, user_id: str, reason: str) -> Token | None:
+        self.calls.append((user_id, reason))
+        if self.cancel:
+            return None
+        issued = self.sim.state.issue_user_token(DEMO_CLIENT_ID, user_id, SCOPES)
+        return Token(issued["access_token"], issued["refresh_token"], user_id=user_id)
+
+
+def stored(backend: MemoryKeyring, user_id: str) -> dict[str, object]:
+    return json.loads(backend.entries[(SERVICE_NAME, f"twitch-user:{user_id}")])
+
+
+async def make_session(sim: Simulator, prompt: Prompt | None) -> tuple[TwitchSession, Client]:
+    store = KeyringTokenStore()
+    handler = KeyringTokenHandler(DEMO_CLIENT_ID, store, relogin=prompt)
+    client = Client(
+        handler,
+        helix_url=sim.helix_url,
+        oauth_url=sim.oauth_url,
+        eventsub_url=sim.eventsub_url,
+        retry_base_delay=0.01,
+    )
+    return TwitchSession(client, handler), client
+
+
+@pytest.mark.qt_loop
+async def test_device_sign_in_stores_tokens_in_keyring(
+    demo_sim: Simulator, memory_keyring: MemoryKeyring, qapp
+) -> None:
+    session, client = await make_session(demo_sim, None)
+    signed_in: list[object] = []
+    session.signed_in.connect(signed_in.append)
+    try:
+        flow = await client.device_flow(DEMO_CLIENT_ID, SCOPES)
+        code = await flow.start()
+        demo_sim.state.approve_device(code.user_code, demo_sim.demo_broadcaster_id)
+        response = await flow.wait(timeout=5)
+        user = await session.sign_in_with(response)
+        assert user.login == "democaster"
+        assert signed_in == [user]
+        entry = stored(memory_keyring, user.id)
+        assert entry["access_token"] == response.access_token
+        assert entry["refresh_token"] == response.refresh_token
+        assert entry["scopes"] == SCOPES
+        assert session.broadcaster is not None
+        assert session.broadcaster.id == demo_sim.demo_broadcaster_id
+    finally:
+        await client.close()
+        session.handler.store.close()  # type: ignore[attr-defined]
+
+
+@pytest.mark.qt_loop
+async def test_refresh_rotation_stores_new_refresh_token_first(
+    demo_sim: Simulator, memory_keyring: MemoryKeyring, qapp
+) -> None:
+    prompt = Prompt(demo_sim)
+    session, client = await make_session(demo_sim, prompt)
+    user_id = demo_sim.demo_broadcaster_id
+    issued = demo_sim.state.issue_user_token(DEMO_CLIENT_ID, user_id, SCOPES)
+    try:
+        await session.handler.remember(
+            user_id, Token(issued["access_token"], issued["refresh_token"]), tuple(SCOPES)
+        )
+        await session.activate(user_id)
+        demo_sim.state.expire_token(issued["access_token"])
+        rewards = await session.broadcaster.get_custom_rewards(only_manageable=True)
+        assert len(rewards) == 6
+        entry = stored(memory_keyring, user_id)
+        assert entry["refresh_token"] != issued["refresh_token"]
+        assert entry["access_token"] != issued["access_token"]
+        assert entry["scopes"] == SCOPES
+        # The new refresh token is live at Twitch; the spent one is dead.
+        record = demo_sim.state.lookup_access_token(str(entry["access_token"]))
+        assert record is not None
+        assert not record.expired
+        assert prompt.calls == []
+    finally:
+        await client.close()
+        session.handler.store.close()  # type: ignore[attr-defined]
+
+
+@pytest.mark.qt_loop
+async def test_dead_refresh_token_prompts_relogin_once_and_resumes(
+    demo_sim: Simulator, memory_keyring: MemoryKeyring, qapp
+) -> None:
+    prompt = Prompt(demo_sim)
+    session, client = await make_session(demo_sim, prompt)
+    user_id = demo_sim.demo_broadcaster_id
+    issued = demo_sim.state.issue_user_token(DEMO_CLIENT_ID, user_id, SCOPES)
+    try:
+        await session.handler.remember(
+            user_id, Token(issued["access_token"], issued["refresh_token"]), tuple(SCOPES)
+        )
+        await session.activate(user_id)
+        demo_sim.state.revoke_user_tokens(DEMO_CLIENT_ID, user_id)
+        goals = await session.broadcaster.get_goals()
+        assert len(goals) == 1
+        assert prompt.calls == [(user_id, "Your Twitch sign-in expired.")]
+        entry = stored(memory_keyring, user_id)
+        assert entry["access_token"] != issued["access_token"]
+    finally:
+        await client.close()
+        session.handler.store.close()  # type: ignore[attr-defined]
+
+
+@pytest.mark.qt_loop
+async def test_cancelled_relogin_signs_out_and_stops_prompting(
+    demo_sim: Simulator, memory_keyring: MemoryKeyring, qapp
+) -> None:
+    prompt = Prompt(demo_sim, cancel=True)
+    session, client = await make_session(demo_sim, prompt)
+    user_id = demo_sim.demo_broadcaster_id
+    issued = demo_sim.state.issue_user_token(DEMO_CLIENT_ID, user_id, SCOPES)
+    reasons: list[str] = []
+    session.signed_out.connect(reasons.append)
+    try:
+        await session.handler.remember(
+            user_id, Token(issued["access_token"], issued["refresh_token"]), tuple(SCOPES)
+        )
+        await session.activate(user_id)
+        broadcaster = session.broadcaster
+        demo_sim.state.revoke_user_tokens(DEMO_CLIENT_ID, user_id)
+        with pytest.raises(InvalidToken):
+            await broadcaster.get_goals()
+        with pytest.raises(InvalidToken):
+            await broadcaster.get_goals()
+        assert len(prompt.calls) == 1
+        assert reasons == ["democaster is signed out"]
+        assert session.user is None
+    finally:
+        await client.close()
+        session.handler.store.close()  # type: ignore[attr-defined]
+
+
+@pytest.mark.qt_loop
+async def test_sign_out_revokes_and_deletes(
+    demo_sim: Simulator, memory_keyring: MemoryKeyring, qapp
+) -> None:
+    session, client = await make_session(demo_sim, None)
+    user_id = demo_sim.demo_broadcaster_id
+    issued = demo_sim.state.issue_user_token(DEMO_CLIENT_ID, user_id, SCOPES)
+    try:
+        response = TokenResponse(
+            access_token=issued["access_token"],
+            refresh_token=issued["refresh_token"],
+            scopes=tuple(SCOPES),
+            expires_in=issued["expires_in"],
+            token_type="bearer",
+        )
+        await session.sign_in_with(response)
+        await session.sign_out()
+        assert memory_keyring.entries == {}
+        record = demo_sim.state.lookup_access_token(issued["access_token"])
+        assert record is not None
+        assert record.revoked
+        assert session.user is None
+    finally:
+        await client.close()
+        session.handler.store.close()  # type: ignore[attr-defined]
