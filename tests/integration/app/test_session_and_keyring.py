@@ -7,6 +7,7 @@ public-client refresh tokens work once; the re-login prompt is the UI's injected
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -18,7 +19,9 @@ from companion.twitch.client import Client
 from companion.twitch.errors import InvalidToken
 from companion.twitch.oauth import TokenResponse
 from companion.twitch.tokens import Token
-from tests.helpers.memory_keyring import MemoryKeyring
+
+if TYPE_CHECKING:
+    from tests.helpers.memory_keyring import MemoryKeyring
 
 SCOPES = ["channel:manage:redemptions", "channel:read:goals"]
 
