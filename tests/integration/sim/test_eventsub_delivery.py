@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -14,12 +15,15 @@ from tests.helpers.eventsub_ws import (
     wait_for,
 )
 
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
 REDEMPTION_ADD = "channel.channel_points_custom_reward_redemption.add"
 BURST = 10_000
 
 
 @pytest.fixture
-async def sim():
+async def sim() -> AsyncIterator[EventSubHarness]:
     async with EventSubHarness() as harness:
         harness.hub.welcome_window_seconds = 30
         harness.hub.keepalive_interval_seconds = 30

@@ -10,7 +10,7 @@ the corrected copies spell as strings).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -146,7 +146,7 @@ async def _notification_for(
 
 
 @pytest.fixture
-async def sim():
+async def sim() -> AsyncIterator[EventSubHarness]:
     async with EventSubHarness() as harness:
         harness.hub.welcome_window_seconds = 30
         yield harness

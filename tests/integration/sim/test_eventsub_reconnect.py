@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -14,11 +15,14 @@ from tests.helpers.eventsub_ws import (
     wait_for,
 )
 
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
 GOAL_PROGRESS = "channel.goal.progress"
 
 
 @pytest.fixture
-async def sim():
+async def sim() -> AsyncIterator[EventSubHarness]:
     async with EventSubHarness() as harness:
         harness.hub.welcome_window_seconds = 30
         harness.hub.keepalive_interval_seconds = 30

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -15,12 +16,15 @@ from tests.helpers.eventsub_ws import (
     wait_for,
 )
 
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
 NS_TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?Z$")
 REDEMPTION_ADD = "channel.channel_points_custom_reward_redemption.add"
 
 
 @pytest.fixture
-async def sim():
+async def sim() -> AsyncIterator[EventSubHarness]:
     async with EventSubHarness() as harness:
         yield harness
 

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
 
 from tests.helpers.eventsub_ws import ALL_READ_SCOPES, EventSubHarness, wait_for
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
 
 REDEMPTION_ADD = "channel.channel_points_custom_reward_redemption.add"
 POLL_BEGIN = "channel.poll.begin"
 
 
 @pytest.fixture
-async def sim():
+async def sim() -> AsyncIterator[EventSubHarness]:
     async with EventSubHarness() as harness:
         harness.hub.welcome_window_seconds = 30
         yield harness
