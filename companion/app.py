@@ -1,9 +1,9 @@
 """Composition root: the QApplication, the qasync loop, services, windows and shutdown.
 
-Only this module creates the event loop. ``main()`` runs :meth:`CompanionApp.run`
-on a qasync loop; ``run`` awaits a quit event that the window, the tray, Ctrl+Q or
-SIGINT/SIGTERM set, then cancels and awaits every background task before returning
-the exit code.
+Only this module creates the event loop. ``main()`` runs :meth:`CompanionApp.run` on a
+qasync loop; ``run`` awaits a quit event that the window, the tray, Ctrl+Q or
+SIGINT/SIGTERM set, then cancels and awaits every background task and closes the HTTP
+session (and the in-process simulator in demo mode) before returning the exit code.
 """
 
 from __future__ import annotations
@@ -11,26 +11,56 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import signal
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import qasync
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QApplication
 
 from companion import __version__
+from companion.auth.handler import KeyringTokenHandler
+from companion.auth.token_store import (
+    KeyringTokenStore,
+    KeyringUnavailable,
+    SessionTokenStore,
+    TokenStore,
+)
 from companion.core.logsetup import setup_logging
 from companion.core.paths import log_dir
+from companion.core.scopes import scopes_for
+from companion.services.base import describe_error
+from companion.services.session import TwitchSession
+from companion.twitch.client import Client
+from companion.ui.accounts import SignInController
 from companion.ui.main_window import EmptyPanel, MainWindow
+from companion.ui.settings import CLIENT_ID_ENV, AppSettings
+from companion.ui.single_instance import SingleInstanceGuard, activate_running_instance
 from companion.ui.theme import ThemeChoice, apply_theme
+from companion.ui.tray import TrayIcon
 
 if TYPE_CHECKING:
     from collections.abc import Coroutine, Sequence
-    from typing import Any
+
+    from companion.sim import Simulator
+    from companion.twitch.models.users import User
+    from companion.twitch.oauth import DeviceFlow
+    from companion.twitch.tokens import Token
 
 _log = logging.getLogger(__name__)
 
-PANEL_TITLES = ("Rewards", "Queue", "Predictions", "Goals", "Extensions")
+PANEL_TITLES = (
+    ("rewards", "Rewards"),
+    ("queue", "Queue"),
+    ("predictions", "Predictions"),
+    ("goals", "Goals"),
+    ("extensions", "Extensions"),
+)
+
+#: Redemptions per second the demo channel's simulated viewers make.
+DEMO_TRAFFIC_RATE = 0.4
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -67,9 +97,21 @@ class CompanionApp:
         self.qt_app = qt_app
         self.args = args
         self.exit_code = 0
+        self.settings = AppSettings()
         self._quit = asyncio.Event()
         self._tasks: set[asyncio.Task[Any]] = set()
         self.window: MainWindow | None = None
+        self.tray: TrayIcon | None = None
+        self.guard: SingleInstanceGuard | None = None
+        self.sim: Simulator | None = None
+        self.client: Client | None = None
+        self.session: TwitchSession | None = None
+        self.handler: KeyringTokenHandler | None = None
+        self.store: TokenStore | None = None
+        self.signin: SignInController | None = None
+        self.account_menu_actions: dict[str, QAction] = {}
+
+    # -- tasks ---------------------------------------------------------------------
 
     def spawn(self, coro: Coroutine[Any, Any, Any], *, name: str) -> asyncio.Task[Any]:
         """Start a named background task that shutdown cancels and awaits."""
@@ -85,8 +127,12 @@ class CompanionApp:
         error = task.exception()
         if error is not None:
             _log.error("background task %s failed", task.get_name(), exc_info=error)
-            if self.window is not None:
-                self.window.show_notice(f"{task.get_name()} failed: {error}")
+            self.notify_error(f"{task.get_name()}: {describe_error(error)}")
+
+    def notify_error(self, text: str) -> None:
+        """Show an error as a non-modal notice (never a crash, never a blocking dialog)."""
+        if self.window is not None:
+            self.window.show_notice(text)
 
     def request_quit(self, exit_code: int = 0) -> None:
         """Ask the app to shut down; safe to call more than once."""
@@ -103,27 +149,238 @@ class CompanionApp:
             except (NotImplementedError, RuntimeError):  # Windows: no loop signal handlers
                 signal.signal(signum, lambda *_: loop.call_soon_threadsafe(self.request_quit))
 
+    # -- window --------------------------------------------------------------------
+
     def _build_window(self) -> MainWindow:
         message = (
-            "Demo mode is starting."
+            "Demo mode is starting…"
             if self.args.demo
-            else "Not signed in. Sign in to see this panel."
+            else "Not signed in. Use Account → Sign in to connect your channel."
         )
-        panels = [(title, EmptyPanel(title, message)) for title in PANEL_TITLES]
+        enabled = set(self.settings.enabled_panels())
+        panels = [
+            (title, EmptyPanel(title, message)) for key, title in PANEL_TITLES if key in enabled
+        ]
         window = MainWindow(panels)
+        if self.args.demo:
+            window.setWindowTitle("Streamer Companion (demo)")
         window.close_requested.connect(self.request_quit)
+        geometry = self.settings.window_geometry("main")
+        if geometry is not None:
+            window.restoreGeometry(geometry)
+        self._build_menus(window)
         return window
+
+    def _build_menus(self, window: MainWindow) -> None:
+        menu_bar = window.menuBar()
+        account = menu_bar.addMenu("&Account")
+        sign_in = account.addAction("Sign in…")
+        sign_in.triggered.connect(lambda: self.spawn(self.sign_in(), name="sign-in"))
+        self.switch_menu = account.addMenu("Switch account")
+        self._refresh_account_menu()
+        sign_out = account.addAction("Sign out")
+        sign_out.triggered.connect(lambda: self.spawn(self.sign_out(), name="sign-out"))
+        account.addSeparator()
+        quit_action = account.addAction("Quit")
+        quit_action.setShortcut(QKeySequence("Ctrl+Q"))
+        quit_action.triggered.connect(lambda: self.request_quit(0))
+
+        view = menu_bar.addMenu("&View")
+        theme_group = QActionGroup(window)
+        for choice in ThemeChoice:
+            action = view.addAction(f"Theme: {choice.value}")
+            action.setCheckable(True)
+            action.setChecked(choice is self.settings.theme)
+            action.triggered.connect(lambda _=False, c=choice: self.set_theme(c))
+            theme_group.addAction(action)
+
+        settings_menu = menu_bar.addMenu("&Settings")
+        notify = settings_menu.addAction("Desktop notifications for redemptions")
+        notify.setCheckable(True)
+        notify.setChecked(self.settings.notify_redemptions)
+        notify.toggled.connect(self._set_notifications)
+
+    def _refresh_account_menu(self) -> None:
+        self.switch_menu.clear()
+        self.account_menu_actions.clear()
+        accounts = self.settings.accounts()
+        if not accounts:
+            self.switch_menu.addAction("(no saved accounts)").setEnabled(False)
+        for user_id, login in sorted(accounts.items(), key=lambda item: item[1]):
+            action = self.switch_menu.addAction(login)
+            action.triggered.connect(
+                lambda _=False, uid=user_id: self.spawn(self.switch_account(uid), name="switch")
+            )
+            self.account_menu_actions[user_id] = action
+
+    def set_theme(self, choice: ThemeChoice) -> None:
+        self.settings.theme = choice
+        apply_theme(self.qt_app, choice)
+
+    def _set_notifications(self, enabled: bool) -> None:
+        self.settings.notify_redemptions = enabled
+        if self.tray is not None:
+            self.tray.notifications_enabled = enabled
+
+    def _bring_to_front(self) -> None:
+        if self.window is not None:
+            self.window.showNormal()
+            self.window.raise_()
+            self.window.activateWindow()
+
+    # -- accounts ------------------------------------------------------------------
+
+    def _make_token_store(self) -> TokenStore:
+        if self.args.demo:
+            # Demo tokens belong to the in-process simulator: never put them in the keyring.
+            return SessionTokenStore()
+        try:
+            return KeyringTokenStore()
+        except KeyringUnavailable as error:
+            _log.warning("no usable keyring: %s", error)
+            self.notify_error(
+                f"{error} Until then, a sign-in lasts for this run only and nothing is saved."
+            )
+            return SessionTokenStore()
+
+    def _client_id(self) -> str:
+        if self.args.demo:
+            from companion.sim import DEMO_CLIENT_ID
+
+            return DEMO_CLIENT_ID
+        return os.environ.get(CLIENT_ID_ENV, "").strip() or self.settings.client_id
+
+    def _build_client(self) -> None:
+        assert self.window is not None
+        self.store = self._make_token_store()
+        client_id = self._client_id()
+        self.handler = KeyringTokenHandler(client_id, self.store)
+        if self.sim is not None:
+            self.client = Client(
+                self.handler,
+                helix_url=self.sim.helix_url,
+                oauth_url=self.sim.oauth_url,
+                eventsub_url=self.sim.eventsub_url,
+            )
+        else:
+            self.client = Client(self.handler)
+        self.session = TwitchSession(self.client, self.handler)
+        window = self.window
+        self.session.signed_in.connect(self._on_signed_in)
+        self.session.signed_out.connect(self._on_signed_out)
+        self.session.ratelimit_changed.connect(window.set_ratelimit)
+        self.session.error.connect(self.notify_error)
+
+        client = self.client
+        handler = self.handler
+
+        async def make_flow() -> DeviceFlow:
+            return await client.device_flow(client_id, self.scopes())
+
+        async def validate(token: Token) -> None:
+            await token.validate(client.http, handler, await client.http.get_session())
+
+        self.signin = SignInController(make_flow, self.scopes(), window, validate=validate)
+        self.handler.relogin = self.signin.relogin
+
+    def scopes(self) -> list[str]:
+        return scopes_for(self.settings.enabled_panels())
+
+    async def sign_in(self) -> None:
+        """Run the device-code sign-in and make the new account active."""
+        if self.session is None or self.signin is None:
+            return
+        if not self._client_id():
+            self.notify_error(
+                "No Twitch client id is set. Register one (see the README) and set "
+                f"{CLIENT_ID_ENV} or the client id in Settings."
+            )
+            return
+        response = await self.signin.ask()
+        if response is not None:
+            await self.session.sign_in_with(response)
+
+    async def sign_out(self) -> None:
+        if self.session is not None and self.session.user is not None:
+            user_id = self.session.user.id
+            await self.session.sign_out()
+            accounts = self.settings.accounts()
+            accounts.pop(user_id, None)
+            self.settings.set_accounts(accounts)
+            self.settings.active_account = None
+            self._refresh_account_menu()
+
+    async def switch_account(self, user_id: str) -> None:
+        if self.session is not None:
+            await self.session.activate(user_id)
+
+    def _on_signed_in(self, user: User) -> None:
+        assert self.window is not None
+        name = user.display_name or user.login or user.id
+        self.window.set_account(f"Signed in as {name}" + (" (demo)" if self.args.demo else ""))
+        if not self.args.demo:
+            accounts = self.settings.accounts()
+            accounts[user.id] = user.login or user.id
+            self.settings.set_accounts(accounts)
+            self.settings.active_account = user.id
+            self._refresh_account_menu()
+
+    def _on_signed_out(self, reason: str) -> None:
+        assert self.window is not None
+        self.window.set_account(f"Not signed in ({reason})")
+        self.window.show_notice(f"{reason}. Use Account → Sign in to reconnect.", timeout_ms=0)
+
+    async def _start_demo(self) -> None:
+        from companion.sim import DEMO_BROADCASTER_LOGIN, SimConfig, Simulator
+
+        self.sim = Simulator(
+            SimConfig(
+                demo=True,
+                traffic_rate=DEMO_TRAFFIC_RATE,
+                auto_approve_login=DEMO_BROADCASTER_LOGIN,
+                device_poll_interval=0.2,
+            )
+        )
+        await self.sim.start(host="127.0.0.1", port=0)
+        _log.info("demo simulator listening on %s", self.sim.base_url)
+        self._build_client()
+        assert self.client is not None and self.session is not None
+        # The real device-code flow, approved by the simulator's demo viewer on first poll.
+        flow = await self.client.device_flow(self._client_id(), self.scopes())
+        await flow.start()
+        response = await flow.wait(timeout=30)
+        await self.session.sign_in_with(response)
+
+    async def _start_real(self) -> None:
+        self._build_client()
+        assert self.session is not None
+        user_id = self.settings.active_account
+        if user_id:
+            await self.session.activate(user_id)
+
+    # -- run -----------------------------------------------------------------------
 
     async def run(self) -> int:
         """Run until asked to quit, then shut down cleanly. Returns the exit code."""
         self._install_signal_handlers()
-        theme = ThemeChoice(self.args.theme) if self.args.theme else ThemeChoice.SYSTEM
+        theme = ThemeChoice(self.args.theme) if self.args.theme else self.settings.theme
         apply_theme(self.qt_app, theme)
+        self.guard = SingleInstanceGuard()
+        self.guard.listen()
         self.window = self._build_window()
+        self.guard.activation_requested.connect(self._bring_to_front)
+        self.tray = TrayIcon()
+        self.tray.notifications_enabled = self.settings.notify_redemptions
+        self.tray.show_window_requested.connect(self._bring_to_front)
+        self.tray.quit_requested.connect(lambda: self.request_quit(0))
+        self.tray.show()
         if self.args.smoke_test:
             self.window.first_painted.connect(lambda: self.request_quit(0))
         self.window.show()
         _log.info("main window shown (demo=%s)", self.args.demo)
+        if not self.args.smoke_test:
+            starter = self._start_demo() if self.args.demo else self._start_real()
+            self.spawn(starter, name="start-up")
         try:
             await self._quit.wait()
         finally:
@@ -131,15 +388,29 @@ class CompanionApp:
         return self.exit_code
 
     async def shutdown(self) -> None:
-        """Cancel and await every background task, then close the window."""
+        """Cancel and await every task, close the session and the simulator, close windows."""
         tasks = list(self._tasks)
         for task in tasks:
             task.cancel()
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
+        if self.session is not None:
+            await self.session.shutdown()
+        if self.client is not None:
+            await self.client.close()
+        if isinstance(self.store, KeyringTokenStore):
+            self.store.close()
+        if self.sim is not None:
+            await self.sim.stop()
         if self.window is not None:
+            self.settings.set_window_geometry("main", self.window.saveGeometry())
+            self.settings.sync()
             self.window.hide()
             self.window.deleteLater()
+        if self.tray is not None:
+            self.tray.hide()
+        if self.guard is not None:
+            self.guard.close()
         _log.info("shutdown complete")
 
 
@@ -156,6 +427,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     qt_app.setApplicationName("Streamer Companion")
     qt_app.setOrganizationName("StreamerCompanion")
     qt_app.setApplicationVersion(__version__)
+    if not args.smoke_test and activate_running_instance():
+        _log.info("another instance is running; asked it to come to the front")
+        print("Streamer Companion is already running; brought it to the front.")
+        return 0
     # The window's close goes through CompanionApp.request_quit so tasks are awaited first.
     qt_app.setQuitOnLastWindowClosed(False)
     companion = CompanionApp(qt_app, args)

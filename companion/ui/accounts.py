@@ -1,0 +1,91 @@
+"""The re-login prompt and the sign-in entry points, as the UI side of the auth layer.
+
+:class:`SignInController` turns "the HTTP layer needs a new token" into the device-code
+dialog, non-modally: the coroutine awaits the dialog's outcome while the app keeps
+running. Only one dialog is open at a time; concurrent prompts share it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject
+
+from companion.twitch.tokens import Token
+from companion.ui.signin_dialog import SignInDialog
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable, Sequence
+
+    from PySide6.QtWidgets import QWidget
+
+    from companion.twitch.oauth import TokenResponse
+    from companion.ui.signin_dialog import DeviceFlowLike
+
+_log = logging.getLogger(__name__)
+
+
+class SignInController(QObject):
+    """Opens the sign-in dialog and reports its outcome to whoever awaits it.
+
+    Args:
+        flow_factory: Makes a fresh device flow (bound to the app's client and client id).
+        scopes: What to ask for (the enabled panels' union).
+        parent_widget: The window the dialog belongs to.
+        validate: Validates a new token (fills in its user id and scopes).
+    """
+
+    def __init__(
+        self,
+        flow_factory: Callable[[], Awaitable[DeviceFlowLike]],
+        scopes: Sequence[str],
+        parent_widget: QWidget | None = None,
+        validate: Callable[[Token], Awaitable[None]] | None = None,
+    ) -> None:
+        super().__init__(parent_widget)
+        self._validate = validate
+        self._flow_factory = flow_factory
+        self.scopes = list(scopes)
+        self._parent_widget = parent_widget
+        self._pending: asyncio.Future[TokenResponse | None] | None = None
+        self.dialog: SignInDialog | None = None
+
+    async def ask(self, reason: str = "") -> TokenResponse | None:
+        """Show the dialog (or join the open one); the token response, or None if cancelled."""
+        if self._pending is not None and not self._pending.done():
+            return await asyncio.shield(self._pending)
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[TokenResponse | None] = loop.create_future()
+        self._pending = future
+        flow = await self._flow_factory()
+        dialog = SignInDialog(lambda: flow, self.scopes, reason=reason, parent=self._parent_widget)
+        self.dialog = dialog
+
+        def finished(result: int) -> None:
+            if not future.done():
+                future.set_result(
+                    dialog.token if result == SignInDialog.DialogCode.Accepted else None
+                )
+            dialog.deleteLater()
+            self.dialog = None
+
+        dialog.finished.connect(finished)
+        dialog.open()
+        dialog.start()
+        return await asyncio.shield(future)
+
+    async def relogin(self, user_id: str, reason: str) -> Token | None:
+        """The ``KeyringTokenHandler`` prompt: a new Token for ``user_id``, or None."""
+        response = await self.ask(reason)
+        if response is None:
+            return None
+        token = Token(response.access_token, response.refresh_token, user_id=None)
+        if self._validate is not None:
+            await self._validate(token)
+            if token.user_id != user_id:
+                # Signing in as someone else cannot stand in for this account's token.
+                _log.warning("re-login returned another account's token; ignored")
+                return None
+        return token
