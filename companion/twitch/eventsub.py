@@ -1,0 +1,868 @@
+"""The EventSub WebSocket client: one connection, its subscriptions, and its recovery.
+
+Rules followed (``twitch-reference/EVENTSUB_RULES.md``):
+
+* Connect to :attr:`HTTPHandler.eventsub_url` (optionally ``?keepalive_timeout_seconds=N``),
+  read the welcome, and create every subscription through Helix with the user's token within
+  the 10-second window. The socket is only read, never written (anything but a Pong is 4001).
+* Keepalive: no message for ``keepalive_timeout_seconds`` + a margin means a dead socket.
+* ``session_reconnect``: the new URL is opened as is while the old socket is still read; after
+  the new welcome the old socket is drained until it goes quiet, then closed. Subscriptions
+  move with the session, so nothing is resubscribed and no reconciliation runs.
+* Any other loss (close codes 4000-4007, a drop, a keepalive timeout): a fresh session after
+  a capped, jittered backoff, every subscription created again, then reconciliation (Twitch
+  does not replay what was missed) through :attr:`EventSubClient.on_resync`.
+* At-least-once delivery: message ids are remembered for ten minutes; older messages drop.
+
+Events come out of :meth:`EventSubClient.events` (an async iterator; each call gets every
+event) or listeners added with :meth:`EventSubClient.add_listener`. The connection state is
+:attr:`EventSubClient.status`, and listeners added with
+:meth:`EventSubClient.add_state_listener` hear every change.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import enum
+import json
+import logging
+import weakref
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any, Final
+
+import aiohttp
+from yarl import URL
+
+from ._util import backoff_delay, maybe_await
+from .errors import (
+    HTTPException,
+    InvalidToken,
+    LimitError,
+    MissingScope,
+    NetworkError,
+    RefreshFailure,
+    ServerError,
+    TwitchError,
+)
+from .eventsub_messages import (
+    MAX_CONNECTIONS_PER_USER,
+    MAX_MESSAGE_AGE_SECONDS,
+    MAX_SUBSCRIPTIONS_PER_CONNECTION,
+    EventSubEvent,
+    MessageWindow,
+    Revocation,
+    ServerClock,
+    SubscriptionSpec,
+    app_subscriptions,
+    message_time,
+    parse_notification,
+    parse_revocation,
+    scopes_for,
+)
+from .eventsub_stream import EventStream, Fanout
+from .http import Route
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable, Sequence
+    from datetime import datetime
+
+    from .http import HTTPHandler
+    from .models.users import BaseUser
+
+__all__ = [
+    "ConnectionState",
+    "ConnectionStatus",
+    "EventSubClient",
+    "EventSubEvent",
+    "ResyncInfo",
+    "Revocation",
+    "SubscriptionSpec",
+    "app_subscriptions",
+]
+
+_log = logging.getLogger(__name__)
+
+#: [HWE] "By default, you have 10 seconds from the time you receive the Welcome message".
+WELCOME_WINDOW_SECONDS: Final = 10.0
+#: How long to wait for the welcome after the handshake (the reference gives no figure).
+WELCOME_TIMEOUT_SECONDS: Final = 10.0
+#: A session that stayed up this long resets the backoff (a flapping server does not).
+STABLE_SESSION_SECONDS: Final = 60.0
+#: Close codes after which the next attempt goes out at once instead of after a backoff.
+_RETRY_AT_ONCE: Final = frozenset({4003, 4004, 4007})
+
+#: Live clients per (HTTP handler, user): Twitch allows 3 WebSocket connections per token.
+_live_clients: weakref.WeakKeyDictionary[HTTPHandler, dict[str, int]] = weakref.WeakKeyDictionary()
+
+
+class ConnectionState(enum.Enum):
+    """Where the connection is, for a status bar."""
+
+    IDLE = "idle"
+    CONNECTING = "connecting"
+    LIVE = "live"
+    RECONNECTING = "reconnecting"
+    FAILED = "failed"
+    CLOSED = "closed"
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionStatus:
+    """A snapshot of the connection.
+
+    Attributes:
+        state: The state.
+        reason: Why it is not live (or what went wrong last), for people.
+        close_code: The last close code Twitch sent, if any.
+        session_id: The live session's id.
+        attempt: Consecutive failed attempts so far.
+        retry_in: Seconds until the next attempt, while waiting to reconnect.
+        problems: Subscriptions that could not be created, and revocations, as text.
+    """
+
+    state: ConnectionState
+    reason: str | None = None
+    close_code: int | None = None
+    session_id: str | None = None
+    attempt: int = 0
+    retry_in: float | None = None
+    problems: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ResyncInfo:
+    """Passed to ``on_resync`` after a fresh session was subscribed.
+
+    Attributes:
+        first: True for the client's first session (no events were missed, but the app may
+            load its initial state here).
+        reason: Why the previous session was lost (None for the first).
+        session_id: The new session.
+    """
+
+    first: bool
+    reason: str | None
+    session_id: str
+
+
+class _Lost(Exception):
+    """A session ended; the supervisor decides what comes next."""
+
+    def __init__(self, reason: str, code: int | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.code = code
+
+
+class _Fatal(Exception):
+    """Retrying cannot help (sign-in needed, nothing may be subscribed)."""
+
+
+@dataclass(slots=True, eq=False)
+class _Socket:
+    ws: aiohttp.ClientWebSocketResponse
+    session_id: str
+    keepalive: float
+    opened_at: float
+    last_seen: float
+    draining: bool = False
+    reconnecting: bool = False
+    reader: asyncio.Task[None] | None = None
+
+
+class EventSubClient:
+    """One EventSub WebSocket connection for one user token.
+
+    Args:
+        http: The client core's handler: its session, tokens and request loop are used.
+        user: Whose token subscribes (the broadcaster, for the app's subscriptions).
+        subscriptions: What to subscribe to; default :func:`app_subscriptions` on ``user``.
+        keepalive_timeout: ``keepalive_timeout_seconds`` to ask for (10-600); None: Twitch's.
+        keepalive_margin: Extra seconds of silence tolerated before the socket counts as dead.
+        on_resync: Awaited after every fresh session is subscribed (not after a
+            ``session_reconnect`` handoff): fetch what may have been missed.
+        standard_resync: Before ``on_resync``, read rewards, UNFULFILLED redemptions, the
+            active prediction and poll, and goals through Helix and deliver them as events
+            with ``resync=True`` (see :mod:`.eventsub_resync`).
+        url: The WebSocket URL; default ``http.eventsub_url``.
+        reconnect_base_delay: Base of the jittered exponential backoff, seconds.
+        reconnect_max_delay: Cap of that backoff.
+        handoff_quiet_seconds: After a reconnect's new welcome, the old socket is read until
+            it stays silent this long (its last events may still be in flight), then closed.
+
+    Raises:
+        LimitError: More than 300 subscriptions (Twitch's cap per connection).
+    """
+
+    def __init__(
+        self,
+        http: HTTPHandler,
+        user: BaseUser,
+        subscriptions: Sequence[SubscriptionSpec] | None = None,
+        *,
+        keepalive_timeout: int | None = None,
+        keepalive_margin: float = 3.0,
+        on_resync: Callable[[ResyncInfo], Awaitable[None] | None] | None = None,
+        standard_resync: bool = False,
+        url: str | None = None,
+        reconnect_base_delay: float = 1.0,
+        reconnect_max_delay: float = 60.0,
+        handoff_quiet_seconds: float = 0.5,
+    ) -> None:
+        specs = list(subscriptions) if subscriptions is not None else app_subscriptions(user.id)
+        if len(specs) > MAX_SUBSCRIPTIONS_PER_CONNECTION:
+            raise LimitError(
+                "eventsub_subscriptions_per_connection",
+                MAX_SUBSCRIPTIONS_PER_CONNECTION,
+                len(specs),
+                f"{len(specs)} subscriptions exceed Twitch's "
+                f"{MAX_SUBSCRIPTIONS_PER_CONNECTION} per WebSocket connection",
+            )
+        if not specs:
+            raise ValueError("nothing to subscribe to: Twitch closes an unused socket (4003)")
+        self.http = http
+        self.user = user
+        self.subscriptions = specs
+        self.keepalive_timeout = keepalive_timeout
+        self.keepalive_margin = keepalive_margin
+        self.on_resync = on_resync
+        self.standard_resync = standard_resync
+        self._url = url
+        self.reconnect_base_delay = reconnect_base_delay
+        self.reconnect_max_delay = reconnect_max_delay
+        self.handoff_quiet_seconds = handoff_quiet_seconds
+        self._status = ConnectionStatus(ConnectionState.IDLE)
+        self._state_listeners: list[Callable[[ConnectionStatus], None]] = []
+        self._fanout = Fanout()
+        self._window = MessageWindow()
+        self._clock = ServerClock()
+        self._current: _Socket | None = None
+        self._sockets: set[_Socket] = set()
+        self._lost: asyncio.Future[_Lost] | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._supervisor: asyncio.Task[None] | None = None
+        self._resync_task: asyncio.Task[None] | None = None
+        self._closed = False
+        self._counted = False
+        self._live_event = asyncio.Event()
+        self.revocations: list[Revocation] = []
+        self.subscription_ids: dict[str, str] = {}
+        self.total_cost: int | None = None
+        self.max_total_cost: int | None = None
+        self.sessions_started = 0
+        self.duplicates_dropped = 0
+        self.stale_dropped = 0
+
+    def __repr__(self) -> str:
+        return f"<EventSubClient user={self.user.id!r} state={self._status.state.value}>"
+
+    # -- public surface --------------------------------------------------------------------
+
+    @property
+    def status(self) -> ConnectionStatus:
+        """The current connection status."""
+        return self._status
+
+    @property
+    def session_id(self) -> str | None:
+        """The live session's id, or None."""
+        return self._current.session_id if self._current is not None else None
+
+    def add_state_listener(self, callback: Callable[[ConnectionStatus], None]) -> None:
+        """Call ``callback`` (a plain function, inline) with every new status."""
+        self._state_listeners.append(callback)
+
+    def remove_state_listener(self, callback: Callable[[ConnectionStatus], None]) -> None:
+        """Stop calling ``callback``."""
+        self._state_listeners.remove(callback)
+
+    def events(self) -> EventStream:
+        """An async iterator over every event from now on (notifications, revocations, resync).
+
+        Each call makes an independent stream; it ends when the client fails or closes.
+        """
+        return self._fanout.stream()
+
+    def add_listener(
+        self, callback: Callable[[EventSubEvent | Revocation], Awaitable[None] | None]
+    ) -> None:
+        """Call ``callback`` with every event, in order, from a task of its own.
+
+        A slow callback delays only itself, never the socket. Exceptions are logged.
+        """
+        stream = self._fanout.stream()
+        self._spawn(self._run_listener(stream, callback), f"eventsub-listener-{id(callback)}")
+
+    async def start(self) -> None:
+        """Start connecting in the background (returns at once; see :meth:`wait_live`).
+
+        Raises:
+            LimitError: This user already has 3 live EventSub connections through ``http``.
+            RuntimeError: Already started or closed.
+        """
+        if self._closed:
+            raise RuntimeError("the EventSub client is closed")
+        if self._supervisor is not None:
+            raise RuntimeError("the EventSub client is already started")
+        counts = _live_clients.setdefault(self.http, {})
+        used = counts.get(self.user.id, 0)
+        if used >= MAX_CONNECTIONS_PER_USER:
+            raise LimitError(
+                "eventsub_connections_per_user",
+                MAX_CONNECTIONS_PER_USER,
+                used + 1,
+                f"user {self.user.id} already has {used} EventSub connections "
+                f"(Twitch allows {MAX_CONNECTIONS_PER_USER})",
+            )
+        counts[self.user.id] = used + 1
+        self._counted = True
+        self._supervisor = asyncio.get_running_loop().create_task(
+            self._supervise(), name=f"eventsub-{self.user.id}"
+        )
+
+    async def wait_live(self, timeout: float | None = None) -> None:
+        """Wait until a session is live (subscribed).
+
+        Raises:
+            TimeoutError: Not live within ``timeout``.
+            RuntimeError: The client failed or was closed first.
+        """
+        async with asyncio.timeout(timeout):
+            await self._live_event.wait()
+        if self._status.state is not ConnectionState.LIVE:
+            raise RuntimeError(f"EventSub is {self._status.state.value}: {self._status.reason}")
+
+    async def close(self) -> None:
+        """Close the sockets and stop every task (awaited); safe to call more than once."""
+        if self._closed:
+            return
+        self._closed = True
+        tasks = [t for t in (self._supervisor, self._resync_task) if t is not None]
+        tasks += list(self._tasks)
+        tasks += [s.reader for s in self._sockets if s.reader is not None]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        for sock in list(self._sockets):
+            await self._close_socket(sock)
+        self._release_count()
+        self._set_status(ConnectionStatus(ConnectionState.CLOSED, reason="closed"))
+        self._fanout.end()
+        self._live_event.set()
+
+    async def __aenter__(self) -> EventSubClient:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    # -- state -------------------------------------------------------------------------------
+
+    def _set_status(self, status: ConnectionStatus) -> None:
+        if status == self._status:
+            return
+        self._status = status
+        if status.state is ConnectionState.LIVE or status.state is ConnectionState.FAILED:
+            self._live_event.set()
+        else:
+            self._live_event.clear()
+        _log.info(
+            "EventSub %s%s", status.state.value, f": {status.reason}" if status.reason else ""
+        )
+        for callback in list(self._state_listeners):
+            try:
+                callback(status)
+            except Exception:
+                _log.exception("EventSub state listener failed")
+
+    def _release_count(self) -> None:
+        if self._counted:
+            self._counted = False
+            counts = _live_clients.get(self.http, {})
+            counts[self.user.id] = max(0, counts.get(self.user.id, 1) - 1)
+
+    def _spawn(self, coro: Any, name: str) -> asyncio.Task[Any]:
+        task = asyncio.get_running_loop().create_task(coro, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def _run_listener(
+        self,
+        stream: EventStream,
+        callback: Callable[[EventSubEvent | Revocation], Awaitable[None] | None],
+    ) -> None:
+        async for event in stream:
+            try:
+                await maybe_await(callback(event))
+            except Exception:
+                _log.exception("EventSub listener %r failed on %r", callback, event)
+
+    # -- the supervisor ----------------------------------------------------------------------
+
+    async def _supervise(self) -> None:
+        """Fresh sessions, one after another, until closed or failed."""
+        loop = asyncio.get_running_loop()
+        attempt = 0
+        reason: str | None = None
+        code: int | None = None
+        problems: tuple[str, ...] = ()
+        while True:
+            state = ConnectionState.CONNECTING if reason is None else ConnectionState.RECONNECTING
+            self._set_status(ConnectionStatus(state, reason, code, attempt=attempt))
+            started = loop.time()
+            try:
+                sock = await self._open_fresh()
+                try:
+                    problems = await self._subscribe_all(sock)
+                except BaseException:
+                    await self._drop_socket(sock)
+                    raise
+                self._set_status(
+                    ConnectionStatus(
+                        ConnectionState.LIVE,
+                        None,
+                        code,
+                        session_id=sock.session_id,
+                        problems=problems + self._revocation_notes(),
+                    )
+                )
+                self._start_resync(ResyncInfo(self.sessions_started == 0, reason, sock.session_id))
+                self.sessions_started += 1
+                lost = await self._wait_lost()
+            except _Fatal as exc:
+                self._fail(str(exc), code)
+                return
+            except _Lost as exc:
+                lost = exc
+            except Exception as exc:  # a bug must not stop the client for good
+                _log.exception("EventSub session failed unexpectedly")
+                lost = _Lost(f"unexpected error: {exc!r}")
+            reason, code = lost.reason, lost.code
+            await self._teardown()
+            if code == 4001:
+                # The server only accepts Pongs; we send nothing else, so this is our bug.
+                _log.error("BUG: Twitch closed EventSub with 4001 (client sent inbound traffic)")
+            elif code == 4003:
+                _log.warning(
+                    "EventSub closed with 4003 (connection unused): subscriptions were not "
+                    "created within %.0fs of the welcome; reconnecting at once",
+                    WELCOME_WINDOW_SECONDS,
+                )
+            if loop.time() - started >= STABLE_SESSION_SECONDS:
+                attempt = 0
+            delay = 0.0
+            if not (code in _RETRY_AT_ONCE and attempt == 0):
+                delay = backoff_delay(attempt, self.reconnect_base_delay, self.reconnect_max_delay)
+            attempt += 1
+            self._set_status(
+                ConnectionStatus(
+                    ConnectionState.RECONNECTING,
+                    reason,
+                    code,
+                    attempt=attempt,
+                    retry_in=delay,
+                    problems=problems + self._revocation_notes(),
+                )
+            )
+            if delay > 0:
+                await asyncio.sleep(delay)
+
+    def _fail(self, reason: str, code: int | None) -> None:
+        _log.error("EventSub failed: %s", reason)
+        self._set_status(ConnectionStatus(ConnectionState.FAILED, reason, code))
+        self._release_count()
+        self._fanout.end()
+        self._spawn(self._teardown(), "eventsub-teardown")
+
+    def _revocation_notes(self) -> tuple[str, ...]:
+        return tuple(f"{r.subscription_type} revoked: {r.status}" for r in self.revocations)
+
+    async def _wait_lost(self) -> _Lost:
+        assert self._lost is not None
+        return await self._lost
+
+    async def _teardown(self) -> None:
+        """Stop every socket of the ended session chain."""
+        if self._resync_task is not None and not self._resync_task.done():
+            # Its requests are for a session that is gone; the next session resyncs anew.
+            self._resync_task.cancel()
+        for sock in list(self._sockets):
+            await self._drop_socket(sock)
+        self._current = None
+
+    async def _drop_socket(self, sock: _Socket) -> None:
+        reader = sock.reader
+        if reader is not None and reader is not asyncio.current_task() and not reader.done():
+            reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await reader
+        await self._close_socket(sock)
+
+    async def _close_socket(self, sock: _Socket) -> None:
+        self._sockets.discard(sock)
+        if not sock.ws.closed:
+            with contextlib.suppress(Exception):
+                await sock.ws.close()
+
+    # -- connecting --------------------------------------------------------------------------
+
+    def _fresh_url(self) -> URL:
+        url = URL(self._url or self.http.eventsub_url)
+        if self.keepalive_timeout is not None:
+            url = url.update_query(keepalive_timeout_seconds=str(self.keepalive_timeout))
+        return url
+
+    async def _prepare(self) -> None:
+        """Make the subscribe requests fast before the 10-second window starts.
+
+        The token is fetched (and validated if due) now, and an exhausted rate-limit bucket is
+        waited out now, because either could otherwise eat the window (close code 4003).
+        """
+        session = await self.http.get_session()
+        try:
+            token = await self.http.user_token(self.user)
+            await token.get(self.http, self.http.token_handler, session)
+        except (TwitchError, aiohttp.ClientError, TimeoutError) as exc:
+            # The request loop refreshes (or reports) it on first use; nothing more here.
+            _log.info("token not ready before connecting: %r", exc)
+        status = self.http.bucket(self.user.id).status()
+        if status is not None and status.remaining < len(self.subscriptions):
+            _log.info("rate-limit budget is low; waiting for its reset before connecting")
+            await self.http.bucket(self.user.id).wait_for_reset()
+
+    async def _connect(self, url: URL, *, reconnect: bool) -> _Socket:
+        """Open a socket and read its welcome.
+
+        Raises:
+            _Lost: The handshake failed, the socket closed first, or no welcome came.
+        """
+        session = await self.http.get_session()
+        loop = asyncio.get_running_loop()
+        try:
+            ws = await session.ws_connect(
+                url,
+                autoping=True,  # Pongs are the one thing Twitch lets a client send.
+                heartbeat=None,  # our own Pings would be inbound traffic (4001)
+                timeout=aiohttp.ClientWSTimeout(ws_receive=None, ws_close=5.0),
+            )
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            raise _Lost(f"could not connect: {exc!r}") from exc
+        try:
+            msg = await ws.receive(timeout=WELCOME_TIMEOUT_SECONDS)
+        except TimeoutError:
+            await ws.close()
+            raise _Lost("no welcome message") from None
+        except BaseException:
+            await ws.close()
+            raise
+        if msg.type is not aiohttp.WSMsgType.TEXT:
+            await ws.close()
+            code = ws.close_code
+            kind = "reconnect URL" if reconnect else "socket"
+            raise _Lost(f"the {kind} closed before the welcome (code {code})", code)
+        data = json.loads(msg.data)
+        metadata = data.get("metadata", {})
+        session_info = data.get("payload", {}).get("session", {})
+        if metadata.get("message_type") != "session_welcome" or not session_info.get("id"):
+            await ws.close()
+            raise _Lost(f"expected session_welcome, got {metadata.get('message_type')!r}")
+        self._clock.sync(message_time(metadata))
+        keepalive = session_info.get("keepalive_timeout_seconds") or 10
+        now = loop.time()
+        sock = _Socket(ws, str(session_info["id"]), float(keepalive), now, now)
+        self._sockets.add(sock)
+        return sock
+
+    async def _open_fresh(self) -> _Socket:
+        await self._prepare()
+        sock = await self._connect(self._fresh_url(), reconnect=False)
+        self._install(sock)
+        return sock
+
+    def _install(self, sock: _Socket) -> None:
+        """Make ``sock`` the current socket and start reading it."""
+        if self._current is None or self._lost is None or self._lost.done():
+            self._lost = asyncio.get_running_loop().create_future()
+        self._current = sock
+        sock.reader = asyncio.get_running_loop().create_task(
+            self._read(sock), name=f"eventsub-read-{sock.session_id}"
+        )
+
+    # -- subscribing -------------------------------------------------------------------------
+
+    async def _subscribe_all(self, sock: _Socket) -> tuple[str, ...]:
+        """Create every subscription on ``sock``'s session; return what could not be created.
+
+        The first one goes alone so the session is "used" as soon as possible; the rest go
+        together (the request loop bounds the concurrency).
+
+        Raises:
+            _Fatal: Sign-in is needed, or not a single subscription could be created.
+            _Lost: A transient failure (network, 5xx) left a subscription missing, or the
+                socket died meanwhile.
+        """
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        first, *rest = self.subscriptions
+        outcomes: list[str | BaseException | None] = []
+        try:
+            outcomes.append(await self._subscribe_one(sock, first))
+        except (_Fatal, _Lost) as exc:
+            outcomes.append(exc)
+        else:
+            # return_exceptions: every request runs to its end, so none is left behind.
+            outcomes += await asyncio.gather(
+                *(self._subscribe_one(sock, spec) for spec in rest), return_exceptions=True
+            )
+        elapsed = loop.time() - started
+        if elapsed > WELCOME_WINDOW_SECONDS / 2:
+            _log.warning(
+                "subscribing took %.1fs of the %.0fs window", elapsed, WELCOME_WINDOW_SECONDS
+            )
+        if self._lost is not None and self._lost.done():
+            # The socket died meanwhile: refusals for a dead session mean nothing.
+            raise self._lost.result()
+        for outcome in outcomes:
+            if isinstance(outcome, _Fatal):
+                raise outcome
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                if isinstance(outcome, _Lost | asyncio.CancelledError):
+                    raise outcome
+                raise _Lost(f"subscribing failed: {outcome!r}") from outcome
+        problems = tuple(p for p in outcomes if isinstance(p, str))
+        if len(problems) == len(outcomes):
+            raise _Fatal("no EventSub subscription could be created: " + "; ".join(problems))
+        for problem in problems:
+            _log.warning("EventSub subscription not created: %s", problem)
+        return problems
+
+    async def _subscribe_one(self, sock: _Socket, spec: SubscriptionSpec) -> str | None:
+        """Create one subscription; a problem (as text) if Twitch refuses it for good."""
+        route = Route("POST", "eventsub/subscriptions", json=spec.body(sock.session_id))
+        for attempt in range(3):
+            try:
+                body = await self.http.request(
+                    route, user=self.user, scopes=scopes_for(spec.type), name="EventSub.subscribe"
+                )
+            except InvalidToken as exc:
+                raise _Fatal(f"sign-in needed: {exc}") from exc
+            except RefreshFailure as exc:
+                if exc.refused:
+                    raise _Fatal(f"sign-in needed: {exc}") from exc
+                error: Exception = exc
+            except MissingScope as exc:
+                return f"{spec.type}: {exc}"
+            except (ServerError, NetworkError) as exc:
+                error = exc
+            except HTTPException as exc:
+                if exc.status == 409:
+                    # "A subscription already exists for the specified event type and
+                    # condition combination": another live connection of ours has it.
+                    _log.warning("%s already exists on another session (409)", spec.type)
+                    return None
+                if exc.status == 401:
+                    raise _Fatal(f"sign-in needed: {exc}") from exc
+                return f"{spec.type}: {exc.status} {exc}"
+            except TwitchError as exc:  # APIUnavailable and the like: no retry can help
+                raise _Fatal(f"cannot subscribe: {exc}") from exc
+            else:
+                self._record_subscription(spec, body)
+                return None
+            _log.info("creating %s failed (%r); try %d", spec.type, error, attempt + 1)
+            await asyncio.sleep(backoff_delay(attempt, 0.2, 1.0))
+        raise _Lost(f"could not create {spec.type}: {error}")
+
+    def _record_subscription(self, spec: SubscriptionSpec, body: Any) -> None:
+        if not isinstance(body, dict):
+            return
+        data = body.get("data")
+        if isinstance(data, list) and data and isinstance(data[0], dict):
+            self.subscription_ids[spec.type] = str(data[0].get("id", ""))
+        if isinstance(body.get("total_cost"), int):
+            self.total_cost = body["total_cost"]
+        if isinstance(body.get("max_total_cost"), int):
+            self.max_total_cost = body["max_total_cost"]
+
+    # -- reading -----------------------------------------------------------------------------
+
+    async def _read(self, sock: _Socket) -> None:
+        """Read one socket until it ends; report the end if it was the current socket."""
+        try:
+            lost = await self._read_loop(sock)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            _log.exception("EventSub reader failed")
+            lost = _Lost(f"reader failed: {exc!r}")
+        await self._close_socket(sock)
+        if lost is None:
+            return  # a drained old socket after a handoff
+        if sock is self._current and self._lost is not None and not self._lost.done():
+            self._lost.set_result(lost)
+
+    async def _read_loop(self, sock: _Socket) -> _Lost | None:
+        ws = sock.ws
+        loop = asyncio.get_running_loop()
+        limit = sock.keepalive + self.keepalive_margin
+        while True:
+            if sock.draining:
+                timeout = self.handoff_quiet_seconds
+            else:
+                timeout = max(0.0, sock.last_seen + limit - loop.time())
+            try:
+                msg = await ws.receive(timeout=timeout)
+            except TimeoutError:
+                if sock.draining:
+                    return None
+                return _Lost(f"no message for {limit:.0f}s (keepalive timeout)")
+            kind = msg.type
+            if kind is aiohttp.WSMsgType.TEXT:
+                sock.last_seen = loop.time()
+                self._on_text(sock, msg.data)
+            elif kind in (
+                aiohttp.WSMsgType.CLOSE,
+                aiohttp.WSMsgType.CLOSING,
+                aiohttp.WSMsgType.CLOSED,
+            ):
+                code = ws.close_code if kind is not aiohttp.WSMsgType.CLOSE else msg.data
+                if sock.draining:
+                    return None
+                return _Lost(f"Twitch closed the socket (code {code})", code)
+            elif kind is aiohttp.WSMsgType.ERROR:
+                if sock.draining:
+                    return None
+                return _Lost(f"socket error: {ws.exception()!r}")
+            else:
+                _log.debug("ignoring %s frame", kind)
+
+    def _on_text(self, sock: _Socket, text: str) -> None:
+        try:
+            data = json.loads(text)
+            metadata = data["metadata"]
+            kind = metadata["message_type"]
+        except (ValueError, KeyError, TypeError):
+            _log.warning("ignoring a malformed EventSub message: %.200r", text)
+            return
+        if kind == "notification":
+            self._on_notification(metadata, data.get("payload") or {})
+        elif kind == "session_keepalive":
+            pass
+        elif kind == "session_reconnect":
+            self._on_reconnect(sock, data.get("payload", {}).get("session", {}))
+        elif kind == "revocation":
+            self._on_revocation(metadata, data.get("payload") or {})
+        else:
+            _log.info("ignoring EventSub message type %r", kind)
+
+    def _accept(self, metadata: dict[str, Any]) -> datetime | None:
+        """The message's time if it is new and fresh; None for a resend or a stale one."""
+        message_id = metadata.get("message_id")
+        if not isinstance(message_id, str):
+            return None
+        sent = message_time(metadata)
+        if (self._clock.now() - sent).total_seconds() > MAX_MESSAGE_AGE_SECONDS:
+            self.stale_dropped += 1
+            _log.info("dropping EventSub message %s: older than 10 minutes", message_id)
+            return None
+        if self._window.seen(message_id):
+            self.duplicates_dropped += 1
+            return None
+        return sent
+
+    def _on_notification(self, metadata: dict[str, Any], payload: dict[str, Any]) -> None:
+        sent = self._accept(metadata)
+        if sent is not None:
+            self._fanout.put(parse_notification(self.http, metadata, payload, sent))
+
+    def _on_revocation(self, metadata: dict[str, Any], payload: dict[str, Any]) -> None:
+        sent = self._accept(metadata)
+        if sent is None:
+            return
+        revocation = parse_revocation(metadata, payload, sent)
+        _log.warning("Twitch revoked %s: %s", revocation.subscription_type, revocation.status)
+        self.revocations.append(revocation)
+        self._fanout.put(revocation)
+        self._set_status(
+            replace(
+                self._status,
+                problems=tuple(dict.fromkeys(self._status.problems + self._revocation_notes())),
+            )
+        )
+        revoked = {r.subscription_type for r in self.revocations}
+        if all(spec.type in revoked for spec in self.subscriptions):
+            self._fail(f"every subscription was revoked ({revocation.status})", None)
+            if self._supervisor is not None:
+                self._supervisor.cancel()
+
+    # -- session_reconnect -------------------------------------------------------------------
+
+    def _on_reconnect(self, sock: _Socket, session: dict[str, Any]) -> None:
+        url = session.get("reconnect_url")
+        if sock is not self._current or sock.reconnecting or not isinstance(url, str):
+            _log.warning("ignoring an unexpected session_reconnect")
+            return
+        sock.reconnecting = True
+        self._spawn(self._hand_off(sock, url), f"eventsub-handoff-{sock.session_id}")
+
+    async def _hand_off(self, old: _Socket, url: str) -> None:
+        """Move to the reconnect URL; the old socket is read until the new welcome."""
+        try:
+            # "Use the reconnect URL as is; do not modify it": no re-encoding by yarl.
+            new = await self._connect(URL(url, encoded=True), reconnect=True)
+        except _Lost as exc:
+            _log.warning("session_reconnect failed: %s", exc.reason)
+            if old is self._current and self._lost is not None and not self._lost.done():
+                self._lost.set_result(_Lost(f"session_reconnect failed: {exc.reason}", exc.code))
+            return
+        if self._closed or old is not self._current:
+            await self._close_socket(new)
+            return
+        old.draining = True
+        self._install(new)
+        # Nudge the old reader so it notices it is draining (its wait may be a long one).
+        old.last_seen = asyncio.get_running_loop().time()
+        if old.reader is not None and not old.reader.done():
+            self._spawn(self._drain_later(old), f"eventsub-drain-{old.session_id}")
+        self._set_status(replace(self._status, session_id=new.session_id))
+        _log.info("EventSub moved from session %s to %s", old.session_id, new.session_id)
+
+    async def _drain_later(self, old: _Socket) -> None:
+        """Close the old socket once it has been quiet (the reader stops on its own then)."""
+        loop = asyncio.get_running_loop()
+        while old.reader is not None and not old.reader.done():
+            quiet_for = loop.time() - old.last_seen
+            if quiet_for >= self.handoff_quiet_seconds:
+                break
+            await asyncio.sleep(self.handoff_quiet_seconds - quiet_for)
+        await self._drop_socket(old)
+
+    # -- reconciliation ----------------------------------------------------------------------
+
+    def _start_resync(self, info: ResyncInfo) -> None:
+        if not self.standard_resync and self.on_resync is None:
+            return
+        if self._resync_task is not None and not self._resync_task.done():
+            self._resync_task.cancel()
+        self._resync_task = asyncio.get_running_loop().create_task(
+            self._resync(info), name=f"eventsub-resync-{info.session_id}"
+        )
+
+    async def _resync(self, info: ResyncInfo) -> None:
+        try:
+            if self.standard_resync:
+                from .eventsub_resync import standard_resync
+                from .models.users import PartialUser
+
+                broadcaster = PartialUser(self.http, self.user.id)
+                async for event in standard_resync(broadcaster):
+                    self._fanout.put(event)
+            if self.on_resync is not None:
+                await maybe_await(self.on_resync(info))
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            _log.exception("EventSub reconciliation failed")

@@ -1,0 +1,404 @@
+"""EventSub WebSocket messages: the subscriptions the app needs, the event types, dedup.
+
+Everything here is free of sockets so it can be tested with the example messages in
+``twitch-reference/eventsub/``. The connection logic lives in :mod:`.eventsub`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, Final, TypedDict
+
+from .timeutil import parse_timestamp
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+
+    from .http import HTTPHandler
+
+__all__ = [
+    "APP_SUBSCRIPTION_TYPES",
+    "DEDUP_WINDOW_SECONDS",
+    "MAX_MESSAGE_AGE_SECONDS",
+    "MAX_SUBSCRIPTIONS_PER_CONNECTION",
+    "EventSubEvent",
+    "MessageMetadata",
+    "MessageWindow",
+    "Revocation",
+    "SubscriptionSpec",
+    "app_subscriptions",
+    "build_model",
+    "model_factory",
+    "scopes_for",
+]
+
+_log = logging.getLogger(__name__)
+
+#: [HWE] "Max 300 enabled subscriptions per WebSocket connection".
+MAX_SUBSCRIPTIONS_PER_CONNECTION: Final = 300
+#: [HWE] "Max 3 WebSocket connections with enabled subscriptions" per (client id, user id).
+MAX_CONNECTIONS_PER_USER: Final = 3
+#: At least ten minutes of message ids are remembered (the brief's window; Twitch is silent
+#: on how late a resend can come).
+DEDUP_WINDOW_SECONDS: Final = 600.0
+#: Messages older than this (by ``message_timestamp``) are dropped as replays.
+MAX_MESSAGE_AGE_SECONDS: Final = 600.0
+#: Hard cap on remembered ids, so a flood cannot grow memory without bound. At 100 000 ids the
+#: ten-minute window holds up to ~166 messages a second, far beyond one channel's traffic.
+DEDUP_MAX_ENTRIES: Final = 100_000
+
+_REDEMPTION = "channel.channel_points_custom_reward_redemption"
+_REWARD = "channel.channel_points_custom_reward"
+
+#: What the app subscribes to, most important first (the first one is created alone, at
+#: once, so the 10-second welcome window is met even when the rest is slow).
+APP_SUBSCRIPTION_TYPES: Final[tuple[str, ...]] = (
+    f"{_REDEMPTION}.add",
+    f"{_REDEMPTION}.update",
+    f"{_REWARD}.add",
+    f"{_REWARD}.update",
+    f"{_REWARD}.remove",
+    "channel.prediction.begin",
+    "channel.prediction.progress",
+    "channel.prediction.lock",
+    "channel.prediction.end",
+    "channel.poll.begin",
+    "channel.poll.progress",
+    "channel.poll.end",
+    "channel.goal.begin",
+    "channel.goal.progress",
+    "channel.goal.end",
+    "stream.online",
+    "stream.offline",
+)
+
+_READ_REDEMPTIONS = ("channel:read:redemptions", "channel:manage:redemptions")
+_READ_PREDICTIONS = ("channel:read:predictions", "channel:manage:predictions")
+_READ_POLLS = ("channel:read:polls", "channel:manage:polls")
+
+#: Type prefix -> scopes that authorise it (any one), from the subscription-types reference.
+_SCOPES_BY_PREFIX: Final[dict[str, tuple[str, ...]]] = {
+    _REDEMPTION: _READ_REDEMPTIONS,
+    _REWARD: _READ_REDEMPTIONS,
+    "channel.prediction": _READ_PREDICTIONS,
+    "channel.poll": _READ_POLLS,
+    "channel.goal": ("channel:read:goals",),
+    "stream": (),
+}
+
+#: Subscription type -> (module under ``companion.twitch.models``, class with ``from_eventsub``).
+_MODELS: Final[dict[str, tuple[str, str]]] = {
+    f"{_REDEMPTION}.add": ("channel_points", "CustomRewardRedemption"),
+    f"{_REDEMPTION}.update": ("channel_points", "CustomRewardRedemption"),
+    f"{_REWARD}.add": ("channel_points", "CustomReward"),
+    f"{_REWARD}.update": ("channel_points", "CustomReward"),
+    f"{_REWARD}.remove": ("channel_points", "CustomReward"),
+    "channel.prediction.begin": ("predictions", "Prediction"),
+    "channel.prediction.progress": ("predictions", "Prediction"),
+    "channel.prediction.lock": ("predictions", "Prediction"),
+    "channel.prediction.end": ("predictions", "Prediction"),
+    "channel.poll.begin": ("polls", "Poll"),
+    "channel.poll.progress": ("polls", "Poll"),
+    "channel.poll.end": ("polls", "Poll"),
+    "channel.goal.begin": ("goals", "Goal"),
+    "channel.goal.progress": ("goals", "Goal"),
+    "channel.goal.end": ("goals", "Goal"),
+    # stream.online / stream.offline have no model in the client core: raw payload only.
+}
+
+
+def scopes_for(subscription_type: str) -> tuple[str, ...]:
+    """Scopes that authorise ``subscription_type`` (any one); empty when none is needed."""
+    prefix = subscription_type.rsplit(".", 1)[0]
+    return _SCOPES_BY_PREFIX.get(prefix, ())
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionSpec:
+    """One subscription to create on every fresh session.
+
+    Attributes:
+        type: Subscription type, e.g. ``channel.poll.begin``.
+        version: Type version.
+        condition: The condition object (string values).
+    """
+
+    type: str
+    version: str
+    condition: Mapping[str, str]
+
+    def body(self, session_id: str) -> dict[str, Any]:
+        """The Create EventSub Subscription request body for a WebSocket session."""
+        return {
+            "type": self.type,
+            "version": self.version,
+            "condition": dict(self.condition),
+            "transport": {"method": "websocket", "session_id": session_id},
+        }
+
+
+def app_subscriptions(broadcaster_id: str) -> list[SubscriptionSpec]:
+    """The subscriptions the app needs on one channel (all version 1, condition on the channel)."""
+    return [
+        SubscriptionSpec(name, "1", {"broadcaster_user_id": str(broadcaster_id)})
+        for name in APP_SUBSCRIPTION_TYPES
+    ]
+
+
+class MessageMetadata(TypedDict, total=False):
+    """The ``metadata`` object of a WebSocket message (the keys this client reads)."""
+
+    message_id: str
+    message_type: str
+    message_timestamp: str
+    subscription_type: str
+    subscription_version: str
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class EventSubEvent:
+    """A notification, parsed (or, with ``resync``, a state read back through Helix).
+
+    Attributes:
+        subscription_type: E.g. ``channel.channel_points_custom_reward_redemption.add``.
+        subscription_version: The type version.
+        message_id: Twitch's message id (``resync:...`` for reconciliation events).
+        message_timestamp: When Twitch sent it (when it was fetched, for resync events).
+        model: The client core's model (``CustomRewardRedemption``, ``CustomReward``,
+            ``Prediction``, ``Poll``, ``Goal``), or None when there is none for this type
+            or it failed to parse (see ``parse_error``).
+        payload: The raw ``event`` object (the Helix object for resync events).
+        subscription: The raw ``subscription`` object (empty for resync events).
+        resync: True when produced by reconciliation after a reconnect, not by Twitch.
+        parse_error: Why ``model`` is None although a model exists for this type.
+    """
+
+    subscription_type: str
+    subscription_version: str
+    message_id: str
+    message_timestamp: datetime
+    model: Any
+    payload: Mapping[str, Any]
+    subscription: Mapping[str, Any] = field(default_factory=dict)
+    resync: bool = False
+    parse_error: str | None = None
+
+    def __repr__(self) -> str:
+        flag = " resync" if self.resync else ""
+        return (
+            f"<EventSubEvent {self.subscription_type} id={self.message_id!r}{flag} "
+            f"model={self.model!r}>"
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, EventSubEvent):
+            return NotImplemented
+        return self.message_id == other.message_id
+
+    def __hash__(self) -> int:
+        return hash(self.message_id)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Revocation:
+    """Twitch revoked a subscription; no more events of this type will come for the user.
+
+    Attributes:
+        subscription_type: The revoked type.
+        subscription_version: Its version.
+        message_id: Twitch's message id.
+        message_timestamp: When Twitch sent it.
+        status: Why: ``authorization_revoked``, ``user_removed``, ``version_removed``, ...
+        subscription: The raw ``subscription`` object.
+    """
+
+    subscription_type: str
+    subscription_version: str
+    message_id: str
+    message_timestamp: datetime
+    status: str
+    subscription: Mapping[str, Any]
+
+    def __repr__(self) -> str:
+        return f"<Revocation {self.subscription_type} status={self.status!r}>"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Revocation):
+            return NotImplemented
+        return self.message_id == other.message_id
+
+    def __hash__(self) -> int:
+        return hash(self.message_id)
+
+
+_factories: dict[str, Callable[[HTTPHandler, Any], Any] | None] = {}
+
+
+def model_factory(subscription_type: str) -> Callable[[HTTPHandler, Any], Any] | None:
+    """The core's ``Model.from_eventsub`` for a type, or None if the core has none (yet).
+
+    Looked up lazily and cached: the client core grows its models independently, and a
+    missing one must only cost the typed model, never the event.
+    """
+    if subscription_type in _factories:
+        return _factories[subscription_type]
+    found: Callable[[HTTPHandler, Any], Any] | None = None
+    target = _MODELS.get(subscription_type)
+    if target is not None:
+        module_name, class_name = target
+        try:
+            module = importlib.import_module(f"companion.twitch.models.{module_name}")
+            found = getattr(getattr(module, class_name), "from_eventsub")  # noqa: B009
+        except (ImportError, AttributeError) as exc:
+            _log.info(
+                "no model for %s (%s.%s.from_eventsub: %r); events keep the raw payload",
+                subscription_type,
+                module_name,
+                class_name,
+                exc,
+            )
+    _factories[subscription_type] = found
+    return found
+
+
+def build_model(http: HTTPHandler, subscription_type: str, event: Any) -> tuple[Any, str | None]:
+    """``(model, parse_error)`` for one event payload; a bad payload never raises."""
+    factory = model_factory(subscription_type)
+    if factory is None:
+        return None, None
+    try:
+        return factory(http, event), None
+    except Exception as exc:  # a model bug or an unexpected payload must not kill the socket
+        _log.warning("could not parse a %s event: %r", subscription_type, exc)
+        return None, repr(exc)
+
+
+class MessageWindow:
+    """Remembers recent message ids to drop Twitch's resends (bounded, time-windowed).
+
+    Ids are kept in arrival order with their arrival time, so expiry pops from the front.
+
+    Args:
+        window: Seconds an id is remembered.
+        max_entries: Hard cap; past it the oldest ids go first (the window then shrinks,
+            which is logged once).
+        clock: Monotonic seconds (injectable for tests).
+    """
+
+    __slots__ = ("_clock", "_ids", "_warned", "max_entries", "window")
+
+    def __init__(
+        self,
+        window: float = DEDUP_WINDOW_SECONDS,
+        max_entries: int = DEDUP_MAX_ENTRIES,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.window = window
+        self.max_entries = max_entries
+        self._clock = clock
+        self._ids: OrderedDict[str, float] = OrderedDict()
+        self._warned = False
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def __repr__(self) -> str:
+        return f"<MessageWindow ids={len(self._ids)} window={self.window}s>"
+
+    def seen(self, message_id: str) -> bool:
+        """True if ``message_id`` arrived within the window; otherwise records it."""
+        now = self._clock()
+        ids = self._ids
+        if message_id in ids:
+            return True
+        cutoff = now - self.window
+        while ids:
+            oldest = next(iter(ids.values()))
+            if oldest >= cutoff:
+                break
+            ids.popitem(last=False)
+        if len(ids) >= self.max_entries:
+            if not self._warned:
+                self._warned = True
+                _log.warning(
+                    "more than %d EventSub messages within %.0fs: the duplicate window shrinks",
+                    self.max_entries,
+                    self.window,
+                )
+            ids.popitem(last=False)
+        ids[message_id] = now
+        return False
+
+
+class ServerClock:
+    """Twitch's clock as seen from here, so message ages do not depend on the local clock.
+
+    The offset is taken from each welcome's ``message_timestamp`` (network delay makes it
+    slightly late, which only makes messages look younger).
+    """
+
+    __slots__ = ("offset",)
+
+    def __init__(self) -> None:
+        self.offset = timedelta(0)
+
+    def sync(self, server_time: datetime) -> None:
+        """Record the server's time at this instant."""
+        self.offset = server_time - datetime.now(UTC)
+
+    def now(self) -> datetime:
+        """The server's current time, estimated."""
+        return datetime.now(UTC) + self.offset
+
+
+def message_time(metadata: Mapping[str, Any]) -> datetime:
+    """``metadata.message_timestamp``; a missing or bad one counts as "now" (logged)."""
+    raw = metadata.get("message_timestamp")
+    try:
+        return parse_timestamp(raw)  # type: ignore[arg-type]  # checked by the parser
+    except ValueError:
+        _log.warning("EventSub message without a valid timestamp: %r", raw)
+        return datetime.now(UTC)
+
+
+def parse_notification(
+    http: HTTPHandler, metadata: Mapping[str, Any], payload: Mapping[str, Any], sent: datetime
+) -> EventSubEvent:
+    """Turn a ``notification`` message into an :class:`EventSubEvent`."""
+    subscription = payload.get("subscription") or {}
+    sub_type = str(metadata.get("subscription_type") or subscription.get("type") or "")
+    version = str(metadata.get("subscription_version") or subscription.get("version") or "")
+    event = payload.get("event") or {}
+    model, error = build_model(http, sub_type, event)
+    return EventSubEvent(
+        subscription_type=sub_type,
+        subscription_version=version,
+        message_id=str(metadata.get("message_id", "")),
+        message_timestamp=sent,
+        model=model,
+        payload=event,
+        subscription=subscription,
+        parse_error=error,
+    )
+
+
+def parse_revocation(
+    metadata: Mapping[str, Any], payload: Mapping[str, Any], sent: datetime
+) -> Revocation:
+    """Turn a ``revocation`` message into a :class:`Revocation`."""
+    subscription = payload.get("subscription") or {}
+    return Revocation(
+        subscription_type=str(metadata.get("subscription_type") or subscription.get("type", "")),
+        subscription_version=str(
+            metadata.get("subscription_version") or subscription.get("version", "")
+        ),
+        message_id=str(metadata.get("message_id", "")),
+        message_timestamp=sent,
+        status=str(subscription.get("status", "")),
+        subscription=subscription,
+    )
