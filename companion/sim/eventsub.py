@@ -469,7 +469,8 @@ class EventSubHub:
         reward_id = reward_id_of(kind, record)
         sessions = self._sessions
         history = self._history
-        for sub in list(targets.values()):
+        # Nothing below changes the routing synchronously, so the live dict can be iterated.
+        for sub in targets.values():
             if sub.reward_filter is not None and sub.reward_filter != reward_id:
                 continue
             session = sessions.get(sub.session_id)

@@ -249,7 +249,9 @@ class Session:
         if len(out) == 1:
             self._wake.set()
         elif len(out) > self.max_pending:
-            # A client that does not read: Twitch would time out writing to it.
+            # A client that does not read: Twitch would time out writing to it. Stop taking
+            # messages at once so the close is scheduled only once.
+            self.live = False
             self._on_overflow(self)
             return False
         return True

@@ -11,6 +11,7 @@ import pytest
 
 from tests.helpers.eventsub_ws import (
     EventSubHarness,
+    PeerClosed,
     load_reference,
     shape_mismatches,
     wait_for,
@@ -251,3 +252,25 @@ async def test_hub_close_is_idempotent_and_closes_sockets(sim: EventSubHarness) 
     await sim.hub.close()
     assert await peer.expect_close() == 1001
     await asyncio.sleep(0)
+
+
+async def test_a_client_that_falls_behind_is_closed_with_4005(sim: EventSubHarness) -> None:
+    sim.hub.max_pending_messages = 100
+    peer, session_id = await sim.connect_welcomed()
+    assert (await sim.subscribe(session_id, REDEMPTION_ADD))[0] == 202
+    reward = sim.create_reward()
+    # All 200 are queued synchronously, before the writer can drain any of them.
+    for _ in range(200):
+        sim.state.redeem(sim.broadcaster_id, reward["id"], sim.viewer_id)
+
+    delivered = 0
+    with pytest.raises(PeerClosed) as closed:
+        while True:
+            assert (await peer.recv())["metadata"]["message_type"] == "notification"
+            delivered += 1
+    assert closed.value.code == 4005
+    # The writer may flush what was queued before the overflow, never the messages after it.
+    assert delivered <= 101
+    await wait_for(lambda: not sim.hub.session_ids)
+    (sub,) = list(sim.hub.registry.all())
+    assert sub.status == "websocket_network_timeout"
