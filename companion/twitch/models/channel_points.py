@@ -455,13 +455,14 @@ async def create_custom_reward(
     """Create Custom Rewards; every argument is checked against :mod:`limits` first."""
     limits.REWARD_TITLE.check(title)
     limits.REWARD_COST.check(cost)
-    body: dict[str, Any] = {
-        "title": title,
-        "cost": cost,
-        "is_enabled": enabled,
-        "is_user_input_required": input_required,
-        "should_redemptions_skip_request_queue": redemptions_skip_queue,
-    }
+    # Only what differs from Twitch's defaults is sent, like the documented example body.
+    body: dict[str, Any] = {"title": title, "cost": cost}
+    if not enabled:
+        body["is_enabled"] = False
+    if input_required:
+        body["is_user_input_required"] = True
+    if redemptions_skip_queue:
+        body["should_redemptions_skip_request_queue"] = True
     if prompt is not None:
         body["prompt"] = limits.REWARD_PROMPT.check(prompt)
     if background_color is not None:
