@@ -4,14 +4,17 @@ after a lost connection (but not after a clean session_reconnect handoff)."""
 from __future__ import annotations
 
 import asyncio
+from typing import TYPE_CHECKING
 
 import pytest
 
 from companion.services.live_events import LiveEvents
 from companion.sim import DEMO_CLIENT_ID, Simulator
 from companion.twitch.client import Client
-from companion.twitch.models.channel_points import CustomRewardRedemption
 from companion.twitch.tokens import SimpleTokenHandler
+
+if TYPE_CHECKING:
+    from companion.twitch.models.channel_points import CustomRewardRedemption
 
 SCOPES = [
     "channel:manage:redemptions",
