@@ -1,0 +1,425 @@
+"""The redemption queue service: EventSub in, Helix out, every step into the ledger.
+
+It owns the core :class:`RedemptionQueue` (the single source of truth the Qt models
+observe) and connects it to Twitch:
+
+* ``redemption_added`` from the live-events source queues the redemption (exactly
+  once: the core queue ignores repeats); ``redemption_updated`` removes a redemption
+  handled elsewhere, silently (no error for a row someone else fulfilled);
+* ``resynced`` (and :meth:`reload`) re-reads every UNFULFILLED redemption of the
+  rewards this app manages through Helix and reconciles the queue, because EventSub
+  does not replay what happened while the socket was down;
+* fulfil and refund go through the core queue's undo window, then out through
+  ``PartialUser.update_redemptions``, per reward in calls of at most 50 ids.
+
+Signals:
+    action_changed(object): an :class:`ActionRecord` snapshot (pending, undone, sending, done...).
+    action_finished(str): a one-line summary of a settled action, for the panel's status line.
+    reconciled(object): the :class:`ReconcileDiff` of a Helix re-read.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Protocol
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from companion.core.queue import RedemptionQueue
+from companion.core.records import (
+    ActionKind,
+    ActionRecord,
+    ActionState,
+    BatchOutcome,
+    RedemptionRecord,
+    normalize_status,
+)
+from companion.twitch.errors import Forbidden, NotFound, TwitchError
+
+from .base import Service, describe_error
+from .queue_ledger import LedgerEntry, LedgerKind
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+
+    from companion.core.queue_events import ReconcileDiff
+    from companion.core.records import RedemptionStatus
+    from companion.core.scheduling import Scheduler
+    from companion.twitch.models.channel_points import CustomReward, CustomRewardRedemption
+    from companion.twitch.models.users import PartialUser
+
+    from .queue_ledger import QueueLedger
+
+__all__ = ["QueueService", "RedemptionEvents", "record_from_redemption"]
+
+_log = logging.getLogger(__name__)
+
+# Ledger writes are batched: a burst of 10,000 EventSub adds becomes a few appends.
+_LEDGER_FLUSH_MS = 200
+
+FORBIDDEN_TEXT = (
+    "Twitch refused (403): only the app that created this reward can change its redemptions"
+)
+
+
+class RedemptionEvents(Protocol):
+    """The part of ``LiveEvents`` this service listens to (Qt signals)."""
+
+    redemption_added: Any
+    redemption_updated: Any
+    resynced: Any
+
+
+def record_from_redemption(
+    redemption: CustomRewardRedemption, color: str | None = None
+) -> RedemptionRecord:
+    """The core's record of a client redemption (EventSub or Helix).
+
+    Args:
+        redemption: The client's model.
+        color: The reward's background colour if known (redemption payloads lack it).
+    """
+    user = redemption.user
+    login = user.login or user.id
+    status = redemption.status if redemption.status != "UNKNOWN" else "UNFULFILLED"
+    return RedemptionRecord(
+        redemption_id=redemption.id,
+        broadcaster_id=redemption.broadcaster.id,
+        reward_id=redemption.reward.id,
+        reward_title=redemption.reward.title,
+        reward_cost=redemption.reward.cost,
+        reward_color=color,
+        user_id=user.id,
+        user_login=login,
+        user_name=user.name or login,
+        user_input=redemption.input,
+        redeemed_at=redemption.redeemed_at,
+        status=normalize_status(status),
+    )
+
+
+def _entry(record: RedemptionRecord, kind: LedgerKind, detail: str | None = None) -> LedgerEntry:
+    return LedgerEntry(
+        at=datetime.now(UTC),
+        kind=kind,
+        redemption_id=record.redemption_id,
+        reward_id=record.reward_id,
+        reward_title=record.reward_title,
+        user_login=record.user_login,
+        user_name=record.user_name,
+        user_input=record.user_input,
+        detail=detail,
+    )
+
+
+class QueueService(Service):
+    """Feeds the core redemption queue from Twitch and sends the streamer's actions.
+
+    Args:
+        broadcaster: The signed-in channel (``TwitchSession.broadcaster``), or None until
+            sign-in (see :meth:`set_broadcaster`).
+        ledger: Where every redemption seen and every action taken is written.
+        undo_seconds: The undo window (settings ``undo_seconds``).
+        scheduler: Clock and timer for the undo window (tests pass a fake).
+        parent: Qt parent.
+    """
+
+    action_changed = Signal(object)
+    action_finished = Signal(str)
+    reconciled = Signal(object)
+
+    def __init__(
+        self,
+        broadcaster: PartialUser | None,
+        ledger: QueueLedger | None = None,
+        *,
+        undo_seconds: float = 5.0,
+        scheduler: Scheduler | None = None,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._broadcaster = broadcaster
+        self._ledger = ledger
+        self.queue = RedemptionQueue(self._send, scheduler=scheduler, undo_window=undo_seconds)
+        self.queue.subscribe_actions(self._on_action)
+        self._colors: dict[str, str] = {}
+        self._titles: dict[str, str] = {}
+        self._pending_actions: list[str] = []  # undo stack: newest last
+        # The records of each live action, kept for its ledger lines: done rows have
+        # left the queue by the time the action's final snapshot arrives.
+        self._action_rows: dict[str, dict[str, RedemptionRecord]] = {}
+        self._ledger_buffer: list[LedgerEntry] = []
+        self._ledger_timer = QTimer(self)
+        self._ledger_timer.setSingleShot(True)
+        self._ledger_timer.setInterval(_LEDGER_FLUSH_MS)
+        self._ledger_timer.timeout.connect(self._flush_ledger)
+        self.requests_sent = 0  # update_redemptions calls made (status bar, tests)
+
+    def __repr__(self) -> str:
+        return f"QueueService(rows={len(self.queue)}, broadcaster={self._broadcaster!r})"
+
+    # ------------------------------------------------------------------ wiring
+
+    @property
+    def broadcaster(self) -> PartialUser | None:
+        """The channel whose queue this is."""
+        return self._broadcaster
+
+    def set_broadcaster(self, broadcaster: PartialUser | None) -> None:
+        """Switch channel (sign-in / sign-out). A new channel re-reads its queue."""
+        self._broadcaster = broadcaster
+        if broadcaster is not None:
+            self.reload()
+
+    def connect_events(self, events: RedemptionEvents) -> None:
+        """Listen to ``LiveEvents`` (or any object with the same three signals)."""
+        events.redemption_added.connect(self.on_redemption_added)
+        events.redemption_updated.connect(self.on_redemption_updated)
+        events.resynced.connect(self.reload)
+
+    def set_undo_seconds(self, seconds: float) -> None:
+        """Change the undo window for actions started from now on."""
+        self.queue.undo_window = max(0.0, seconds)
+
+    def set_reward_colors(self, rewards: Iterable[CustomReward]) -> None:
+        """Remember reward colours and titles (redemption payloads do not carry colours)."""
+        for reward in rewards:
+            if reward.background_color:
+                self._colors[reward.id] = reward.background_color
+            self._titles[reward.id] = reward.title
+
+    def reward_color(self, reward_id: str) -> str | None:
+        """The reward's background colour, if known."""
+        return self._colors.get(reward_id)
+
+    # ------------------------------------------------------------------ incoming
+
+    def on_redemption_added(self, redemption: CustomRewardRedemption) -> None:
+        """EventSub ``redemption.add`` (at least once, any order)."""
+        if self._broadcaster is not None and redemption.broadcaster.id != self._broadcaster.id:
+            return
+        record = record_from_redemption(redemption, self._colors.get(redemption.reward.id))
+        outcome = self.queue.add(record)
+        if outcome.name == "ADDED":
+            self._log_entries([_entry(record, LedgerKind.SEEN)])
+        elif outcome.name == "NOT_UNFULFILLED":
+            # A skip-queue reward: FULFILLED on arrival. Seen, and nothing to do.
+            self._log_entries([_entry(record, LedgerKind.SEEN, record.status)])
+
+    def on_redemption_updated(self, redemption: CustomRewardRedemption) -> None:
+        """EventSub ``redemption.update``: fulfilled or refunded (here or elsewhere)."""
+        row = self.queue.get(redemption.id)
+        if row is None:
+            return  # our own action already removed it, or it was never queued
+        if self.queue.mark_external(redemption.id, redemption.status):
+            self._log_entries([_entry(row.record, LedgerKind.HANDLED_ELSEWHERE, redemption.status)])
+
+    def reload(self) -> None:
+        """Re-read the UNFULFILLED redemptions through Helix and reconcile (latest wins)."""
+        if self._broadcaster is None:
+            return
+        self.spawn(self.reconcile(), name="queue-reconcile", latest_wins=True)
+
+    async def reconcile(self) -> ReconcileDiff | None:
+        """Read every UNFULFILLED redemption of the manageable rewards and reconcile.
+
+        Only this app's rewards can be read (403 otherwise), so only they are reconciled;
+        rows of other rewards are left as EventSub delivered them.
+        """
+        broadcaster = self._broadcaster
+        if broadcaster is None:
+            return None
+        started = self.queue.now()
+        rewards = await broadcaster.get_custom_rewards(only_manageable=True)
+        self.set_reward_colors(rewards)
+        records: list[RedemptionRecord] = []
+        for reward in rewards:
+            color = reward.background_color
+            async for redemption in reward.get_redemptions("UNFULFILLED", "OLDEST"):
+                records.append(record_from_redemption(redemption, color))
+        before = {r.redemption_id: r for r in self.queue.rows()}
+        diff = self.queue.reconcile(
+            broadcaster.id, [r.id for r in rewards], records, read_started=started
+        )
+        by_id = {r.redemption_id: r for r in records}
+        entries = [_entry(by_id[i], LedgerKind.SEEN, "helix") for i in diff.added]
+        entries += [
+            _entry(before[i].record, LedgerKind.HANDLED_ELSEWHERE, "reconcile")
+            for i in diff.removed
+            if i in before
+        ]
+        self._log_entries(entries)
+        self.reconciled.emit(diff)
+        return diff
+
+    # ------------------------------------------------------------------ actions
+
+    def fulfill(self, redemption_ids: Iterable[str]) -> ActionRecord | None:
+        """Fulfil the given waiting rows after the undo window."""
+        return self.queue.fulfill(redemption_ids)
+
+    def refund(self, redemption_ids: Iterable[str]) -> ActionRecord | None:
+        """Refund the given waiting rows after the undo window."""
+        return self.queue.refund(redemption_ids)
+
+    def fulfill_reward(self, reward_id: str) -> ActionRecord | None:
+        """Fulfil every waiting row of one reward."""
+        return self.queue.fulfill_reward(reward_id)
+
+    def refund_reward(self, reward_id: str) -> ActionRecord | None:
+        """Refund every waiting row of one reward."""
+        return self.queue.refund_reward(reward_id)
+
+    def fulfill_all(self) -> ActionRecord | None:
+        """Fulfil every waiting row."""
+        return self.queue.fulfill(self.queue.ids())
+
+    def refund_all(self) -> ActionRecord | None:
+        """Refund every waiting row."""
+        return self.queue.refund_all()
+
+    def undo_last(self) -> ActionRecord | None:
+        """Undo the newest action whose window is still open; returns it, or None."""
+        while self._pending_actions:
+            action_id = self._pending_actions.pop()
+            record = self.queue.action(action_id)
+            if self.queue.undo(action_id):
+                return record
+        return None
+
+    @property
+    def can_undo(self) -> bool:
+        """True while some action's undo window is open."""
+        return any(
+            (rec := self.queue.action(i)) is not None and rec.state is ActionState.PENDING
+            for i in self._pending_actions
+        )
+
+    async def refund_now(self, reward_id: str) -> int:
+        """Refund every waiting row of one reward at once (before a delete); returns the count.
+
+        No undo window: the streamer confirmed "refund, then delete" already.
+        """
+        broadcaster = self._broadcaster
+        if broadcaster is None:
+            return 0
+        rows = [r for r in self.queue.rows_for_reward(reward_id) if r.action_id is None]
+        if not rows:
+            return 0
+        ids = [r.redemption_id for r in rows]
+        self.requests_sent += -(-len(ids) // 50)
+        done = await broadcaster.update_redemptions(reward_id, ids, "CANCELED")
+        done_ids = {r.id for r in done}
+        entries = []
+        for row in rows:
+            if self.queue.mark_external(row.redemption_id, "CANCELED") or (
+                row.redemption_id in done_ids
+            ):
+                entries.append(_entry(row.record, LedgerKind.REFUNDED, "before delete"))
+        self._log_entries(entries)
+        return len(done_ids)
+
+    async def _send(
+        self, reward_id: str, ids: tuple[str, ...], status: RedemptionStatus
+    ) -> BatchOutcome:
+        """The core queue's sender: one Update Redemption Status call (<= 50 ids)."""
+        broadcaster = self._broadcaster
+        if broadcaster is None:
+            return BatchOutcome.all_failed(ids, "not signed in")
+        self.requests_sent += 1
+        try:
+            if status == "FULFILLED":
+                changed = await broadcaster.update_redemptions(reward_id, ids, "FULFILLED")
+            else:
+                changed = await broadcaster.update_redemptions(reward_id, ids, "CANCELED")
+        except NotFound:
+            # Twitch's 404: none of them is UNFULFILLED any more (handled elsewhere).
+            return BatchOutcome.all_already_handled(ids)
+        except Forbidden:
+            return BatchOutcome.all_failed(ids, FORBIDDEN_TEXT)
+        except TwitchError as exc:
+            return BatchOutcome.all_failed(ids, describe_error(exc))
+        except (OSError, TimeoutError) as exc:
+            return BatchOutcome.all_failed(ids, describe_error(exc))
+        done = frozenset(r.id for r in changed) & frozenset(ids)
+        # Reference silence: Update Redemption Status documents 404 when nothing qualifies,
+        # not what a partly-qualifying call returns. Twitch only changes UNFULFILLED ids, so
+        # an id missing from a 200 answer was no longer UNFULFILLED: handled elsewhere.
+        return BatchOutcome(done=done, already_handled=frozenset(ids) - done)
+
+    def _on_action(self, record: ActionRecord) -> None:
+        if record.state is ActionState.PENDING:
+            self._pending_actions.append(record.action_id)
+            snapshot: dict[str, RedemptionRecord] = {}
+            for redemption_id in record.redemption_ids:
+                row = self.queue.get(redemption_id)
+                if row is not None:
+                    snapshot[redemption_id] = row.record
+            self._action_rows[record.action_id] = snapshot
+        elif record.action_id in self._pending_actions:
+            self._pending_actions.remove(record.action_id)
+        self.action_changed.emit(record)
+        if record.state.finished:
+            self._ledger_action(record)
+            self.action_finished.emit(summarize(record))
+
+    # ------------------------------------------------------------------ ledger
+
+    def _ledger_action(self, record: ActionRecord) -> None:
+        rows = self._action_rows.pop(record.action_id, {})
+        entries: list[LedgerEntry] = []
+        kind = LedgerKind.FULFILLED if record.kind is ActionKind.FULFILL else LedgerKind.REFUNDED
+        if record.state is ActionState.UNDONE:
+            entries += [
+                _entry(rows[i], LedgerKind.UNDONE, record.action_id)
+                for i in record.redemption_ids
+                if i in rows
+            ]
+        for redemption_id in record.done:
+            known = rows.get(redemption_id)
+            if known is not None:
+                entries.append(_entry(known, kind, record.action_id))
+        for redemption_id in record.already_handled:
+            known = rows.get(redemption_id)
+            if known is not None:
+                entries.append(_entry(known, LedgerKind.HANDLED_ELSEWHERE, record.action_id))
+        for redemption_id, error in record.failed:
+            known = rows.get(redemption_id)
+            if known is not None:
+                entries.append(_entry(known, LedgerKind.FAILED, error))
+        self._log_entries(entries)
+
+    def _log_entries(self, entries: Sequence[LedgerEntry]) -> None:
+        if not entries or self._ledger is None:
+            return
+        self._ledger_buffer.extend(entries)
+        if not self._ledger_timer.isActive():
+            self._ledger_timer.start()
+
+    def _flush_ledger(self) -> None:
+        if not self._ledger_buffer or self._ledger is None:
+            return
+        batch, self._ledger_buffer = self._ledger_buffer, []
+        self.spawn(self._ledger.append(batch), name="queue-ledger-append")
+
+    async def shutdown(self) -> None:
+        """Send what is still in an undo window, write the ledger, then stop."""
+        await self.queue.flush()
+        self._flush_ledger()
+        await self.wait_idle()
+        await super().shutdown()
+
+
+def summarize(record: ActionRecord) -> str:
+    """One line about a settled action, for the status line."""
+    verb = "Fulfilled" if record.kind is ActionKind.FULFILL else "Refunded"
+    if record.state is ActionState.UNDONE:
+        return f"Undone: nothing was sent for {len(record.redemption_ids)} redemption(s)"
+    parts = [f"{verb} {len(record.done)}"]
+    if record.already_handled:
+        parts.append(f"{len(record.already_handled)} were already handled elsewhere")
+    if record.failed:
+        first_error = record.failed[0][1]
+        parts.append(f"{len(record.failed)} failed and stay in the queue ({first_error})")
+    return "; ".join(parts)
