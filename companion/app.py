@@ -32,6 +32,7 @@ from companion.core.logsetup import setup_logging
 from companion.core.paths import log_dir
 from companion.core.scopes import scopes_for
 from companion.services.base import describe_error
+from companion.services.live_events import LiveEvents
 from companion.services.session import TwitchSession
 from companion.twitch.client import Client
 from companion.ui.accounts import SignInController
@@ -109,6 +110,7 @@ class CompanionApp:
         self.handler: KeyringTokenHandler | None = None
         self.store: TokenStore | None = None
         self.signin: SignInController | None = None
+        self.live: LiveEvents | None = None
         self.account_menu_actions: dict[str, QAction] = {}
 
     # -- tasks ---------------------------------------------------------------------
@@ -270,6 +272,10 @@ class CompanionApp:
         self.session.signed_out.connect(self._on_signed_out)
         self.session.ratelimit_changed.connect(window.set_ratelimit)
         self.session.error.connect(self.notify_error)
+        self.live = LiveEvents()
+        self.live.state_changed.connect(window.set_eventsub_state)
+        self.live.revoked.connect(self.notify_error)
+        self.live.error.connect(self.notify_error)
 
         client = self.client
         handler = self.handler
@@ -316,6 +322,10 @@ class CompanionApp:
 
     def _on_signed_in(self, user: User) -> None:
         assert self.window is not None
+        if self.live is not None and self.session is not None and self.session.broadcaster:
+            self.spawn(
+                self.live.start(self.session.http, self.session.broadcaster), name="live events"
+            )
         name = user.display_name or user.login or user.id
         self.window.set_account(f"Signed in as {name}" + (" (demo)" if self.args.demo else ""))
         if not self.args.demo:
@@ -327,6 +337,8 @@ class CompanionApp:
 
     def _on_signed_out(self, reason: str) -> None:
         assert self.window is not None
+        if self.live is not None:
+            self.spawn(self.live.stop(), name="live events stop")
         self.window.set_account(f"Not signed in ({reason})")
         self.window.show_notice(f"{reason}. Use Account → Sign in to reconnect.", timeout_ms=0)
 
@@ -394,6 +406,8 @@ class CompanionApp:
             task.cancel()
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
+        if self.live is not None:
+            await self.live.shutdown()
         if self.session is not None:
             await self.session.shutdown()
         if self.client is not None:
