@@ -520,3 +520,78 @@ async def test_10000_rows(
     await close_window(queue, clock)
     assert len(sender.calls) == 20 + 8 * 20 + 10  # 1000 ids: 20 calls; 500 ids: 10 calls
     assert len(queue) == 0
+
+
+# ---------------------------------------------------------------------- random walk
+
+
+@pytest.mark.parametrize("seed", range(6))
+async def test_random_operations_keep_every_invariant(seed: int) -> None:
+    rng = random.Random(seed)
+    clock = FakeScheduler()
+    settled: set[str] = set()  # ids Twitch reported done or already handled
+
+    def respond(reward_id: str, ids: tuple[str, ...], status: str) -> BatchOutcome:
+        # Nothing settled is ever sent again.
+        assert not settled & set(ids)
+        if rng.random() < 0.15:
+            raise ConnectionError("flaky network")
+        done = frozenset(i for i in ids if rng.random() < 0.8)
+        rest = [i for i in ids if i not in done]
+        already = frozenset(i for i in rest if rng.random() < 0.5)
+        failed = {i: "503" for i in rest if i not in already}
+        settled.update(done | already)
+        return BatchOutcome(done=done, already_handled=already, failed=failed)
+
+    sender = RecordingSender(responder=respond)
+    queue = RedemptionQueue(sender, scheduler=clock, undo_window=5.0, batch_size=7)
+    mirror = MirrorModel(queue)
+    actions: list[ActionRecord] = []
+    queue.subscribe_actions(actions.append)
+    rewards = ["reward-a", "reward-b", "reward-c"]
+    for _ in range(400):
+        op = rng.random()
+        if op < 0.45:
+            number = rng.randrange(300)
+            queue.add(redemption(number, reward_id=rewards[number % 3], seconds=rng.randrange(50)))
+        elif op < 0.55 and len(queue):
+            queue.mark_external(rng.choice(queue.ids()), "FULFILLED")
+        elif op < 0.7 and len(queue):
+            picked = rng.sample(queue.ids(), k=min(len(queue), rng.randrange(1, 20)))
+            (queue.fulfill if rng.random() < 0.5 else queue.refund)(picked)
+        elif op < 0.75:
+            queue.fulfill_reward(rng.choice(rewards))
+        elif op < 0.8 and queue.live_actions():
+            queue.undo(rng.choice(queue.live_actions()).action_id)
+        elif op < 0.85 and len(queue):
+            keep = [r.record for r in queue.rows() if rng.random() < 0.7]
+            queue.reconcile(BROADCASTER_ID, rewards, keep)
+        else:
+            clock.advance(rng.uniform(0.5, 6.0))
+            await asyncio.sleep(0)
+        # Invariants after every step.
+        assert mirror.ids == queue.ids()
+        keys = [(row.record.redeemed_at, row.redemption_id) for row in queue.rows()]
+        assert keys == sorted(keys)
+        recount: dict[str, int] = {}
+        for row in queue.rows():
+            recount[row.reward_id] = recount.get(row.reward_id, 0) + 1
+            assert not queue.is_handled(row.redemption_id)
+            assert row.redemption_id not in settled
+            if row.state is RowState.WAITING:
+                assert row.action_id is None
+            else:
+                assert row.action_id is not None
+                assert queue.action(row.action_id) is not None
+        assert queue.counts_by_reward() == recount
+    await queue.flush()
+    assert all(row.state is RowState.WAITING for row in queue.rows())
+    assert queue.live_actions() == []
+    assert all(len(call.ids) <= 7 for call in sender.calls)
+    assert len(sender.calls) > 10
+    finals = [a for a in actions if a.state.finished]
+    assert len(finals) == len({a.action_id for a in actions})  # each action ends once
+    for action in finals:
+        outcomes = [*action.done, *action.already_handled, *(i for i, _ in action.failed)]
+        assert len(outcomes) == len(set(outcomes))  # no id sent twice within an action
+        assert set(outcomes) <= set(action.redemption_ids)
