@@ -238,7 +238,13 @@ class Ledger:
         with self._lock:
             if self._closed:
                 raise sqlite3.ProgrammingError("the ledger is closed")
-            return work(self._conn)
+            # One read transaction: a count and its page see the same snapshot even if
+            # another process writes the file meanwhile.
+            self._conn.execute("BEGIN")
+            try:
+                return work(self._conn)
+            finally:
+                self._conn.execute("COMMIT")
 
     def close(self) -> None:
         """Close the database and stop the worker thread; idempotent."""
@@ -362,8 +368,9 @@ class Ledger:
 
         The final snapshot also moves the redemptions it changed to the action's status.
         """
+        unsettled = "UNDONE" if action.state is ActionState.UNDONE else "PENDING"
         outcome: dict[str, tuple[str, str | None]] = dict.fromkeys(
-            action.redemption_ids, ("PENDING", None)
+            action.redemption_ids, (unsettled, None)
         )
         outcome.update(dict.fromkeys(action.done, ("DONE", None)))
         outcome.update(dict.fromkeys(action.already_handled, ("ALREADY_HANDLED", None)))

@@ -83,8 +83,9 @@ _V1 = (
         action_id     TEXT NOT NULL REFERENCES actions (action_id) ON DELETE CASCADE,
         redemption_id TEXT NOT NULL,
         position      INTEGER NOT NULL,
-        outcome       TEXT NOT NULL
-                      CHECK (outcome IN ('PENDING', 'DONE', 'ALREADY_HANDLED', 'FAILED')),
+        outcome       TEXT NOT NULL CHECK (
+                          outcome IN ('PENDING', 'UNDONE', 'DONE', 'ALREADY_HANDLED', 'FAILED')
+                      ),
         error         TEXT,
         PRIMARY KEY (action_id, redemption_id)
     ) WITHOUT ROWID

@@ -175,6 +175,31 @@ def test_action_snapshots_and_their_results(ledger: Ledger) -> None:
     assert ledger.action("nope") is None
 
 
+def test_undone_action_is_kept_with_its_ids(ledger: Ledger) -> None:
+    ledger.record_redemptions([redemption(1)])
+    undone = ActionRecord(
+        action_id="act-u",
+        kind=ActionKind.REFUND,
+        redemption_ids=("r00001",),
+        reward_ids=("reward-a",),
+        created_at=SEEN_AT,
+        state=ActionState.UNDONE,
+        finished_at=SEEN_AT + timedelta(seconds=2),
+    )
+    ledger.record_action(undone)
+    assert ledger.action("act-u") == undone
+    conn = raw(ledger.path)
+    try:
+        items = conn.execute("SELECT redemption_id, outcome FROM action_items").fetchall()
+        action_row = conn.execute("SELECT state, result, calls FROM actions").fetchone()
+    finally:
+        conn.close()
+    assert items == [("r00001", "UNDONE")]
+    assert action_row == ("UNDONE", '{"done": 0, "already_handled": 0, "failed": 0}', 0)
+    assert ledger.get("r00001") is not None
+    assert ledger.query().rows[0].record.status == "UNFULFILLED"
+
+
 async def test_queue_actions_land_in_the_ledger(ledger: Ledger) -> None:
     clock = FakeScheduler()
     sender = RecordingSender(
