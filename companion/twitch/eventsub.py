@@ -24,48 +24,41 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import enum
 import json
 import logging
 import weakref
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Final
 
-import aiohttp
 from yarl import URL
 
 from ._util import backoff_delay, maybe_await
-from .errors import (
-    HTTPException,
-    InvalidToken,
-    LimitError,
-    MissingScope,
-    NetworkError,
-    RefreshFailure,
-    ServerError,
-    TwitchError,
-)
+from .errors import LimitError
 from .eventsub_messages import (
     MAX_CONNECTIONS_PER_USER,
-    MAX_MESSAGE_AGE_SECONDS,
     MAX_SUBSCRIPTIONS_PER_CONNECTION,
     EventSubEvent,
-    MessageWindow,
+    MessageFilter,
     Revocation,
     ServerClock,
     SubscriptionSpec,
     app_subscriptions,
-    message_time,
     parse_notification,
     parse_revocation,
-    scopes_for,
+)
+from .eventsub_socket import Socket, open_socket
+from .eventsub_status import (
+    ConnectionState,
+    ConnectionStatus,
+    FatalError,
+    ResyncInfo,
+    SessionLost,
 )
 from .eventsub_stream import EventStream, Fanout
-from .http import Route
+from .eventsub_subscribe import WELCOME_WINDOW_SECONDS, Subscriber
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Sequence
-    from datetime import datetime
 
     from .http import HTTPHandler
     from .models.users import BaseUser
@@ -83,8 +76,6 @@ __all__ = [
 
 _log = logging.getLogger(__name__)
 
-#: [HWE] "By default, you have 10 seconds from the time you receive the Welcome message".
-WELCOME_WINDOW_SECONDS: Final = 10.0
 #: How long to wait for the welcome after the handshake (the reference gives no figure).
 WELCOME_TIMEOUT_SECONDS: Final = 10.0
 #: A session that stayed up this long resets the backoff (a flapping server does not).
@@ -94,81 +85,6 @@ _RETRY_AT_ONCE: Final = frozenset({4003, 4004, 4007})
 
 #: Live clients per (HTTP handler, user): Twitch allows 3 WebSocket connections per token.
 _live_clients: weakref.WeakKeyDictionary[HTTPHandler, dict[str, int]] = weakref.WeakKeyDictionary()
-
-
-class ConnectionState(enum.Enum):
-    """Where the connection is, for a status bar."""
-
-    IDLE = "idle"
-    CONNECTING = "connecting"
-    LIVE = "live"
-    RECONNECTING = "reconnecting"
-    FAILED = "failed"
-    CLOSED = "closed"
-
-
-@dataclass(frozen=True, slots=True)
-class ConnectionStatus:
-    """A snapshot of the connection.
-
-    Attributes:
-        state: The state.
-        reason: Why it is not live (or what went wrong last), for people.
-        close_code: The last close code Twitch sent, if any.
-        session_id: The live session's id.
-        attempt: Consecutive failed attempts so far.
-        retry_in: Seconds until the next attempt, while waiting to reconnect.
-        problems: Subscriptions that could not be created, and revocations, as text.
-    """
-
-    state: ConnectionState
-    reason: str | None = None
-    close_code: int | None = None
-    session_id: str | None = None
-    attempt: int = 0
-    retry_in: float | None = None
-    problems: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class ResyncInfo:
-    """Passed to ``on_resync`` after a fresh session was subscribed.
-
-    Attributes:
-        first: True for the client's first session (no events were missed, but the app may
-            load its initial state here).
-        reason: Why the previous session was lost (None for the first).
-        session_id: The new session.
-    """
-
-    first: bool
-    reason: str | None
-    session_id: str
-
-
-class _Lost(Exception):
-    """A session ended; the supervisor decides what comes next."""
-
-    def __init__(self, reason: str, code: int | None = None) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.code = code
-
-
-class _Fatal(Exception):
-    """Retrying cannot help (sign-in needed, nothing may be subscribed)."""
-
-
-@dataclass(slots=True, eq=False)
-class _Socket:
-    ws: aiohttp.ClientWebSocketResponse
-    session_id: str
-    keepalive: float
-    opened_at: float
-    last_seen: float
-    draining: bool = False
-    reconnecting: bool = False
-    reader: asyncio.Task[None] | None = None
 
 
 class EventSubClient:
@@ -235,11 +151,11 @@ class EventSubClient:
         self._status = ConnectionStatus(ConnectionState.IDLE)
         self._state_listeners: list[Callable[[ConnectionStatus], None]] = []
         self._fanout = Fanout()
-        self._window = MessageWindow()
         self._clock = ServerClock()
-        self._current: _Socket | None = None
-        self._sockets: set[_Socket] = set()
-        self._lost: asyncio.Future[_Lost] | None = None
+        self._filter = MessageFilter(self._clock)
+        self._current: Socket | None = None
+        self._sockets: set[Socket] = set()
+        self._lost: asyncio.Future[SessionLost] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._supervisor: asyncio.Task[None] | None = None
         self._resync_task: asyncio.Task[None] | None = None
@@ -247,12 +163,8 @@ class EventSubClient:
         self._counted = False
         self._live_event = asyncio.Event()
         self.revocations: list[Revocation] = []
-        self.subscription_ids: dict[str, str] = {}
-        self.total_cost: int | None = None
-        self.max_total_cost: int | None = None
+        self._subscriber = Subscriber(http, user, specs)
         self.sessions_started = 0
-        self.duplicates_dropped = 0
-        self.stale_dropped = 0
 
     def __repr__(self) -> str:
         return f"<EventSubClient user={self.user.id!r} state={self._status.state.value}>"
@@ -268,6 +180,31 @@ class EventSubClient:
     def session_id(self) -> str | None:
         """The live session's id, or None."""
         return self._current.session_id if self._current is not None else None
+
+    @property
+    def duplicates_dropped(self) -> int:
+        """Resent messages dropped (same ``message_id`` within the window)."""
+        return self._filter.duplicates
+
+    @property
+    def stale_dropped(self) -> int:
+        """Messages dropped for being older than ten minutes."""
+        return self._filter.stale
+
+    @property
+    def subscription_ids(self) -> dict[str, str]:
+        """Type -> id of each subscription created on the latest fresh session."""
+        return self._subscriber.subscription_ids
+
+    @property
+    def total_cost(self) -> int | None:
+        """``total_cost`` Twitch reported for this user's subscriptions (None before any)."""
+        return self._subscriber.total_cost
+
+    @property
+    def max_total_cost(self) -> int | None:
+        """``max_total_cost`` Twitch reported (None before any subscription)."""
+        return self._subscriber.max_total_cost
 
     def add_state_listener(self, callback: Callable[[ConnectionStatus], None]) -> None:
         """Call ``callback`` (a plain function, inline) with every new status."""
@@ -416,7 +353,9 @@ class EventSubClient:
             try:
                 sock = await self._open_fresh()
                 try:
-                    problems = await self._subscribe_all(sock)
+                    problems = await self._subscriber.subscribe_all(
+                        sock.session_id, self._lost_reason
+                    )
                 except BaseException:
                     await self._drop_socket(sock)
                     raise
@@ -432,14 +371,14 @@ class EventSubClient:
                 self._start_resync(ResyncInfo(self.sessions_started == 0, reason, sock.session_id))
                 self.sessions_started += 1
                 lost = await self._wait_lost()
-            except _Fatal as exc:
+            except FatalError as exc:
                 self._fail(str(exc), code)
                 return
-            except _Lost as exc:
+            except SessionLost as exc:
                 lost = exc
             except Exception as exc:  # a bug must not stop the client for good
                 _log.exception("EventSub session failed unexpectedly")
-                lost = _Lost(f"unexpected error: {exc!r}")
+                lost = SessionLost(f"unexpected error: {exc!r}")
             reason, code = lost.reason, lost.code
             await self._teardown()
             if code == 4001:
@@ -480,7 +419,7 @@ class EventSubClient:
     def _revocation_notes(self) -> tuple[str, ...]:
         return tuple(f"{r.subscription_type} revoked: {r.status}" for r in self.revocations)
 
-    async def _wait_lost(self) -> _Lost:
+    async def _wait_lost(self) -> SessionLost:
         assert self._lost is not None
         return await self._lost
 
@@ -493,7 +432,7 @@ class EventSubClient:
             await self._drop_socket(sock)
         self._current = None
 
-    async def _drop_socket(self, sock: _Socket) -> None:
+    async def _drop_socket(self, sock: Socket) -> None:
         reader = sock.reader
         if reader is not None and reader is not asyncio.current_task() and not reader.done():
             reader.cancel()
@@ -501,7 +440,7 @@ class EventSubClient:
                 await reader
         await self._close_socket(sock)
 
-    async def _close_socket(self, sock: _Socket) -> None:
+    async def _close_socket(self, sock: Socket) -> None:
         self._sockets.discard(sock)
         if not sock.ws.closed:
             with contextlib.suppress(Exception):
@@ -515,74 +454,23 @@ class EventSubClient:
             url = url.update_query(keepalive_timeout_seconds=str(self.keepalive_timeout))
         return url
 
-    async def _prepare(self) -> None:
-        """Make the subscribe requests fast before the 10-second window starts.
-
-        The token is fetched (and validated if due) now, and an exhausted rate-limit bucket is
-        waited out now, because either could otherwise eat the window (close code 4003).
-        """
-        session = await self.http.get_session()
-        try:
-            token = await self.http.user_token(self.user)
-            await token.get(self.http, self.http.token_handler, session)
-        except (TwitchError, aiohttp.ClientError, TimeoutError) as exc:
-            # The request loop refreshes (or reports) it on first use; nothing more here.
-            _log.info("token not ready before connecting: %r", exc)
-        status = self.http.bucket(self.user.id).status()
-        if status is not None and status.remaining < len(self.subscriptions):
-            _log.info("rate-limit budget is low; waiting for its reset before connecting")
-            await self.http.bucket(self.user.id).wait_for_reset()
-
-    async def _connect(self, url: URL, *, reconnect: bool) -> _Socket:
-        """Open a socket and read its welcome.
-
-        Raises:
-            _Lost: The handshake failed, the socket closed first, or no welcome came.
-        """
-        session = await self.http.get_session()
-        loop = asyncio.get_running_loop()
-        try:
-            ws = await session.ws_connect(
-                url,
-                autoping=True,  # Pongs are the one thing Twitch lets a client send.
-                heartbeat=None,  # our own Pings would be inbound traffic (4001)
-                timeout=aiohttp.ClientWSTimeout(ws_receive=None, ws_close=5.0),
-            )
-        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
-            raise _Lost(f"could not connect: {exc!r}") from exc
-        try:
-            msg = await ws.receive(timeout=WELCOME_TIMEOUT_SECONDS)
-        except TimeoutError:
-            await ws.close()
-            raise _Lost("no welcome message") from None
-        except BaseException:
-            await ws.close()
-            raise
-        if msg.type is not aiohttp.WSMsgType.TEXT:
-            await ws.close()
-            code = ws.close_code
-            kind = "reconnect URL" if reconnect else "socket"
-            raise _Lost(f"the {kind} closed before the welcome (code {code})", code)
-        data = json.loads(msg.data)
-        metadata = data.get("metadata", {})
-        session_info = data.get("payload", {}).get("session", {})
-        if metadata.get("message_type") != "session_welcome" or not session_info.get("id"):
-            await ws.close()
-            raise _Lost(f"expected session_welcome, got {metadata.get('message_type')!r}")
-        self._clock.sync(message_time(metadata))
-        keepalive = session_info.get("keepalive_timeout_seconds") or 10
-        now = loop.time()
-        sock = _Socket(ws, str(session_info["id"]), float(keepalive), now, now)
+    async def _connect(self, url: URL, *, reconnect: bool) -> Socket:
+        sock = await open_socket(await self.http.get_session(), url, reconnect=reconnect)
+        self._clock.sync(sock.welcomed_at)
         self._sockets.add(sock)
         return sock
 
-    async def _open_fresh(self) -> _Socket:
-        await self._prepare()
+    def _lost_reason(self) -> SessionLost | None:
+        lost = self._lost
+        return lost.result() if lost is not None and lost.done() else None
+
+    async def _open_fresh(self) -> Socket:
+        await self._subscriber.prepare()
         sock = await self._connect(self._fresh_url(), reconnect=False)
         self._install(sock)
         return sock
 
-    def _install(self, sock: _Socket) -> None:
+    def _install(self, sock: Socket) -> None:
         """Make ``sock`` the current socket and start reading it."""
         if self._current is None or self._lost is None or self._lost.done():
             self._lost = asyncio.get_running_loop().create_future()
@@ -591,155 +479,24 @@ class EventSubClient:
             self._read(sock), name=f"eventsub-read-{sock.session_id}"
         )
 
-    # -- subscribing -------------------------------------------------------------------------
-
-    async def _subscribe_all(self, sock: _Socket) -> tuple[str, ...]:
-        """Create every subscription on ``sock``'s session; return what could not be created.
-
-        The first one goes alone so the session is "used" as soon as possible; the rest go
-        together (the request loop bounds the concurrency).
-
-        Raises:
-            _Fatal: Sign-in is needed, or not a single subscription could be created.
-            _Lost: A transient failure (network, 5xx) left a subscription missing, or the
-                socket died meanwhile.
-        """
-        loop = asyncio.get_running_loop()
-        started = loop.time()
-        first, *rest = self.subscriptions
-        outcomes: list[str | BaseException | None] = []
-        try:
-            outcomes.append(await self._subscribe_one(sock, first))
-        except (_Fatal, _Lost) as exc:
-            outcomes.append(exc)
-        else:
-            # return_exceptions: every request runs to its end, so none is left behind.
-            outcomes += await asyncio.gather(
-                *(self._subscribe_one(sock, spec) for spec in rest), return_exceptions=True
-            )
-        elapsed = loop.time() - started
-        if elapsed > WELCOME_WINDOW_SECONDS / 2:
-            _log.warning(
-                "subscribing took %.1fs of the %.0fs window", elapsed, WELCOME_WINDOW_SECONDS
-            )
-        if self._lost is not None and self._lost.done():
-            # The socket died meanwhile: refusals for a dead session mean nothing.
-            raise self._lost.result()
-        for outcome in outcomes:
-            if isinstance(outcome, _Fatal):
-                raise outcome
-        for outcome in outcomes:
-            if isinstance(outcome, BaseException):
-                if isinstance(outcome, _Lost | asyncio.CancelledError):
-                    raise outcome
-                raise _Lost(f"subscribing failed: {outcome!r}") from outcome
-        problems = tuple(p for p in outcomes if isinstance(p, str))
-        if len(problems) == len(outcomes):
-            raise _Fatal("no EventSub subscription could be created: " + "; ".join(problems))
-        for problem in problems:
-            _log.warning("EventSub subscription not created: %s", problem)
-        return problems
-
-    async def _subscribe_one(self, sock: _Socket, spec: SubscriptionSpec) -> str | None:
-        """Create one subscription; a problem (as text) if Twitch refuses it for good."""
-        route = Route("POST", "eventsub/subscriptions", json=spec.body(sock.session_id))
-        for attempt in range(3):
-            try:
-                body = await self.http.request(
-                    route, user=self.user, scopes=scopes_for(spec.type), name="EventSub.subscribe"
-                )
-            except InvalidToken as exc:
-                raise _Fatal(f"sign-in needed: {exc}") from exc
-            except RefreshFailure as exc:
-                if exc.refused:
-                    raise _Fatal(f"sign-in needed: {exc}") from exc
-                error: Exception = exc
-            except MissingScope as exc:
-                return f"{spec.type}: {exc}"
-            except (ServerError, NetworkError) as exc:
-                error = exc
-            except HTTPException as exc:
-                if exc.status == 409:
-                    # "A subscription already exists for the specified event type and
-                    # condition combination": another live connection of ours has it.
-                    _log.warning("%s already exists on another session (409)", spec.type)
-                    return None
-                if exc.status == 401:
-                    raise _Fatal(f"sign-in needed: {exc}") from exc
-                return f"{spec.type}: {exc.status} {exc}"
-            except TwitchError as exc:  # APIUnavailable and the like: no retry can help
-                raise _Fatal(f"cannot subscribe: {exc}") from exc
-            else:
-                self._record_subscription(spec, body)
-                return None
-            _log.info("creating %s failed (%r); try %d", spec.type, error, attempt + 1)
-            await asyncio.sleep(backoff_delay(attempt, 0.2, 1.0))
-        raise _Lost(f"could not create {spec.type}: {error}")
-
-    def _record_subscription(self, spec: SubscriptionSpec, body: Any) -> None:
-        if not isinstance(body, dict):
-            return
-        data = body.get("data")
-        if isinstance(data, list) and data and isinstance(data[0], dict):
-            self.subscription_ids[spec.type] = str(data[0].get("id", ""))
-        if isinstance(body.get("total_cost"), int):
-            self.total_cost = body["total_cost"]
-        if isinstance(body.get("max_total_cost"), int):
-            self.max_total_cost = body["max_total_cost"]
-
     # -- reading -----------------------------------------------------------------------------
 
-    async def _read(self, sock: _Socket) -> None:
+    async def _read(self, sock: Socket) -> None:
         """Read one socket until it ends; report the end if it was the current socket."""
         try:
-            lost = await self._read_loop(sock)
+            lost = await sock.read(self._on_text, self.keepalive_margin, self.handoff_quiet_seconds)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
             _log.exception("EventSub reader failed")
-            lost = _Lost(f"reader failed: {exc!r}")
+            lost = SessionLost(f"reader failed: {exc!r}")
         await self._close_socket(sock)
         if lost is None:
             return  # a drained old socket after a handoff
         if sock is self._current and self._lost is not None and not self._lost.done():
             self._lost.set_result(lost)
 
-    async def _read_loop(self, sock: _Socket) -> _Lost | None:
-        ws = sock.ws
-        loop = asyncio.get_running_loop()
-        limit = sock.keepalive + self.keepalive_margin
-        while True:
-            if sock.draining:
-                timeout = self.handoff_quiet_seconds
-            else:
-                timeout = max(0.0, sock.last_seen + limit - loop.time())
-            try:
-                msg = await ws.receive(timeout=timeout)
-            except TimeoutError:
-                if sock.draining:
-                    return None
-                return _Lost(f"no message for {limit:.0f}s (keepalive timeout)")
-            kind = msg.type
-            if kind is aiohttp.WSMsgType.TEXT:
-                sock.last_seen = loop.time()
-                self._on_text(sock, msg.data)
-            elif kind in (
-                aiohttp.WSMsgType.CLOSE,
-                aiohttp.WSMsgType.CLOSING,
-                aiohttp.WSMsgType.CLOSED,
-            ):
-                code = ws.close_code if kind is not aiohttp.WSMsgType.CLOSE else msg.data
-                if sock.draining:
-                    return None
-                return _Lost(f"Twitch closed the socket (code {code})", code)
-            elif kind is aiohttp.WSMsgType.ERROR:
-                if sock.draining:
-                    return None
-                return _Lost(f"socket error: {ws.exception()!r}")
-            else:
-                _log.debug("ignoring %s frame", kind)
-
-    def _on_text(self, sock: _Socket, text: str) -> None:
+    def _on_text(self, sock: Socket, text: str) -> None:
         try:
             data = json.loads(text)
             metadata = data["metadata"]
@@ -758,28 +515,13 @@ class EventSubClient:
         else:
             _log.info("ignoring EventSub message type %r", kind)
 
-    def _accept(self, metadata: dict[str, Any]) -> datetime | None:
-        """The message's time if it is new and fresh; None for a resend or a stale one."""
-        message_id = metadata.get("message_id")
-        if not isinstance(message_id, str):
-            return None
-        sent = message_time(metadata)
-        if (self._clock.now() - sent).total_seconds() > MAX_MESSAGE_AGE_SECONDS:
-            self.stale_dropped += 1
-            _log.info("dropping EventSub message %s: older than 10 minutes", message_id)
-            return None
-        if self._window.seen(message_id):
-            self.duplicates_dropped += 1
-            return None
-        return sent
-
     def _on_notification(self, metadata: dict[str, Any], payload: dict[str, Any]) -> None:
-        sent = self._accept(metadata)
+        sent = self._filter.accept(metadata)
         if sent is not None:
             self._fanout.put(parse_notification(self.http, metadata, payload, sent))
 
     def _on_revocation(self, metadata: dict[str, Any], payload: dict[str, Any]) -> None:
-        sent = self._accept(metadata)
+        sent = self._filter.accept(metadata)
         if sent is None:
             return
         revocation = parse_revocation(metadata, payload, sent)
@@ -800,7 +542,7 @@ class EventSubClient:
 
     # -- session_reconnect -------------------------------------------------------------------
 
-    def _on_reconnect(self, sock: _Socket, session: dict[str, Any]) -> None:
+    def _on_reconnect(self, sock: Socket, session: dict[str, Any]) -> None:
         url = session.get("reconnect_url")
         if sock is not self._current or sock.reconnecting or not isinstance(url, str):
             _log.warning("ignoring an unexpected session_reconnect")
@@ -808,15 +550,17 @@ class EventSubClient:
         sock.reconnecting = True
         self._spawn(self._hand_off(sock, url), f"eventsub-handoff-{sock.session_id}")
 
-    async def _hand_off(self, old: _Socket, url: str) -> None:
+    async def _hand_off(self, old: Socket, url: str) -> None:
         """Move to the reconnect URL; the old socket is read until the new welcome."""
         try:
             # "Use the reconnect URL as is; do not modify it": no re-encoding by yarl.
             new = await self._connect(URL(url, encoded=True), reconnect=True)
-        except _Lost as exc:
+        except SessionLost as exc:
             _log.warning("session_reconnect failed: %s", exc.reason)
             if old is self._current and self._lost is not None and not self._lost.done():
-                self._lost.set_result(_Lost(f"session_reconnect failed: {exc.reason}", exc.code))
+                self._lost.set_result(
+                    SessionLost(f"session_reconnect failed: {exc.reason}", exc.code)
+                )
             return
         if self._closed or old is not self._current:
             await self._close_socket(new)
@@ -830,7 +574,7 @@ class EventSubClient:
         self._set_status(replace(self._status, session_id=new.session_id))
         _log.info("EventSub moved from session %s to %s", old.session_id, new.session_id)
 
-    async def _drain_later(self, old: _Socket) -> None:
+    async def _drain_later(self, old: Socket) -> None:
         """Close the old socket once it has been quiet (the reader stops on its own then)."""
         loop = asyncio.get_running_loop()
         while old.reader is not None and not old.reader.done():

@@ -6,6 +6,7 @@ Everything here is free of sockets so it can be tested with the example messages
 
 from __future__ import annotations
 
+import functools
 import importlib
 import logging
 import time
@@ -27,6 +28,7 @@ __all__ = [
     "MAX_MESSAGE_AGE_SECONDS",
     "MAX_SUBSCRIPTIONS_PER_CONNECTION",
     "EventSubEvent",
+    "MessageFilter",
     "MessageMetadata",
     "MessageWindow",
     "Revocation",
@@ -109,6 +111,16 @@ _MODELS: Final[dict[str, tuple[str, str]]] = {
     "channel.goal.progress": ("goals", "Goal"),
     "channel.goal.end": ("goals", "Goal"),
     # stream.online / stream.offline have no model in the client core: raw payload only.
+}
+
+
+#: The status an event type implies, for models whose event carries none (begin/progress).
+_IMPLIED_STATUS: Final[dict[str, str]] = {
+    "channel.prediction.begin": "ACTIVE",
+    "channel.prediction.progress": "ACTIVE",
+    "channel.prediction.lock": "LOCKED",
+    "channel.poll.begin": "ACTIVE",
+    "channel.poll.progress": "ACTIVE",
 }
 
 
@@ -253,7 +265,9 @@ def model_factory(subscription_type: str) -> Callable[[HTTPHandler, Any], Any] |
         module_name, class_name = target
         try:
             module = importlib.import_module(f"companion.twitch.models.{module_name}")
-            found = getattr(getattr(module, class_name), "from_eventsub")  # noqa: B009
+            method: Any = getattr(module, class_name).from_eventsub
+            implied = _IMPLIED_STATUS.get(subscription_type)
+            found = method if implied is None else functools.partial(method, status=implied)
         except (ImportError, AttributeError) as exc:
             _log.info(
                 "no model for %s (%s.%s.from_eventsub: %r); events keep the raw payload",
@@ -354,6 +368,46 @@ class ServerClock:
     def now(self) -> datetime:
         """The server's current time, estimated."""
         return datetime.now(UTC) + self.offset
+
+
+class MessageFilter:
+    """Lets each message through once: drops resends (same id) and messages over 10 minutes old.
+
+    Args:
+        clock: Twitch's clock as seen here (ages do not depend on the local clock).
+        window: The duplicate window (at least ten minutes).
+
+    Attributes:
+        duplicates: Messages dropped as resends.
+        stale: Messages dropped as too old.
+    """
+
+    __slots__ = ("_clock", "_window", "duplicates", "stale")
+
+    def __init__(self, clock: ServerClock, window: MessageWindow | None = None) -> None:
+        self._clock = clock
+        self._window = window if window is not None else MessageWindow()
+        self.duplicates = 0
+        self.stale = 0
+
+    def __repr__(self) -> str:
+        return f"<MessageFilter duplicates={self.duplicates} stale={self.stale}>"
+
+    def accept(self, metadata: Mapping[str, Any]) -> datetime | None:
+        """The message's time if it is new and fresh; None for a resend or a stale one."""
+        message_id = metadata.get("message_id")
+        if not isinstance(message_id, str) or not message_id:
+            _log.warning("EventSub message without a message_id: %r", metadata)
+            return None
+        sent = message_time(metadata)
+        if (self._clock.now() - sent).total_seconds() > MAX_MESSAGE_AGE_SECONDS:
+            self.stale += 1
+            _log.info("dropping EventSub message %s: older than 10 minutes", message_id)
+            return None
+        if self._window.seen(message_id):
+            self.duplicates += 1
+            return None
+        return sent
 
 
 def message_time(metadata: Mapping[str, Any]) -> datetime:
