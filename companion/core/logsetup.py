@@ -59,10 +59,7 @@ def setup_logging(log_dir: Path, *, level: int = logging.INFO, console: bool = F
     log_path = log_dir / LOG_FILE_NAME
     root = logging.getLogger()
     root.setLevel(level)
-    for handler in list(root.handlers):
-        if getattr(handler, "_companion", False):
-            root.removeHandler(handler)
-            handler.close()
+    teardown_logging()
     file_handler = logging.handlers.RotatingFileHandler(
         log_path, maxBytes=1_000_000, backupCount=5, encoding="utf-8"
     )
@@ -76,3 +73,12 @@ def setup_logging(log_dir: Path, *, level: int = logging.INFO, console: bool = F
         handler._companion = True  # type: ignore[attr-defined]  # marks our own handlers for re-setup
         root.addHandler(handler)
     return log_path
+
+
+def teardown_logging() -> None:
+    """Remove and close the handlers :func:`setup_logging` added (tests, re-setup)."""
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if getattr(handler, "_companion", False):
+            root.removeHandler(handler)
+            handler.close()
