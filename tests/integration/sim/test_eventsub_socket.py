@@ -78,7 +78,7 @@ async def test_keepalive_after_each_silent_window(sim: EventSubHarness) -> None:
     first = await peer.recv(1.0)
     assert first["metadata"]["message_type"] == "session_keepalive"
     assert shape_mismatches(first, load_reference("ws.session_keepalive.json"), {}) == []
-    assert 0.25 <= time.monotonic() - started <= 0.6
+    assert 0.25 <= time.monotonic() - started <= 0.9
 
     # A notification resets the window: the next keepalive comes a full window after it.
     sim.state.redeem(sim.broadcaster_id, reward["id"], sim.viewer_id)
@@ -87,7 +87,7 @@ async def test_keepalive_after_each_silent_window(sim: EventSubHarness) -> None:
     assert note["metadata"]["message_type"] == "notification"
     second = await peer.recv(1.0)
     assert second["metadata"]["message_type"] == "session_keepalive"
-    assert 0.25 <= time.monotonic() - noted <= 0.6
+    assert 0.25 <= time.monotonic() - noted <= 0.9
     assert first["metadata"]["message_id"] != second["metadata"]["message_id"]
 
 
