@@ -29,7 +29,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from .queue_events import AddOutcome, QueueRow, ReconcileDiff, RowState
-from .queue_store import QueueStore, row_key
+from .queue_store import QueueStore
 from .records import ActionKind, ActionRecord, ActionState, BatchOutcome, RedemptionStatus
 from .scheduling import AsyncioScheduler, Scheduler, TimerHandle
 
@@ -55,9 +55,11 @@ class _Action:
 
     __slots__ = ("handle", "ids", "record", "task")
 
-    def __init__(self, record: ActionRecord, ids: list[str]) -> None:
+    def __init__(self, record: ActionRecord, ids: Iterable[str]) -> None:
         self.record = record
-        self.ids = ids
+        # An insertion-ordered set: rows leave one by one, and 10,000 list.remove()
+        # calls would make a refund-all quadratic.
+        self.ids: dict[str, None] = dict.fromkeys(ids)
         self.handle: TimerHandle | None = None
         self.task: asyncio.Task[None] | None = None
 
@@ -135,8 +137,8 @@ class RedemptionQueue(QueueStore):
     def _row_removed(self, row: QueueRow) -> None:
         # A row handled elsewhere while in an action is simply not sent.
         live = self._actions.get(row.action_id) if row.action_id is not None else None
-        if live is not None and row.redemption_id in live.ids:
-            live.ids.remove(row.redemption_id)
+        if live is not None:
+            live.ids.pop(row.redemption_id, None)
 
     def mark_external(self, redemption_id: str, status: str) -> bool:
         """Apply an EventSub ``redemption.update``: the redemption was handled elsewhere.
@@ -205,7 +207,7 @@ class RedemptionQueue(QueueStore):
             _log.info(
                 "reconcile: %d redemptions added, %d handled elsewhere", len(added), len(removed)
             )
-        added.sort(key=lambda redemption_id: row_key(self._rows[redemption_id].record))
+        added.sort(key=lambda redemption_id: self._rows[redemption_id].key)
         return ReconcileDiff(tuple(added), tuple(removed))
 
     # ------------------------------------------------------------------ actions
@@ -246,7 +248,7 @@ class RedemptionQueue(QueueStore):
                 chosen[redemption_id] = row
         if not chosen:
             return None
-        ordered = sorted(chosen.values(), key=lambda row: row_key(row.record))
+        ordered = sorted(chosen.values(), key=lambda row: row.key)
         ids = [row.redemption_id for row in ordered]
         reward_ids = tuple(dict.fromkeys(row.reward_id for row in ordered))
         action_id = self._id_factory()
@@ -260,12 +262,7 @@ class RedemptionQueue(QueueStore):
         live = _Action(record, ids)
         self._actions[action_id] = live
         self._set_rows(
-            {
-                row.redemption_id: replace(
-                    row, state=RowState.PENDING, action_id=action_id, error=None
-                )
-                for row in ordered
-            }
+            {row.redemption_id: row.moved(RowState.PENDING, action_id, None) for row in ordered}
         )
         live.handle = self._scheduler.call_later(
             self.undo_window, lambda: self._window_closed(action_id)
@@ -303,9 +300,7 @@ class RedemptionQueue(QueueStore):
         for redemption_id, error in errors.items():
             row = self._rows.get(redemption_id)
             if row is not None and row.action_id == action_id:
-                changes[redemption_id] = replace(
-                    row, state=RowState.WAITING, action_id=None, error=error
-                )
+                changes[redemption_id] = row.moved(RowState.WAITING, None, error)
         self._set_rows(changes)
 
     def _window_closed(self, action_id: str) -> None:
@@ -319,11 +314,9 @@ class RedemptionQueue(QueueStore):
             redemption_ids=tuple(live.ids),
             sent_at=self._wall_clock(),
         )
+        sending = (self._rows[redemption_id] for redemption_id in live.ids)
         self._set_rows(
-            {
-                redemption_id: replace(self._rows[redemption_id], state=RowState.SENDING)
-                for redemption_id in live.ids
-            }
+            {row.redemption_id: row.moved(RowState.SENDING, row.action_id, None) for row in sending}
         )
         self._emit_action(live.record)
         task = asyncio.get_running_loop().create_task(

@@ -143,8 +143,7 @@ class QueueStore:
         Raises:
             KeyError: The redemption is not queued.
         """
-        key = row_key(self._rows[redemption_id].record)
-        return bisect.bisect_left(self._keys, key)
+        return bisect.bisect_left(self._keys, self._rows[redemption_id].key)
 
     def ids(self) -> list[str]:
         """Every queued redemption id, oldest first."""
@@ -222,7 +221,7 @@ class QueueStore:
         event = RowsInserted(index, index)
         self._emit(self._before, event)
         keys.insert(index, key)
-        self._rows[record.redemption_id] = QueueRow(record, arrived=self._scheduler.time())
+        self._rows[record.redemption_id] = QueueRow(record, self._scheduler.time(), key)
         reward_keys = self._by_reward.setdefault(record.reward_id, [])
         if not reward_keys or key > reward_keys[-1]:
             reward_keys.append(key)
@@ -238,7 +237,7 @@ class QueueStore:
         for record in ordered:
             key = row_key(record)
             self._keys.append(key)
-            self._rows[record.redemption_id] = QueueRow(record, arrived=arrived)
+            self._rows[record.redemption_id] = QueueRow(record, arrived, key)
             reward_keys = self._by_reward.setdefault(record.reward_id, [])
             if not reward_keys or key > reward_keys[-1]:
                 reward_keys.append(key)
@@ -263,7 +262,7 @@ class QueueStore:
             row = self._rows.get(redemption_id)
             if row is None:
                 continue
-            indexed.append((bisect.bisect_left(self._keys, row_key(row.record)), redemption_id))
+            indexed.append((bisect.bisect_left(self._keys, row.key), redemption_id))
         if not indexed:
             return []
         indexed.sort()
@@ -277,17 +276,17 @@ class QueueStore:
             del self._keys[first : last + 1]
             for redemption_id in run_ids:
                 row = self._rows.pop(redemption_id)
-                self._drop_from_reward(row.record)
+                self._drop_from_reward(row)
                 self._remember_handled(redemption_id)
                 self._row_removed(row)
             self._emit(self._after, event)
         return [redemption_id for _, redemption_id in indexed]
 
-    def _drop_from_reward(self, record: RedemptionRecord) -> None:
-        reward_keys = self._by_reward[record.reward_id]
-        del reward_keys[bisect.bisect_left(reward_keys, row_key(record))]
+    def _drop_from_reward(self, row: QueueRow) -> None:
+        reward_keys = self._by_reward[row.reward_id]
+        del reward_keys[bisect.bisect_left(reward_keys, row.key)]
         if not reward_keys:
-            del self._by_reward[record.reward_id]
+            del self._by_reward[row.reward_id]
 
     def now(self) -> float:
         """The scheduler's time (pass it as ``read_started`` to :meth:`reconcile`)."""
@@ -302,7 +301,7 @@ class QueueStore:
         indices = []
         for redemption_id, row in changes.items():
             self._rows[redemption_id] = row
-            indices.append(bisect.bisect_left(self._keys, row_key(row.record)))
+            indices.append(bisect.bisect_left(self._keys, row.key))
         indices.sort()
         for first, last in index_runs(indices):
             self._emit(self._after, RowsChanged(first, last))

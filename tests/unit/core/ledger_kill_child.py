@@ -1,7 +1,7 @@
 """Child process for the kill -9 drill: writes batches to a ledger until it is killed.
 
 Usage: ``python ledger_kill_child.py DB_PATH BATCH_SIZE``. After each batch's commit
-returns it prints the batch's last redemption number to stdout and flushes, so the
+returns it prints the batch's last redemption id to stdout and flushes, so the
 parent knows which rows were committed before the kill.
 """
 
@@ -25,7 +25,7 @@ def main() -> None:
         # Status moves too, so the kill can land in an UPDATE as well as an INSERT.
         ledger.record_status([(batch[0].redemption_id, "FULFILLED")])
         number += batch_size
-        sys.stdout.write(f"{number - 1}\n")
+        sys.stdout.write(f"{batch[-1].redemption_id}\n")
         sys.stdout.flush()
 
 

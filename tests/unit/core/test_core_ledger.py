@@ -352,12 +352,12 @@ def run_and_kill(path: Path, batches_before_kill: int, batch_size: int, rng: ran
             line = proc.stdout.readline()
             if not line:
                 break
-            confirmed.append(int(line))
+            confirmed.append(int(line.strip().removeprefix("r")))
         # Land the kill at a random point of the next transaction.
         time.sleep(rng.uniform(0.0, 0.01))
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(timeout=10)
-        confirmed.extend(int(line) for line in proc.stdout.read().split())
+        confirmed.extend(int(rid.removeprefix("r")) for rid in proc.stdout.read().split())
         error = proc.stderr.read()
     finally:
         if proc.poll() is None:
