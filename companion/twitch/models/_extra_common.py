@@ -155,9 +155,14 @@ def page_size(name: str, asked: int | None) -> int:
 def partial_user(
     http: HTTPHandler, fields: Fields, prefix: str, *, eventsub: bool = False
 ) -> users.PartialUser:
-    """``<prefix>_id/_login/_name`` (or the EventSub ``<prefix>_user_*``) as a PartialUser."""
+    """``<prefix>_id/_login/_name`` (or the EventSub ``<prefix>_user_*``) as a PartialUser.
+
+    EventSub spells the acting user plainly (``user_id``), so ``"user"`` never gets the
+    EventSub infix.
+    """
     from . import users  # at call time: users imports the module that imports this one
 
+    eventsub = eventsub and prefix != "user"
     return users.PartialUser.from_fields(http, fields, prefix, eventsub=eventsub)
 
 
@@ -165,7 +170,7 @@ def opt_partial_user(
     http: HTTPHandler, fields: Fields, prefix: str, *, eventsub: bool = False
 ) -> users.PartialUser | None:
     """Like :func:`partial_user`, but None when the id is missing, null or ``""``."""
-    stem = f"{prefix}_user" if eventsub else prefix
+    stem = f"{prefix}_user" if eventsub and prefix != "user" else prefix
     if fields.opt_id(f"{stem}_id") is None:
         return None
     return partial_user(http, fields, prefix, eventsub=eventsub)

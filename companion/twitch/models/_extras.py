@@ -312,7 +312,7 @@ class UserExtrasMixin:
 
 
 class ClientExtrasMixin:
-    """App-wide lookups for :class:`Client` (which must have an ``_http`` HTTPHandler).
+    """App-wide lookups for :class:`Client` (which has its HTTPHandler as ``http``).
 
     They use the app token unless ``target`` names a user whose token to use instead.
     """
@@ -320,7 +320,7 @@ class ClientExtrasMixin:
     __slots__ = ()
 
     if TYPE_CHECKING:
-        _http: HTTPHandler
+        http: HTTPHandler
 
     async def fetch_games(
         self,
@@ -333,7 +333,7 @@ class ClientExtrasMixin:
         """Games and categories by id, exact name or IGDB id (1-100 in all)."""
         from . import games
 
-        return await games.fetch_games(self._http, ids, names, igdb_ids, target=target)
+        return await games.fetch_games(self.http, ids, names, igdb_ids, target=target)
 
     async def fetch_cheermotes(
         self, broadcaster_id: str | None = None, *, target: BaseUser | None = None
@@ -341,13 +341,13 @@ class ClientExtrasMixin:
         """Global Cheermotes, plus a broadcaster's own."""
         from . import bits
 
-        return await bits.fetch_cheermotes(self._http, broadcaster_id, target=target)
+        return await bits.fetch_cheermotes(self.http, broadcaster_id, target=target)
 
     async def fetch_global_chat_badges(self, *, target: BaseUser | None = None) -> list[ChatBadge]:
         """Twitch's global chat badges."""
         from . import chat
 
-        return await chat.fetch_chat_badges(self._http, None, target=target)
+        return await chat.fetch_chat_badges(self.http, None, target=target)
 
     async def fetch_chatters_colors(
         self, user_ids: Sequence[str], *, target: BaseUser | None = None
@@ -355,7 +355,7 @@ class ClientExtrasMixin:
         """Chat name colours of 1-100 users."""
         from . import chat
 
-        return await chat.fetch_chatters_colors(self._http, user_ids, target=target)
+        return await chat.fetch_chatters_colors(self.http, user_ids, target=target)
 
     async def fetch_teams(
         self,
@@ -367,7 +367,7 @@ class ClientExtrasMixin:
         """One team by name or id (exactly one), with its members."""
         from . import channels
 
-        return await channels.fetch_team(self._http, name=name, team_id=team_id, target=target)
+        return await channels.fetch_team(self.http, name=name, team_id=team_id, target=target)
 
     def fetch_clips(
         self,
@@ -383,7 +383,7 @@ class ClientExtrasMixin:
         from . import clips
 
         return clips.fetch_clips(
-            self._http,
+            self.http,
             ids=ids,
             game_id=game_id,
             broadcaster_id=broadcaster_id,
@@ -410,7 +410,7 @@ class ClientExtrasMixin:
         from . import videos
 
         return videos.fetch_videos(
-            self._http,
+            self.http,
             ids=ids,
             game_id=game_id,
             user_id=user_id,
@@ -427,4 +427,4 @@ class ClientExtrasMixin:
         """Delete videos owned by ``target`` (5 ids per request); returns the ids deleted."""
         from . import videos
 
-        return await videos.delete_videos(self._http, ids, target)
+        return await videos.delete_videos(self.http, ids, target)

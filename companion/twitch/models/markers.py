@@ -48,7 +48,8 @@ class Marker(Keyed):
         self.created_at: datetime = f.time("created_at")
         self.description = f.opt_text("description")
         self.position = f.integer("position_seconds")
-        self.url = f.opt_text("url")
+        # The documented Get Stream Markers example spells the key "URL"; the schema "url".
+        self.url = f.opt_text("url") or f.opt_text("URL")
         self.video_id = video_id
         self.user = user
 
