@@ -12,7 +12,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QCloseEvent, QHideEvent, QKeySequence, QShortcut
+from PySide6.QtGui import QCloseEvent, QGuiApplication, QHideEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QVBoxLayout, QWidget
 
 from .queue_panel import QueueView
@@ -64,6 +64,7 @@ class PinnedQueueWindow(QWidget):
         self.setWindowTitle("Redemption queue (pinned)")
         self.setMinimumSize(320, 220)
         self._settings = settings
+        self.opacity = _DEFAULT_OPACITY
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -84,7 +85,7 @@ class PinnedQueueWindow(QWidget):
 
         opacity = settings.window_opacity(PINNED_WINDOW_NAME, _DEFAULT_OPACITY)
         self.opacity_slider.setValue(round(opacity * 100))
-        self.setWindowOpacity(opacity)
+        self._apply_opacity(opacity)
         self.opacity_slider.valueChanged.connect(self._opacity_changed)
 
         geometry = settings.window_geometry(PINNED_WINDOW_NAME)
@@ -98,9 +99,16 @@ class PinnedQueueWindow(QWidget):
     def __repr__(self) -> str:
         return f"PinnedQueueWindow(visible={self.isVisible()})"
 
+    def _apply_opacity(self, opacity: float) -> None:
+        self.opacity = opacity
+        # The offscreen platform (tests, screenshots) has no compositor and warns on every
+        # call; the value is still saved and shown on the slider.
+        if QGuiApplication.platformName() != "offscreen":
+            self.setWindowOpacity(opacity)
+
     def _opacity_changed(self, value: int) -> None:
         opacity = value / 100
-        self.setWindowOpacity(opacity)
+        self._apply_opacity(opacity)
         self._settings.set_window_opacity(PINNED_WINDOW_NAME, opacity)
 
     def save_geometry(self) -> None:
@@ -114,7 +122,8 @@ class PinnedQueueWindow(QWidget):
             self.hide()
         else:
             self.show()
-            self.raise_()
+            if QGuiApplication.platformName() != "offscreen":  # it warns there; no stacking
+                self.raise_()
             self.activateWindow()
         self.visibility_changed.emit(self.isVisible())
 
