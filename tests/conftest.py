@@ -31,6 +31,9 @@ def _qasync_loop() -> asyncio.AbstractEventLoop:
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication([])
+    # Closing a test's last window must not quit the app: qasync's loop would stop with
+    # "Event loop stopped before Future completed" (the app sets the same in main()).
+    app.setQuitOnLastWindowClosed(False)
     loop: asyncio.AbstractEventLoop = qasync.QEventLoop(app)
     return loop
 
