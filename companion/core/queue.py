@@ -78,6 +78,9 @@ class RedemptionQueue(QueueStore):
         batch_size: Most ids per sender call (Twitch's limit is 50).
         wall_clock: Aware "now" for action timestamps.
         id_factory: Makes action ids (default: random UUID hex).
+
+    Not thread-safe: use it from the event loop's thread only (the UI thread under
+    qasync), like every other object the loop drives.
     """
 
     def __init__(
@@ -346,8 +349,11 @@ class RedemptionQueue(QueueStore):
         failed: dict[str, str] = {}
         calls = 0
         batches = self._batches(live)
+        # Whatever ends this task early, rows still in the action go back to the queue
+        # with this text: a failed or interrupted action never loses a row.
+        interrupted = "not sent: the action stopped unexpectedly"
         try:
-            for position, (reward_id, planned) in enumerate(batches):
+            for reward_id, planned in batches:
                 # Rows handled elsewhere while earlier batches were in flight are skipped.
                 batch = tuple(i for i in planned if self._owns(i, action_id))
                 if not batch:
@@ -356,17 +362,9 @@ class RedemptionQueue(QueueStore):
                 try:
                     outcome = await self._sender(reward_id, batch, status)
                 except asyncio.CancelledError:
-                    # Shutdown mid-call: whether Twitch applied it is unknown. Keep the
-                    # rows (a later reconcile settles them) and say so on each.
-                    text = "not confirmed: the app stopped while sending"
-                    unsent = {
-                        i: text
-                        for _, ids in batches[position:]
-                        for i in ids
-                        if self._owns(i, action_id)
-                    }
-                    failed.update(unsent)
-                    self._release(action_id, dict(unsent))
+                    # Shutdown mid-call: whether Twitch applied this call is unknown, so
+                    # the rows stay; the next reconcile settles them.
+                    interrupted = "not confirmed: the app stopped while sending"
                     raise
                 except Exception as exc:
                     _log.warning(
@@ -380,6 +378,12 @@ class RedemptionQueue(QueueStore):
                 self._apply(action_id, reward_id, batch, outcome, done, already, failed)
         finally:
             self._actions.pop(action_id, None)
+            leftover: dict[str, str | None] = {
+                i: interrupted for i in live.ids if self._owns(i, action_id)
+            }
+            if leftover:
+                failed.update(dict.fromkeys(leftover, interrupted))
+                self._release(action_id, leftover)
             if failed and (done or already):
                 state = ActionState.PARTIAL
             elif failed:

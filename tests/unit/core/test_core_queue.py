@@ -423,6 +423,27 @@ async def test_shutdown_mid_call_keeps_rows(clock: FakeScheduler) -> None:
     assert sender.sizes == [50]
 
 
+class SenderBug(BaseException):
+    """Not an Exception: slips past the per-call error handling."""
+
+
+async def test_an_action_that_dies_unexpectedly_keeps_its_rows(clock: FakeScheduler) -> None:
+    def explode(reward_id: str, ids: tuple[str, ...], status: str) -> BatchOutcome:
+        raise SenderBug
+
+    queue = RedemptionQueue(RecordingSender(responder=explode), scheduler=clock)
+    queue.add_many([redemption(n) for n in range(3)])
+    snapshots: list[ActionRecord] = []
+    queue.subscribe_actions(snapshots.append)
+    queue.fulfill(queue.ids())
+    await close_window(queue, clock)
+    assert [(row.state, row.error) for row in queue.rows()] == [
+        (RowState.WAITING, "not sent: the action stopped unexpectedly")
+    ] * 3
+    assert snapshots[-1].state is ActionState.FAILED
+    assert queue.live_actions() == []
+
+
 def test_a_failing_listener_does_not_break_the_queue(
     queue: RedemptionQueue, caplog: pytest.LogCaptureFixture
 ) -> None:
