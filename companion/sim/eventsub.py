@@ -234,7 +234,7 @@ class EventSubHub:
             raise web.HTTPBadRequest(text="keepalive_timeout_seconds must be a number")
         # Pings are answered by hand (autoping off) so that Pongs can be seen for 4002.
         # No compression: Twitch's reference does not mention it and it costs throughput.
-        ws = web.WebSocketResponse(autoping=False, compress=False, timeout=5.0)
+        ws = web.WebSocketResponse(autoping=False, compress=False, timeout=2.0)
         transport = request.transport
         await ws.prepare(request)
 

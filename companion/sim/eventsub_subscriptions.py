@@ -67,6 +67,15 @@ def error_body(status: int, message: str) -> tuple[int, dict[str, Any]]:
     return status, {"error": HTTPStatus(status).phrase, "status": status, "message": message}
 
 
+class _Rejected(Exception):
+    """A create request Twitch would refuse: the Helix status and message."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
 class Subscription:
     """One EventSub subscription on a WebSocket transport.
 
@@ -326,94 +335,107 @@ class SubscriptionRegistry:
         Returns:
             ``(status, response body, the new subscription or None)``.
         """
+        try:
+            sub = self._admit(token, body)
+        except _Rejected as rejected:
+            return (*error_body(rejected.status, rejected.message), None)
+        self._subs[sub.id] = sub
+        self._index(sub)
+        total, total_cost = self._totals(sub.client_id, sub.user_id)
+        _log.debug("subscription %s created on session %s", sub.type, sub.session_id)
+        response = {
+            "data": [sub.to_dict()],
+            "total": total,
+            "total_cost": total_cost,
+            "max_total_cost": MAX_TOTAL_COST,
+        }
+        return 202, response, sub
+
+    def _admit(self, token: AccessTokenRecord, body: Any) -> Subscription:
+        """Validates a create request in Twitch's documented order; raises `_Rejected`."""
         if not isinstance(body, Mapping):
-            return (*error_body(400, "The request body must be a JSON object."), None)
-        type_ = body.get("type")
-        version = body.get("version")
-        condition = body.get("condition")
-        transport = body.get("transport")
+            raise _Rejected(400, "The request body must be a JSON object.")
+        type_, version = body.get("type"), body.get("version")
+        condition, transport = body.get("condition"), body.get("transport")
         if not isinstance(type_, str) or not type_:
-            return (*error_body(400, "The type field is required."), None)
+            raise _Rejected(400, "The type field is required.")
         if not isinstance(version, str) or not version:
-            return (*error_body(400, "The version field is required."), None)
+            raise _Rejected(400, "The version field is required.")
         if not isinstance(condition, Mapping):
-            return (*error_body(400, "The condition field is required."), None)
+            raise _Rejected(400, "The condition field is required.")
         if not isinstance(transport, Mapping) or not isinstance(transport.get("method"), str):
-            return (*error_body(400, "The transport field is required."), None)
+            raise _Rejected(400, "The transport field is required.")
         method = transport["method"]
         if method not in ("webhook", "websocket", "conduit"):
-            return (*error_body(400, "The value specified in the method field is not valid."), None)
+            raise _Rejected(400, "The value specified in the method field is not valid.")
         if method != "websocket":
             if token.user_id is not None:
-                return (
-                    *error_body(401, f"The {method} transport requires an app access token."),
-                    None,
-                )
+                raise _Rejected(401, f"The {method} transport requires an app access token.")
             # The simulator delivers over WebSocket only; Twitch itself would accept these.
-            return (
-                *error_body(400, f"The simulator does not deliver the {method} transport."),
-                None,
-            )
+            raise _Rejected(400, f"The simulator does not deliver the {method} transport.")
         user_id = token.user_id
         if user_id is None:
-            return (*error_body(401, "The websocket transport requires a user access token."), None)
+            raise _Rejected(401, "The websocket transport requires a user access token.")
         session_id = transport.get("session_id")
         if not isinstance(session_id, str) or not session_id:
-            return (
-                *error_body(
-                    400,
-                    "The session_id field is required if you specify the WebSocket transport "
-                    "method.",
-                ),
-                None,
+            raise _Rejected(
+                400, "The session_id field is required if you specify the WebSocket transport."
             )
 
         sub_type = SUBSCRIPTION_TYPES.get(type_)
         if sub_type is None or sub_type.version != version:
-            return (
-                *error_body(400, "The combination of subscription type and version is not valid."),
-                None,
-            )
+            raise _Rejected(400, "The combination of subscription type and version is not valid.")
+        clean = self._condition(sub_type, condition)
+        broadcaster_id = clean["broadcaster_user_id"]
+        if sub_type.needs_authorization:
+            if not (sub_type.scopes & token.scopes):
+                raise _Rejected(403, "The access token is missing the required scopes.")
+            # The scoped channel types need the broadcaster's own authorization; the reference
+            # does not give the status for another user's token, 403 is Twitch's usual answer.
+            if broadcaster_id != user_id:
+                raise _Rejected(403, "The broadcaster has not authorized this subscription.")
+        connected_at = self._session_connected_at(session_id)
+        if connected_at is None:
+            raise _Rejected(400, "The session_id is not valid.")
+
+        self._check_limits(token.client_id, user_id, type_, version, clean, session_id)
+        # Cost: user-authorized types cost 0; the stream types "take a user in their condition
+        # but do not require that user to authorize" and cost 1 unless that user has authorized
+        # the client. We treat "the token's own user" as that authorization.
+        cost = 0 if sub_type.needs_authorization or broadcaster_id == user_id else 1
+        owned_cost = sum(s.cost for s in self._owned(token.client_id, user_id) if s.enabled)
+        if owned_cost + cost > MAX_TOTAL_COST:
+            raise _Rejected(429, f"The total cost would exceed max_total_cost {MAX_TOTAL_COST}.")
+        return Subscription(
+            type_=type_,
+            version=version,
+            condition=clean,
+            cost=cost,
+            client_id=token.client_id,
+            user_id=user_id,
+            session_id=session_id,
+            connected_at=connected_at,
+        )
+
+    def _condition(
+        self, sub_type: SubscriptionType, condition: Mapping[str, Any]
+    ) -> dict[str, str]:
         allowed = {"broadcaster_user_id"} | sub_type.optional_condition
         clean: dict[str, str] = {}
         for key, value in condition.items():
             if key not in allowed:
-                return (*error_body(400, f"The condition field {key} is not valid."), None)
+                raise _Rejected(400, f"The condition field {key} is not valid.")
             if not isinstance(value, str) or not value:
-                return (*error_body(400, f"The condition field {key} must be a string."), None)
+                raise _Rejected(400, f"The condition field {key} must be a non-empty string.")
             clean[key] = value
         broadcaster_id = clean.get("broadcaster_user_id")
         if broadcaster_id is None:
-            return (
-                *error_body(400, "The condition object is missing one or more required fields."),
-                None,
-            )
+            raise _Rejected(400, "The condition object is missing one or more required fields.")
         if not self._user_exists(broadcaster_id):
-            return (
-                *error_body(400, "The user specified in the condition object does not exist."),
-                None,
-            )
+            raise _Rejected(400, "The user specified in the condition object does not exist.")
+        return clean
 
-        if sub_type.needs_authorization:
-            if not (sub_type.scopes & token.scopes):
-                return (*error_body(403, "The access token is missing the required scopes."), None)
-            # The scoped channel types need the broadcaster's own authorization; the reference
-            # does not give the status for another user's token, 403 is Twitch's usual answer.
-            if broadcaster_id != user_id:
-                return (
-                    *error_body(403, "The broadcaster has not authorized this subscription."),
-                    None,
-                )
-
-        connected_at = self._session_connected_at(session_id)
-        if connected_at is None:
-            return (*error_body(400, "The session_id is not valid."), None)
-
-        return self._check_limits_and_add(
-            token.client_id, user_id, type_, version, clean, session_id, connected_at, sub_type
-        )
-
-    def _check_limits_and_add(
+    def _check_limits(
         self,
         client_id: str,
         user_id: str,
@@ -421,9 +443,7 @@ class SubscriptionRegistry:
         version: str,
         condition: dict[str, str],
         session_id: str,
-        connected_at: str,
-        sub_type: SubscriptionType,
-    ) -> tuple[int, dict[str, Any], Subscription | None]:
+    ) -> None:
         same = [
             s
             for s in self._routes.get((type_, condition["broadcaster_user_id"]), {}).values()
@@ -432,81 +452,32 @@ class SubscriptionRegistry:
         # Reference: 409 "A subscription already exists for the specified event type and
         # condition combination". We apply it per (client, user), across that user's sessions.
         if any(s.user_id == user_id for s in same):
-            return (
-                *error_body(
-                    409,
-                    "A subscription already exists for the specified event type and condition "
-                    "combination.",
-                ),
-                None,
+            raise _Rejected(
+                409,
+                "A subscription already exists for the specified event type and condition "
+                "combination.",
             )
         if len(same) >= MAX_SAME_TYPE_AND_CONDITION:
-            return (
-                *error_body(
-                    429,
-                    "The request exceeds the number of subscriptions that you may create with "
-                    "the same combination of type and condition values.",
-                ),
-                None,
+            raise _Rejected(
+                429,
+                "The request exceeds the number of subscriptions that you may create with the "
+                "same combination of type and condition values.",
             )
-        # The reference names no status for the connection/per-connection/cost limits; 429 is
+        # The reference names no status for the connection and per-connection limits; 429 is
         # the status it uses for the other subscription-count limit, so the same here.
         if self.enabled_count(session_id) >= MAX_ENABLED_PER_CONNECTION:
-            return (
-                *error_body(
-                    429,
-                    f"The WebSocket session already has {MAX_ENABLED_PER_CONNECTION} enabled "
-                    "subscriptions.",
-                ),
-                None,
+            raise _Rejected(
+                429,
+                f"The WebSocket session already has {MAX_ENABLED_PER_CONNECTION} enabled "
+                "subscriptions.",
             )
-        owned_enabled = [s for s in self._owned(client_id, user_id) if s.enabled]
-        sessions = {s.session_id for s in owned_enabled}
+        sessions = {s.session_id for s in self._owned(client_id, user_id) if s.enabled}
         if session_id not in sessions and len(sessions) >= MAX_CONNECTIONS_PER_USER:
-            return (
-                *error_body(
-                    429,
-                    f"The user already has {MAX_CONNECTIONS_PER_USER} WebSocket connections with "
-                    "enabled subscriptions.",
-                ),
-                None,
+            raise _Rejected(
+                429,
+                f"The user already has {MAX_CONNECTIONS_PER_USER} WebSocket connections with "
+                "enabled subscriptions.",
             )
-        # Cost: user-authorized types cost 0; the stream types "take a user in their condition
-        # but do not require that user to authorize" and cost 1 unless that user has authorized
-        # the client. We treat "the token's own user" as that authorization.
-        cost = (
-            0 if sub_type.needs_authorization or condition["broadcaster_user_id"] == user_id else 1
-        )
-        total_cost = sum(s.cost for s in owned_enabled)
-        if total_cost + cost > MAX_TOTAL_COST:
-            return (
-                *error_body(429, f"The total cost would exceed max_total_cost {MAX_TOTAL_COST}."),
-                None,
-            )
-        sub = Subscription(
-            type_=type_,
-            version=version,
-            condition=condition,
-            cost=cost,
-            client_id=client_id,
-            user_id=user_id,
-            session_id=session_id,
-            connected_at=connected_at,
-        )
-        self._subs[sub.id] = sub
-        self._index(sub)
-        total, total_cost = self._totals(client_id, user_id)
-        _log.debug("subscription %s created on session %s", sub.type, session_id)
-        return (
-            202,
-            {
-                "data": [sub.to_dict()],
-                "total": total,
-                "total_cost": total_cost,
-                "max_total_cost": MAX_TOTAL_COST,
-            },
-            sub,
-        )
 
     # ---------------------------------------------------------------- Helix: list / delete
 
