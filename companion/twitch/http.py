@@ -434,7 +434,7 @@ class HTTPHandler:
                 access = await token.get(self, self.token_handler, session)
                 key = _APP_KEY
             bucket = self.bucket(key)
-            await bucket.acquire()
+            generation = await bucket.acquire()
             headers = {"Client-Id": client_id, "Authorization": f"Bearer {access}"}
             try:
                 async with (
@@ -448,7 +448,7 @@ class HTTPHandler:
                     ) as response,
                 ):
                     status = response.status
-                    status_info = bucket.update(response.headers)
+                    status_info = bucket.update(response.headers, generation)
                     body, message = await self._read_body(response)
             except (aiohttp.ClientError, TimeoutError) as exc:
                 never_sent = isinstance(exc, _NEVER_SENT)

@@ -75,6 +75,8 @@ class RateLimitBucket:
         self.limit: int | None = None
         self.remaining: int | None = None
         self.reset: float | None = None
+        #: Bumped at every refill, so late responses from before it are recognised.
+        self.generation = 0
         self._clock = clock
         self._sleep = sleep
         self._lock = asyncio.Lock()
@@ -88,25 +90,38 @@ class RateLimitBucket:
             return MAX_RESET_WAIT
         return max(0.0, wait)
 
-    async def acquire(self) -> float:
+    async def acquire(self) -> int:
         """Take one point, first waiting for the reset if the bucket is empty.
 
         Returns:
-            The seconds spent waiting (0.0 when a point was free).
+            The bucket's generation, to pass back to :meth:`update` with the response.
         """
         async with self._lock:
-            waited = 0.0
             if self.remaining is not None and self.remaining <= 0:
-                waited = self._seconds_to_reset()
-                if waited > 0:
-                    _log.info("rate limit bucket %s is empty; waiting %.2fs", self.key, waited)
-                    await self._sleep(waited)
-                # The bucket is full again at the reset instant.
-                self.remaining = self.limit
-                self.reset = None
+                await self._sleep_until_reset()
+                self._refilled()
             if self.remaining is not None:
                 self.remaining -= 1
-            return waited
+            return self.generation
+
+    async def _sleep_until_reset(self) -> float:
+        # Responses to requests still in flight may move the reset later while we sleep
+        # (each one spent a point), so look again after waking.
+        total = 0.0
+        wait = self._seconds_to_reset()
+        while wait > 0 and total < MAX_RESET_WAIT:
+            _log.info("rate limit bucket %s is empty; waiting %.2fs", self.key, wait)
+            await self._sleep(wait)
+            total += wait
+            wait = self._seconds_to_reset()
+        return total
+
+    def _refilled(self) -> None:
+        # The bucket is full at the reset instant. Responses to requests sent before now
+        # describe the old bucket, so they no longer lower the count (see update()).
+        self.remaining = self.limit
+        self.reset = None
+        self.generation += 1
 
     def status(self) -> RateLimitStatus | None:
         """The budget as last reported (and counted down locally), or None if unknown."""
@@ -131,18 +146,19 @@ class RateLimitBucket:
             The seconds waited.
         """
         async with self._lock:
-            waited = self._seconds_to_reset()
-            if waited > 0:
-                await self._sleep(waited)
-            self.remaining = self.limit
-            self.reset = None
+            waited = await self._sleep_until_reset()
+            self._refilled()
             return waited
 
-    def update(self, headers: Mapping[str, str]) -> RateLimitStatus | None:
+    def update(
+        self, headers: Mapping[str, str], generation: int | None = None
+    ) -> RateLimitStatus | None:
         """Read the ``Ratelimit-*`` headers of a response.
 
-        Responses to requests sent earlier may report more points than are left now (other
-        requests are in flight), so within one reset window the lower count wins.
+        The count here only goes down between refills: a response reports the budget when
+        Twitch handled it, before the requests still in flight, so a higher number than the
+        local count is stale. Responses to requests sent before the last refill
+        (``generation`` older than the bucket's) do not change the count at all.
 
         Returns:
             The reported budget, or None when the headers were absent.
@@ -152,13 +168,11 @@ class RateLimitBucket:
         reset = _header_int(headers, "Ratelimit-Reset")
         if limit is None or remaining is None or reset is None:
             return None
-        same_window = self.reset is not None and float(reset) == self.reset
-        self.limit = limit
-        if same_window and self.remaining is not None:
-            self.remaining = min(self.remaining, remaining)
-        else:
-            self.remaining = remaining
-        self.reset = float(reset)
+        if generation is None or generation >= self.generation:
+            self.limit = limit
+            self.remaining = remaining if self.remaining is None else min(self.remaining, remaining)
+            # The latest reset wins: every request in flight pushes the full-again time later.
+            self.reset = float(reset) if self.reset is None else max(self.reset, float(reset))
         return RateLimitStatus(
             key=self.key,
             limit=limit,

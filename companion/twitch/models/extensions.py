@@ -230,7 +230,12 @@ async def fetch_active_extensions(http: HTTPHandler, user: users.PartialUser) ->
 async def update_extensions(
     http: HTTPHandler, user: users.PartialUser, builder: ExtensionBuilder
 ) -> ActiveExtensions:
-    """Update User Extensions with ``builder``'s slots; returns the resulting map."""
+    """Update User Extensions with ``builder``'s slots; returns the resulting map.
+
+    Types the builder leaves empty are not sent, and Twitch leaves them as they are; to
+    empty a slot, put ``Extension({"active": False})`` in it. An extension placed under
+    several types ends up where it was written last (Twitch: "the last write wins").
+    """
     name = "PartialUser.update_extensions"
     route = Route("PUT", "users/extensions", json=builder.to_payload())
     data = await http.request(route, user=user, scopes=SCOPES[name], name=name)

@@ -245,7 +245,7 @@ class PartialUser(BaseUser):
     async def update_extensions(
         self, builder: extensions.ExtensionBuilder
     ) -> extensions.ActiveExtensions:
-        """Replace the active extensions with ``builder``'s (slots numbered from "1")."""
+        """Activate ``builder``'s extensions (slots numbered from "1"; empty types unsent)."""
         return await extensions.update_extensions(self._http, self, builder)
 
     async def fetch_channel_info(self) -> streams.ChannelInfo:
