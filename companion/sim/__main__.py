@@ -30,6 +30,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--seed", type=int, default=None, help="seed for deterministic ids")
     p.add_argument("--device-poll-interval", type=float, default=5.0)
+    p.add_argument(
+        "--ratelimit-points", type=int, default=800, help="Helix bucket size (Ratelimit-Limit)"
+    )
+    p.add_argument(
+        "--ratelimit-window", type=float, default=60.0, help="seconds to refill an empty bucket"
+    )
     p.add_argument("-v", "--verbose", action="store_true")
     return p
 
@@ -69,6 +75,8 @@ def main(argv: list[str] | None = None) -> int:
         traffic_rate=args.traffic_rate if args.demo else 0.0,
         seed=args.seed,
         device_poll_interval=args.device_poll_interval,
+        ratelimit_points=args.ratelimit_points,
+        ratelimit_window=args.ratelimit_window,
         auto_approve_login=(
             DEMO_BROADCASTER_LOGIN if args.demo and not args.no_auto_approve else None
         ),
