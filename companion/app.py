@@ -27,6 +27,7 @@ from companion.auth.token_store import (
     KeyringUnavailable,
     SessionTokenStore,
     TokenStore,
+    UnavailableTokenStore,
 )
 from companion.core.logsetup import setup_logging
 from companion.core.paths import log_dir
@@ -86,6 +87,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         choices=[choice.value for choice in ThemeChoice],
         default=None,
         help="override the theme for this run (default: the saved choice, which follows the OS)",
+    )
+    parser.add_argument(
+        "--twitch-url",
+        default=None,
+        metavar="URL",
+        help="talk to a Twitch simulator at URL (e.g. one started with python -m companion.sim) "
+        "instead of Twitch",
     )
     parser.add_argument("--verbose", action="store_true", help="also log to the terminal")
     return parser.parse_args(argv)
@@ -240,10 +248,25 @@ class CompanionApp:
             return KeyringTokenStore()
         except KeyringUnavailable as error:
             _log.warning("no usable keyring: %s", error)
-            self.notify_error(
-                f"{error} Until then, a sign-in lasts for this run only and nothing is saved."
-            )
-            return SessionTokenStore()
+            store = UnavailableTokenStore(str(error))
+            self._offer_session_store(store)
+            return store
+
+    def _offer_session_store(self, store: UnavailableTokenStore) -> None:
+        """Say plainly that there is no keyring, and offer this-run-only storage."""
+        assert self.window is not None
+        self.window.show_notice(
+            f"{store.reason} Nothing is saved to a file instead.",
+            timeout_ms=0,
+            action=("Keep sign-in for this run only", self._use_session_store),
+        )
+
+    def _use_session_store(self) -> None:
+        self.store = SessionTokenStore()
+        if self.handler is not None:
+            self.handler.store = self.store
+        _log.info("tokens are kept in memory for this run only (user's choice)")
+        self.spawn(self.sign_in(), name="sign-in")
 
     def _client_id(self) -> str:
         if self.args.demo:
@@ -263,6 +286,15 @@ class CompanionApp:
                 helix_url=self.sim.helix_url,
                 oauth_url=self.sim.oauth_url,
                 eventsub_url=self.sim.eventsub_url,
+            )
+        elif self.args.twitch_url:
+            base = self.args.twitch_url.rstrip("/")
+            ws_base = "ws" + base.removeprefix("http")  # http -> ws, https -> wss
+            self.client = Client(
+                self.handler,
+                helix_url=f"{base}/helix",
+                oauth_url=f"{base}/oauth2",
+                eventsub_url=f"{ws_base}/ws",
             )
         else:
             self.client = Client(self.handler)
@@ -295,6 +327,9 @@ class CompanionApp:
     async def sign_in(self) -> None:
         """Run the device-code sign-in and make the new account active."""
         if self.session is None or self.signin is None:
+            return
+        if isinstance(self.store, UnavailableTokenStore):
+            self._offer_session_store(self.store)
             return
         if not self._client_id():
             self.notify_error(

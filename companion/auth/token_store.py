@@ -192,3 +192,25 @@ class SessionTokenStore:
 
     async def delete(self, user_id: str) -> None:
         self._tokens.pop(user_id, None)
+
+
+class UnavailableTokenStore:
+    """Stands in while no keyring exists and the user has not chosen "this run only".
+
+    Loading finds nothing; saving refuses with the keyring's explanation, so a sign-in
+    cannot silently end up somewhere the user did not agree to.
+    """
+
+    persistent = False
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+    async def load(self, user_id: str) -> StoredTokens | None:
+        return None
+
+    async def save(self, user_id: str, tokens: StoredTokens) -> None:
+        raise KeyringUnavailable(self.reason)
+
+    async def delete(self, user_id: str) -> None:
+        return None

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 from companion.core.paths import resources_dir
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
 # How long a routine notice stays before it fades by itself.
 NOTICE_TIMEOUT_MS = 8000
@@ -59,24 +59,52 @@ class NoticeBar(QWidget):
         self.label = QLabel()
         self.label.setProperty("role", "notice")
         self.label.setWordWrap(True)
+        self.action_button = QPushButton()
+        self.action_button.hide()
+        self.action_button.clicked.connect(self._run_action)
+        self._action: Callable[[], None] | None = None
         self.dismiss_button = QPushButton("Dismiss")
         self.dismiss_button.setProperty("secondary", True)
         self.dismiss_button.clicked.connect(self.hide)
         layout.addWidget(self.label, 1)
+        layout.addWidget(self.action_button)
         layout.addWidget(self.dismiss_button)
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self.hide)
         self.hide()
 
-    def show_notice(self, text: str, *, timeout_ms: int = NOTICE_TIMEOUT_MS) -> None:
-        """Show ``text``; it hides itself after ``timeout_ms`` (0 keeps it)."""
+    def show_notice(
+        self,
+        text: str,
+        *,
+        timeout_ms: int = NOTICE_TIMEOUT_MS,
+        action: tuple[str, Callable[[], None]] | None = None,
+    ) -> None:
+        """Show ``text``; it hides itself after ``timeout_ms`` (0 keeps it).
+
+        ``action`` adds a button (its text, and what it does) for a notice that offers a
+        choice; clicking it hides the notice.
+        """
         self.label.setText(text)
+        if action is None:
+            self._action = None
+            self.action_button.hide()
+        else:
+            self.action_button.setText(action[0])
+            self._action = action[1]
+            self.action_button.show()
         self.show()
         if timeout_ms > 0:
             self._timer.start(timeout_ms)
         else:
             self._timer.stop()
+
+    def _run_action(self) -> None:
+        action, self._action = self._action, None
+        self.hide()
+        if action is not None:
+            action()
 
 
 class MainWindow(QMainWindow):
@@ -146,9 +174,15 @@ class MainWindow(QMainWindow):
         """Show the Helix rate-limit budget left."""
         self.ratelimit_label.setText(f"API budget {remaining}/{limit}")
 
-    def show_notice(self, text: str, *, timeout_ms: int = NOTICE_TIMEOUT_MS) -> None:
+    def show_notice(
+        self,
+        text: str,
+        *,
+        timeout_ms: int = NOTICE_TIMEOUT_MS,
+        action: tuple[str, Callable[[], None]] | None = None,
+    ) -> None:
         """Tell the streamer something without blocking them."""
-        self.notice_bar.show_notice(text, timeout_ms=timeout_ms)
+        self.notice_bar.show_notice(text, timeout_ms=timeout_ms, action=action)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         # The app shuts down asynchronously (tasks cancelled and awaited), so the

@@ -78,3 +78,17 @@ def test_empty_panel_says_why(qtbot) -> None:
     qtbot.addWidget(panel)
     labels = [label.text() for label in panel.findChildren(QLabel)]
     assert labels == ["Rewards", "Not signed in"]
+
+
+def test_notice_with_action_runs_it_once_and_hides(qtbot) -> None:
+    window = make_window(qtbot)
+    window.show()
+    ran: list[bool] = []
+    window.show_notice("No keyring", timeout_ms=0, action=("Use memory", lambda: ran.append(True)))
+    assert window.notice_bar.action_button.isVisible()
+    assert window.notice_bar.action_button.text() == "Use memory"
+    window.notice_bar.action_button.click()
+    assert ran == [True]
+    assert not window.notice_bar.isVisible()
+    window.show_notice("plain")
+    assert not window.notice_bar.action_button.isVisible()
