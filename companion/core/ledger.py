@@ -24,27 +24,35 @@ Writes are batched: each call writes all its records in one transaction.
 from __future__ import annotations
 
 import asyncio
-import csv
 import functools
 import json
 import logging
-import os
 import sqlite3
-import tempfile
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, ParamSpec, TypeVar
 
-from .ledger_schema import from_db_time, migrate, to_db_time
-from .records import ActionKind, ActionRecord, ActionState, RedemptionRecord, normalize_status
+from .ledger_rows import (
+    CSV_COLUMNS,
+    ITEM_COLUMNS,
+    HistoryPage,
+    HistoryQuery,
+    HistoryRow,
+    csv_rows,
+    history_row,
+    load_action,
+    viewer_key,
+    write_csv_atomically,
+)
+from .ledger_schema import migrate, to_db_time
+from .records import ActionRecord, ActionState, normalize_status
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Iterator
+    from collections.abc import Callable, Iterable
 
-    from .records import RedemptionStatus
+    from .records import RedemptionRecord
 
 __all__ = ["CSV_COLUMNS", "HistoryPage", "HistoryQuery", "HistoryRow", "Ledger"]
 
@@ -52,115 +60,6 @@ _log = logging.getLogger(__name__)
 
 _P = ParamSpec("_P")
 _T = TypeVar("_T")
-
-_ITEM_COLUMNS = (
-    "redemption_id, broadcaster_id, reward_id, reward_title, reward_cost, reward_color, "
-    "user_id, user_login, user_name, user_input, redeemed_at, status, "
-    "first_seen_at, status_changed_at, handled_by, note"
-)
-
-#: The CSV header, in column order.
-CSV_COLUMNS = (
-    "redeemed_at",
-    "redemption_id",
-    "status",
-    "reward_id",
-    "reward_title",
-    "reward_cost",
-    "user_id",
-    "user_login",
-    "user_name",
-    "user_input",
-    "first_seen_at",
-    "status_changed_at",
-    "handled_by",
-    "note",
-)
-
-# A cell starting with one of these is a formula to a spreadsheet; viewers choose
-# user_input and display names, so an export must not run what they typed.
-_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-_FREE_TEXT = frozenset({"reward_title", "user_name", "user_input", "note"})
-
-
-def _viewer_key(login: str, name: str) -> str:
-    # casefold() is Unicode-aware, unlike SQLite's ASCII-only LIKE; the separator
-    # keeps a search from matching across the end of the login into the name.
-    return f"{login.casefold()}\x1f{name.casefold()}"
-
-
-@dataclass(frozen=True, slots=True)
-class HistoryQuery:
-    """A filter over the redemption history; every field left None matches all.
-
-    Attributes:
-        viewer: Substring of the viewer's login or display name, case-insensitive.
-        reward_id: One reward.
-        since: Redeemed at or after (aware).
-        until: Redeemed before (aware).
-        status: One status.
-    """
-
-    viewer: str | None = None
-    reward_id: str | None = None
-    since: datetime | None = None
-    until: datetime | None = None
-    status: RedemptionStatus | None = None
-
-    def where(self) -> tuple[str, list[object]]:
-        """The SQL ``WHERE`` clause (or ``""``) and its parameters."""
-        clauses: list[str] = []
-        params: list[object] = []
-        if self.viewer:
-            clauses.append("instr(viewer_key, ?) > 0")
-            params.append(self.viewer.casefold())
-        if self.reward_id is not None:
-            clauses.append("reward_id = ?")
-            params.append(self.reward_id)
-        if self.since is not None:
-            clauses.append("redeemed_at >= ?")
-            params.append(to_db_time(self.since))
-        if self.until is not None:
-            clauses.append("redeemed_at < ?")
-            params.append(to_db_time(self.until))
-        if self.status is not None:
-            clauses.append("status = ?")
-            params.append(self.status)
-        return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
-
-
-@dataclass(frozen=True, slots=True)
-class HistoryRow:
-    """One redemption from the ledger with what the ledger knows about it.
-
-    Attributes:
-        record: The redemption, with its last known status.
-        first_seen_at: When the app first saw it.
-        status_changed_at: When its status last changed, or None.
-        handled_by: The action that fulfilled or refunded it, or None.
-        note: E.g. "handled elsewhere", or None.
-    """
-
-    record: RedemptionRecord
-    first_seen_at: datetime
-    status_changed_at: datetime | None
-    handled_by: str | None
-    note: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class HistoryPage:
-    """One page of a history query.
-
-    Attributes:
-        rows: The rows, newest first unless asked otherwise.
-        total: How many rows match the whole query.
-        offset: Index of the first row within the whole result.
-    """
-
-    rows: tuple[HistoryRow, ...]
-    total: int
-    offset: int
 
 
 class Ledger:
@@ -294,7 +193,7 @@ class Ledger:
                         record.user_id,
                         record.user_login,
                         record.user_name,
-                        _viewer_key(record.user_login, record.user_name),
+                        viewer_key(record.user_login, record.user_name),
                         record.user_input,
                         to_db_time(record.redeemed_at),
                         record.status,
@@ -450,11 +349,11 @@ class Ledger:
                 conn.execute(f"SELECT count(*) FROM redemptions{where}", params).fetchone()[0]
             )
             rows = conn.execute(
-                f"SELECT {_ITEM_COLUMNS} FROM redemptions{where}"
+                f"SELECT {ITEM_COLUMNS} FROM redemptions{where}"
                 f" ORDER BY redeemed_at {order}, redemption_id {order} LIMIT ? OFFSET ?",
                 [*params, limit, offset],
             ).fetchall()
-            return HistoryPage(tuple(_history_row(row) for row in rows), total, offset)
+            return HistoryPage(tuple(history_row(row) for row in rows), total, offset)
 
         return self._read(work)
 
@@ -463,43 +362,28 @@ class Ledger:
 
         def work(conn: sqlite3.Connection) -> HistoryRow | None:
             row = conn.execute(
-                f"SELECT {_ITEM_COLUMNS} FROM redemptions WHERE redemption_id = ?",
+                f"SELECT {ITEM_COLUMNS} FROM redemptions WHERE redemption_id = ?",
                 (redemption_id,),
             ).fetchone()
-            return _history_row(row) if row else None
+            return history_row(row) if row else None
 
         return self._read(work)
 
     def action(self, action_id: str) -> ActionRecord | None:
         """An action as last stored, or None."""
+        return self._read(lambda conn: load_action(conn, action_id))
 
-        def work(conn: sqlite3.Connection) -> ActionRecord | None:
-            row = conn.execute(
-                "SELECT action_id, kind, state, reward_ids, created_at, sent_at, finished_at,"
-                " calls FROM actions WHERE action_id = ?",
-                (action_id,),
-            ).fetchone()
-            if row is None:
-                return None
-            items = conn.execute(
-                "SELECT redemption_id, outcome, error FROM action_items WHERE action_id = ?"
-                " ORDER BY position",
-                (action_id,),
+    def recent_actions(self, *, limit: int = 50, offset: int = 0) -> list[ActionRecord]:
+        """Stored actions, newest first."""
+
+        def work(conn: sqlite3.Connection) -> list[ActionRecord]:
+            ids = conn.execute(
+                "SELECT action_id FROM actions ORDER BY created_at DESC, action_id DESC"
+                " LIMIT ? OFFSET ?",
+                (limit, offset),
             ).fetchall()
-            return ActionRecord(
-                action_id=row[0],
-                kind=ActionKind[row[1]],
-                redemption_ids=tuple(item[0] for item in items),
-                reward_ids=tuple(json.loads(row[3])),
-                created_at=from_db_time(row[4]),
-                state=ActionState(row[2]),
-                sent_at=from_db_time(row[5]) if row[5] else None,
-                finished_at=from_db_time(row[6]) if row[6] else None,
-                done=tuple(item[0] for item in items if item[1] == "DONE"),
-                already_handled=tuple(item[0] for item in items if item[1] == "ALREADY_HANDLED"),
-                failed=tuple((item[0], item[2] or "") for item in items if item[1] == "FAILED"),
-                calls=int(row[7]),
-            )
+            loaded = (load_action(conn, str(row[0])) for row in ids)
+            return [action for action in loaded if action is not None]
 
         return self._read(work)
 
@@ -524,7 +408,7 @@ class Ledger:
                 " ORDER BY redeemed_at ASC, redemption_id ASC",
                 params,
             )
-            return _write_csv_atomically(target, _rows_of(cursor))
+            return write_csv_atomically(target, csv_rows(cursor))
 
         count = self._read(work)
         _log.info("exported %d ledger rows to %s", count, target.name)
@@ -565,64 +449,10 @@ class Ledger:
             )
         )
 
+    async def arecent_actions(self, *, limit: int = 50, offset: int = 0) -> list[ActionRecord]:
+        """:meth:`recent_actions` on the ledger's worker thread."""
+        return await self._run(functools.partial(self.recent_actions, limit=limit, offset=offset))
+
     async def aexport_csv(self, path: Path, query: HistoryQuery | None = None) -> int:
         """:meth:`export_csv` on the ledger's worker thread."""
         return await self._run(self.export_csv, path, query)
-
-
-def _history_row(row: tuple[object, ...]) -> HistoryRow:
-    (rid, broadcaster, reward, title, cost, color, uid, login, name, text, redeemed) = row[:11]
-    status, first_seen, changed, handled_by, note = row[11:]
-    record = RedemptionRecord(
-        redemption_id=str(rid),
-        broadcaster_id=str(broadcaster),
-        reward_id=str(reward),
-        reward_title=str(title),
-        reward_cost=int(str(cost)),
-        reward_color=str(color) if color is not None else None,
-        user_id=str(uid),
-        user_login=str(login),
-        user_name=str(name),
-        user_input=str(text) if text is not None else None,
-        redeemed_at=from_db_time(str(redeemed)),
-        status=normalize_status(str(status)),
-    )
-    return HistoryRow(
-        record=record,
-        first_seen_at=from_db_time(str(first_seen)),
-        status_changed_at=from_db_time(str(changed)) if changed is not None else None,
-        handled_by=str(handled_by) if handled_by is not None else None,
-        note=str(note) if note is not None else None,
-    )
-
-
-def _rows_of(cursor: sqlite3.Cursor) -> Iterator[list[str]]:
-    while batch := cursor.fetchmany(500):
-        for row in batch:
-            cells = []
-            for column, value in zip(CSV_COLUMNS, row, strict=True):
-                text = "" if value is None else str(value)
-                if column in _FREE_TEXT and text.startswith(_FORMULA_PREFIXES):
-                    text = "'" + text
-                cells.append(text)
-            yield cells
-
-
-def _write_csv_atomically(target: Path, rows: Iterator[list[str]]) -> int:
-    handle, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    temp = Path(temp_name)
-    count = 0
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
-            writer = csv.writer(stream)
-            writer.writerow(CSV_COLUMNS)
-            for cells in rows:
-                writer.writerow(cells)
-                count += 1
-            stream.flush()
-            os.fsync(stream.fileno())
-        temp.replace(target)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
-    return count

@@ -198,6 +198,16 @@ def test_undone_action_is_kept_with_its_ids(ledger: Ledger) -> None:
     assert action_row == ("UNDONE", '{"done": 0, "already_handled": 0, "failed": 0}', 0)
     assert ledger.get("r00001") is not None
     assert ledger.query().rows[0].record.status == "UNFULFILLED"
+    later = ActionRecord(
+        action_id="act-v",
+        kind=ActionKind.FULFILL,
+        redemption_ids=("r00001",),
+        reward_ids=("reward-a",),
+        created_at=SEEN_AT + timedelta(minutes=1),
+    )
+    ledger.record_action(later)
+    assert ledger.recent_actions() == [later, undone]
+    assert ledger.recent_actions(limit=1, offset=1) == [undone]
 
 
 async def test_queue_actions_land_in_the_ledger(ledger: Ledger) -> None:
