@@ -120,6 +120,7 @@ class CompanionApp:
         self.signin: SignInController | None = None
         self.live: LiveEvents | None = None
         self.account_menu_actions: dict[str, QAction] = {}
+        self._previous_excepthook = sys.excepthook
 
     # -- tasks ---------------------------------------------------------------------
 
@@ -150,6 +151,20 @@ class CompanionApp:
             _log.info("quit requested (exit code %d)", exit_code)
             self.exit_code = exit_code
             self._quit.set()
+
+    def _install_excepthook(self) -> None:
+        """An exception escaping a Qt slot is logged and shown; the window survives."""
+        previous = sys.excepthook
+
+        def hook(exc_type: type[BaseException], exc: BaseException, tb: Any) -> None:
+            if issubclass(exc_type, KeyboardInterrupt):
+                previous(exc_type, exc, tb)
+                return
+            _log.error("unhandled exception in a slot", exc_info=(exc_type, exc, tb))
+            self.notify_error(f"Something went wrong: {describe_error(exc)}")
+
+        self._previous_excepthook = previous
+        sys.excepthook = hook
 
     def _install_signal_handlers(self) -> None:
         loop = asyncio.get_running_loop()
@@ -410,6 +425,7 @@ class CompanionApp:
     async def run(self) -> int:
         """Run until asked to quit, then shut down cleanly. Returns the exit code."""
         self._install_signal_handlers()
+        self._install_excepthook()
         theme = ThemeChoice(self.args.theme) if self.args.theme else self.settings.theme
         apply_theme(self.qt_app, theme)
         self.guard = SingleInstanceGuard()
@@ -460,6 +476,7 @@ class CompanionApp:
             self.tray.hide()
         if self.guard is not None:
             self.guard.close()
+        sys.excepthook = self._previous_excepthook
         _log.info("shutdown complete")
 
 

@@ -1,0 +1,47 @@
+"""A failing slot or task is shown as a notice and the app keeps running."""
+
+from __future__ import annotations
+
+import asyncio
+
+import keyring
+import pytest
+from PySide6.QtCore import QTimer
+
+from companion.app import CompanionApp, parse_args
+from tests.helpers.memory_keyring import MemoryKeyring
+
+
+async def until(predicate, timeout: float = 5.0) -> None:
+    async with asyncio.timeout(timeout):
+        while not predicate():
+            await asyncio.sleep(0.02)
+
+
+@pytest.mark.qt_loop
+async def test_failing_slot_and_task_are_shown_not_fatal(scratch_data_dir, qapp) -> None:
+    previous = keyring.get_keyring()
+    keyring.set_keyring(MemoryKeyring())
+    app = CompanionApp(qapp, parse_args([]))
+    runner = asyncio.get_running_loop().create_task(app.run())
+    try:
+        await until(lambda: app.window is not None and app.window.isVisible())
+
+        def broken_slot() -> None:
+            raise ValueError("the reward form broke")
+
+        QTimer.singleShot(0, broken_slot)
+        await until(lambda: app.window.notice_bar.isVisible())
+        assert app.window.notice_bar.label.text() == "Something went wrong: the reward form broke"
+
+        async def broken_task() -> None:
+            raise RuntimeError("lost the thread")
+
+        app.spawn(broken_task(), name="ledger write")
+        await until(lambda: "ledger write" in app.window.notice_bar.label.text())
+        assert app.window.notice_bar.label.text() == "ledger write: RuntimeError: lost the thread"
+        assert not runner.done()
+    finally:
+        app.request_quit(0)
+        assert await asyncio.wait_for(runner, timeout=10) == 0
+        keyring.set_keyring(previous)
