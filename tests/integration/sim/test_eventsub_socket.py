@@ -91,19 +91,31 @@ async def test_keepalive_after_each_silent_window(sim: EventSubHarness) -> None:
     assert first["metadata"]["message_id"] != second["metadata"]["message_id"]
 
 
-async def test_keepalive_real_timing_at_the_ten_second_minimum(sim: EventSubHarness) -> None:
-    # The one slow test: ask for less than the minimum and time the real keepalive.
-    sim.hub.welcome_window_seconds = 30
-    peer = await sim.connect("?keepalive_timeout_seconds=1")
-    welcome = await peer.welcome()
+async def test_real_timing_at_the_documented_defaults(sim: EventSubHarness) -> None:
+    # The one slow test (~10 s), with nothing shortened. Peer A asks for less than the minimum,
+    # subscribes and times its first keepalive; peer B never subscribes and times its 4003
+    # (the default window is the welcome's keepalive_timeout_seconds, 10 s).
+    subscriber = await sim.connect("?keepalive_timeout_seconds=1")
+    idle = await sim.connect()
+    welcome = await subscriber.welcome()
     welcomed = time.monotonic()
+    await idle.welcome()
     assert welcome["payload"]["session"]["keepalive_timeout_seconds"] == 10
     assert (await sim.subscribe(welcome["payload"]["session"]["id"], REDEMPTION_ADD))[0] == 202
 
-    keepalive = await peer.recv(12.0)
-    elapsed = time.monotonic() - welcomed
-    assert keepalive["metadata"]["message_type"] == "session_keepalive"
-    assert 9.9 <= elapsed <= 11.0
+    async def first_keepalive() -> float:
+        keepalive = await subscriber.recv(12.0)
+        assert keepalive["metadata"]["message_type"] == "session_keepalive"
+        return time.monotonic() - welcomed
+
+    async def unused_close() -> tuple[int | None, float]:
+        code = await idle.expect_close(12.0)
+        return code, time.monotonic() - welcomed
+
+    keepalive_after, (code, closed_after) = await asyncio.gather(first_keepalive(), unused_close())
+    assert 9.9 <= keepalive_after <= 11.0
+    assert code == 4003
+    assert 9.9 <= closed_after <= 11.0
 
 
 async def test_silence_keepalive_holds_keepalives_only(sim: EventSubHarness) -> None:
