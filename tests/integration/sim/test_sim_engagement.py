@@ -9,6 +9,7 @@ from tests.integration.sim.sim_api import CLIENT_ID, CONF_CLIENT_ID, Caster
 
 if TYPE_CHECKING:
     from companion.sim import Simulator
+    from companion.sim.events import DomainEvent
 
 
 def _prediction_body(caster: Caster, **kw: Any) -> dict[str, Any]:
@@ -111,7 +112,7 @@ async def test_more_than_two_outcomes_are_all_blue(caster: Caster) -> None:
 async def test_prediction_window_locks_automatically(sim: Simulator, caster: Caster) -> None:
     reply = await caster.helix("POST", "/predictions", json_body=_prediction_body(caster))
     pred_id = reply.body["data"][0]["id"]
-    events = []
+    events: list[DomainEvent] = []
     sim.state.add_listener(events.append)
     sim.state.prediction_index[pred_id].locks_at = sim.state.now()
     await asyncio.sleep(0.2)
@@ -221,7 +222,7 @@ async def test_goals(sim: Simulator, caster: Caster) -> None:
     sim.state.goal_progress(goal["id"], 10)
     reply = await caster.helix("GET", "/goals", params={"broadcaster_id": caster.id})
     assert reply.body["data"][0]["current_amount"] == 27072
-    events = []
+    events: list[DomainEvent] = []
     sim.state.add_listener(events.append)
     sim.state.end_goal(goal["id"])
     assert [e.kind for e in events] == ["goal.end"]
@@ -328,7 +329,7 @@ async def test_streams_and_channels(sim: Simulator, caster: Caster) -> None:
     others = [sim.state.create_user(f"streamer{i}")["id"] for i in range(3)]
     for i, uid in enumerate(others):
         sim.state.set_stream_live(uid, True, viewer_count=10 * (i + 1))
-    events = []
+    events: list[DomainEvent] = []
     sim.state.add_listener(events.append)
     sim.state.set_stream_live(caster.id, True, viewer_count=5)
     assert [e.kind for e in events] == ["stream.online"]

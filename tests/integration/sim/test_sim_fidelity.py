@@ -144,7 +144,7 @@ async def update_redemption(sim: Simulator, caster: Caster) -> Reply:
 
 
 def _with_broadcaster(name: str, caster: Caster) -> dict[str, Any]:
-    body = copy.deepcopy(load(name))
+    body: dict[str, Any] = copy.deepcopy(load(name))
     body["broadcaster_id"] = caster.id
     return body
 

@@ -10,12 +10,15 @@ import copy
 import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from companion.sim import Simulator
 from tests.integration.sim.sim_api import CLIENT_ID, Caster, Reply
+
+if TYPE_CHECKING:
+    from companion.sim.events import DomainEvent
 
 REWARDS = "/channel_points/custom_rewards"
 REDEMPTIONS = "/channel_points/custom_rewards/redemptions"
@@ -330,7 +333,7 @@ async def test_just_outside_is_400_and_changes_nothing(
     first = await limit.send(sim, caster, limit.outside)  # also runs the sender's setup once
     assert first.status == 400, first.body
     before = snapshot(sim, caster)
-    events = []
+    events: list[DomainEvent] = []
     sim.state.add_listener(events.append)
     reply = await limit.send(sim, caster, limit.outside)
     assert reply.status == 400, reply.body

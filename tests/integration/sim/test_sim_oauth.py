@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import TYPE_CHECKING, Any
 
 from companion.sim import SimConfig, Simulator
 from tests.integration.sim.sim_api import (
@@ -12,21 +13,30 @@ from tests.integration.sim.sim_api import (
     OTHER_CLIENT_ID,
     Api,
     Caster,
+    Reply,
     make_config,
 )
+
+if TYPE_CHECKING:
+    import aiohttp
+
+    from companion.sim.events import DomainEvent
 
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 
 
-async def _start_device(api: Api, scopes: str = "channel:read:polls user:read:email") -> dict:
+async def _start_device(
+    api: Api, scopes: str = "channel:read:polls user:read:email"
+) -> dict[str, Any]:
     reply = await api.call(
         "POST", "/oauth2/device", data={"client_id": CLIENT_ID, "scopes": scopes}
     )
     assert reply.status == 200
-    return reply.body
+    body: dict[str, Any] = reply.body
+    return body
 
 
-async def _poll(api: Api, device_code: str, client_id: str = CLIENT_ID):
+async def _poll(api: Api, device_code: str, client_id: str = CLIENT_ID) -> Reply:
     return await api.call(
         "POST",
         "/oauth2/token",
@@ -73,7 +83,7 @@ async def test_device_flow_denied(sim: Simulator, api: Api) -> None:
     assert (reply.status, reply.body) == (400, {"status": 400, "message": "access_denied"})
 
 
-async def test_device_flow_expired(session) -> None:
+async def test_device_flow_expired(session: aiohttp.ClientSession) -> None:
     sim = Simulator(make_config(device_code_ttl=0.1))
     await sim.start()
     try:
@@ -99,7 +109,7 @@ async def test_device_flow_unknown_client(api: Api) -> None:
     assert (reply.status, reply.body) == (400, {"status": 400, "message": "invalid client"})
 
 
-async def test_auto_approve_for_demo_login(session) -> None:
+async def test_auto_approve_for_demo_login(session: aiohttp.ClientSession) -> None:
     sim = Simulator(SimConfig(demo=True, device_poll_interval=0.1, auto_approve_login="democaster"))
     await sim.start()
     try:
@@ -234,7 +244,7 @@ async def test_revoke(sim: Simulator, api: Api, caster: Caster) -> None:
 
 
 async def test_revoke_user_tokens_emits_event(sim: Simulator, caster: Caster) -> None:
-    seen = []
+    seen: list[DomainEvent] = []
     sim.state.add_listener(seen.append)
     sim.state.revoke_user_tokens(CLIENT_ID, caster.id)
     assert [(e.kind, e.record) for e in seen] == [

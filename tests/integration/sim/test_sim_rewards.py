@@ -15,6 +15,7 @@ from tests.integration.sim.sim_api import (
 
 if TYPE_CHECKING:
     from companion.sim import Simulator
+    from companion.sim.events import DomainEvent
 
 REWARDS = "/channel_points/custom_rewards"
 REDEMPTIONS = "/channel_points/custom_rewards/redemptions"
@@ -27,7 +28,8 @@ async def _create(caster: Caster, **body: Any) -> dict[str, Any]:
         "POST", REWARDS, params={"broadcaster_id": caster.id}, json_body=body
     )
     assert reply.status == 200, reply.body
-    return reply.body["data"][0]
+    created: dict[str, Any] = reply.body["data"][0]
+    return created
 
 
 def _viewers(sim: Simulator, n: int) -> list[str]:
@@ -114,7 +116,7 @@ async def test_delete_marks_unfulfilled_fulfilled(sim: Simulator, caster: Caster
     viewers = _viewers(sim, 3)
     reds = [sim.state.redeem(caster.id, reward["id"], v) for v in viewers]
     sim.state.update_redemptions(caster.id, CLIENT_ID, reward["id"], [reds[0]["id"]], "CANCELED")
-    events = []
+    events: list[DomainEvent] = []
     sim.state.add_listener(events.append)
     reply = await caster.helix(
         "DELETE", REWARDS, params={"broadcaster_id": caster.id, "id": reward["id"]}
@@ -302,7 +304,7 @@ async def test_redeem_many_sync_and_paced(sim: Simulator, caster: Caster) -> Non
 
 
 async def test_listener_sees_reward_and_redemption_events(sim: Simulator, caster: Caster) -> None:
-    events = []
+    events: list[DomainEvent] = []
     sim.state.add_listener(events.append)
     reward = await _create(caster)
     await caster.helix(

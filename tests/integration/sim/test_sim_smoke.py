@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from companion.sim import DEMO_CLIENT_ID, SimConfig, Simulator
 from tests.integration.sim.sim_api import Api, Caster
+
+if TYPE_CHECKING:
+    import aiohttp
 
 
 async def test_urls_point_at_loopback(sim: Simulator) -> None:
@@ -40,7 +45,7 @@ async def test_non_loopback_host_is_refused() -> None:
         raise AssertionError("bound a non-loopback address")
 
 
-async def test_demo_channel_is_seeded(session) -> None:
+async def test_demo_channel_is_seeded(session: aiohttp.ClientSession) -> None:
     sim = Simulator(SimConfig(demo=True, seed=1))
     await sim.start()
     try:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
 
 from companion.sim.config import SimConfig
@@ -10,6 +12,9 @@ from companion.sim.ids import IdFactory, decode_cursor, encode_cursor, rfc3339
 from companion.sim.ratelimit import RateLimiter
 from companion.sim.records import RedemptionRecord, StatusIndex
 from companion.sim.state import SimState
+
+if TYPE_CHECKING:
+    from companion.sim.events import DomainEvent
 
 
 class FakeClock:
@@ -109,7 +114,7 @@ def test_failed_validation_leaves_state_untouched() -> None:
     with pytest.raises(SimError):
         state.create_reward(user["id"], "c", {"title": "x" * 46, "cost": 1})
     assert state.channels[user["id"]].rewards == before
-    seen = []
+    seen: list[DomainEvent] = []
     state.add_listener(seen.append)
     with pytest.raises(SimError):
         state.create_prediction(user["id"], {"title": "t", "outcomes": [], "prediction_window": 60})
@@ -124,7 +129,7 @@ def test_listener_errors_do_not_break_state() -> None:
     def boom(event: object) -> None:
         raise RuntimeError("listener bug")
 
-    seen = []
+    seen: list[DomainEvent] = []
     state.add_listener(boom)
     state.add_listener(seen.append)
     state.create_reward(user["id"], "c", {"title": "ok", "cost": 1})
