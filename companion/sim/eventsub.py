@@ -18,6 +18,20 @@ What it does:
 
 Knobs for tests (hub attributes): `welcome_window_seconds`, `keepalive_interval_seconds`,
 `reconnect_grace_seconds`, `ping_interval_seconds`, `max_pending_messages`.
+
+Choices where the reference is silent (each is also commented where it is made):
+
+* A keepalive goes out once a session has been silent for ``keepalive_timeout_seconds``;
+  clients should allow some slack on top of that window.
+* A reconnected session gets a new session id; the moved subscriptions keep their ids and
+  their ``transport.session_id`` becomes the new one. It keeps the old keepalive setting.
+* If the client closes the old socket before using the reconnect URL, the subscriptions are
+  held until the grace ends, then become ``websocket_failed_to_reconnect``.
+* A reconnect URL works once; a reused, unknown or expired one gets 4007.
+* A non-numeric ``keepalive_timeout_seconds`` is refused with HTTP 400 before the upgrade.
+* An aborted TCP connection (``drop_connections(None)``) disables with
+  ``websocket_network_error``; a client-initiated close with ``websocket_disconnected``.
+* Revocation keeps the socket open; only the revoked subscriptions stop.
 """
 
 from __future__ import annotations
