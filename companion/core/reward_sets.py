@@ -151,19 +151,20 @@ class RewardSets:
         return len(holders)
 
     def enable_set(
-        self, name: str, current: Mapping[str, bool], *, exclusive: bool = True
+        self, name: str, current: Mapping[str, bool] | None = None, *, exclusive: bool = True
     ) -> list[RewardToggle]:
         """The changes that switch the channel to a set.
 
         Args:
             name: The set to switch to.
-            current: ``is_enabled`` of every reward the app can manage, by id.
+            current: ``is_enabled`` of every reward the app can manage, by id. With it,
+                only real changes are returned and ids of rewards that no longer exist
+                are skipped; without it (None), every toggle the switch implies is.
             exclusive: Also turn off the rewards of other sets that are not in this one.
 
         Returns:
-            Only real changes: turn-offs first (so viewers never see two games' rewards
-            at once), then turn-ons, each in set order. Ids of rewards that no longer
-            exist (not in ``current``) are skipped.
+            Turn-offs first (so viewers never see two games' rewards at once), then
+            turn-ons, each in set order, every reward at most once.
 
         Raises:
             KeyError: No set has that name.
@@ -171,24 +172,27 @@ class RewardSets:
         members = self.get(name)
         chosen = self._find(name)
         member_set = set(members)
-        missing = [reward_id for reward_id in members if reward_id not in current]
-        if missing:
-            _log.info("reward set %r names %d rewards that no longer exist", name, len(missing))
+        if current is not None:
+            missing = [reward_id for reward_id in members if reward_id not in current]
+            if missing:
+                _log.info("reward set %r names %d rewards that no longer exist", name, len(missing))
+
+        def differs(reward_id: str, wanted: bool) -> bool:
+            if current is None:
+                return True
+            return reward_id in current and bool(current[reward_id]) != wanted
+
         off: list[RewardToggle] = []
         if exclusive:
-            seen: set[str] = set()
-            for other, ids in self._sets.items():
-                if other == chosen:
-                    continue
-                for reward_id in ids:
-                    if reward_id in member_set or reward_id in seen:
-                        continue
-                    seen.add(reward_id)
-                    if current.get(reward_id) is True:
-                        off.append(RewardToggle(reward_id, False))
-        on = [
-            RewardToggle(reward_id, True)
-            for reward_id in members
-            if reward_id in current and not current[reward_id]
-        ]
+            others = dict.fromkeys(
+                reward_id
+                for other, ids in self._sets.items()
+                if other != chosen
+                for reward_id in ids
+                if reward_id not in member_set
+            )
+            off = [
+                RewardToggle(reward_id, False) for reward_id in others if differs(reward_id, False)
+            ]
+        on = [RewardToggle(reward_id, True) for reward_id in members if differs(reward_id, True)]
         return off + on

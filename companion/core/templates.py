@@ -66,6 +66,7 @@ class PredictionTemplate:
         found = _check_name(self.name)
         found += _run(check, "prediction_title", self.title)
         found += _run(check, "prediction_outcomes", self.outcomes)
+        # Twitch documents no rule that outcome titles differ, so none is enforced here.
         for outcome in self.outcomes:
             found += _run(check, "prediction_outcome_title", outcome)
         found += _run(check, "prediction_window", self.window_seconds)

@@ -108,6 +108,14 @@ def test_enable_set_turns_others_off_then_its_own_on(sets: RewardSets) -> None:
     ]
     after = {**current, "boss": True, "hydrate-er": True, "tspin": False, "song": False}
     assert sets.enable_set("elden ring", after) == []  # nothing left to change
+    # Without the current states: every toggle the switch implies.
+    assert sets.enable_set("Tetris") == [
+        RewardToggle("boss", False),
+        RewardToggle("hydrate-er", False),
+        RewardToggle("song", False),
+        RewardToggle("tspin", True),
+        RewardToggle("death", True),
+    ]
 
 
 def test_enable_set_skips_deleted_rewards(
