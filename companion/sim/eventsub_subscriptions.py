@@ -15,6 +15,7 @@ import binascii
 import json
 import logging
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, Final
@@ -34,6 +35,10 @@ MAX_CONNECTIONS_PER_USER: Final = 3
 MAX_SAME_TYPE_AND_CONDITION: Final = 3
 #: Get EventSub Subscriptions: "The number of subscriptions returned per page is undetermined."
 DEFAULT_PAGE_SIZE: Final = 100
+#: Disabled subscriptions kept for Get EventSub Subscriptions; older ones are forgotten so a
+#: long demo run with many drops does not grow without bound (Twitch also drops them later;
+#: how much later is not documented).
+MAX_DISABLED_KEPT: Final = 1000
 
 #: Every status Get EventSub Subscriptions accepts as a filter ([REF]).
 KNOWN_STATUSES: Final[frozenset[str]] = frozenset(
@@ -228,6 +233,7 @@ class SubscriptionRegistry:
         self._subs: dict[str, Subscription] = {}  # insertion order = oldest first
         self._routes: dict[RouteKey, dict[str, Subscription]] = {}
         self._by_session: dict[str, dict[str, Subscription]] = {}
+        self._disabled: deque[str] = deque()
         self.page_size = DEFAULT_PAGE_SIZE
 
     # ---------------------------------------------------------------- lookups for delivery
@@ -286,6 +292,11 @@ class SubscriptionRegistry:
         if disconnected:
             sub.disconnected_at = now_rfc3339_ns()
         sub.touch()
+        self._disabled.append(sub.id)
+        while len(self._disabled) > MAX_DISABLED_KEPT:
+            old = self._subs.get(self._disabled.popleft())
+            if old is not None and not old.enabled:
+                del self._subs[old.id]
 
     def disable_session(self, session_id: str, status: str) -> int:
         """Disables every enabled subscription of a session; returns how many."""

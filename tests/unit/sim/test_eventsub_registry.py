@@ -6,7 +6,7 @@ import time
 from typing import Any
 
 from companion.sim.events import AccessTokenRecord
-from companion.sim.eventsub_subscriptions import SubscriptionRegistry
+from companion.sim.eventsub_subscriptions import MAX_DISABLED_KEPT, SubscriptionRegistry
 
 SCOPES = frozenset({"channel:read:goals", "channel:read:polls"})
 USERS = {"1", "2", "3", "4", "5"}
@@ -107,3 +107,17 @@ def test_request_shape_errors() -> None:
 
 def test_delete_needs_an_id() -> None:
     assert _registry().delete(_token("1"), "")[0] == 400
+
+
+def test_old_disabled_subscriptions_are_forgotten() -> None:
+    reg = _registry()
+    subs = []
+    for i in range(MAX_DISABLED_KEPT + 5):
+        body = _body("stream.online", "1", f"s{i}")
+        status, _, sub = reg.create(_token("1"), body)
+        assert status == 202
+        assert sub is not None
+        reg.disable_session(f"s{i}", "websocket_disconnected")
+        subs.append(sub)
+    assert [reg.get(s.id) for s in subs[:5]] == [None] * 5
+    assert all(reg.get(s.id) is s for s in subs[5:])
