@@ -69,3 +69,17 @@ async def test_demo_channel_is_seeded(session: aiohttp.ClientSession) -> None:
         assert len(reply.body["data"]) == 6
     finally:
         await sim.stop()
+
+
+async def test_demo_traffic_generates_redemptions() -> None:
+    sim = Simulator(SimConfig(demo=True, seed=2, traffic_rate=100.0))
+    before = len(sim.state.redemptions)
+    await sim.start()
+    try:
+        await asyncio.sleep(0.3)
+        assert len(sim.state.redemptions) > before + 5
+    finally:
+        await sim.stop()
+    settled = len(sim.state.redemptions)
+    await asyncio.sleep(0.1)
+    assert len(sim.state.redemptions) == settled  # the generator stopped with the simulator
