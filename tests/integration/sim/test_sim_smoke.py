@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING
 
 from companion.sim import DEMO_CLIENT_ID, SimConfig, Simulator
