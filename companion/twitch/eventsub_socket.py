@@ -102,7 +102,10 @@ class Socket:
                 if self.draining:
                     return None
                 code = msg.data if kind is aiohttp.WSMsgType.CLOSE else ws.close_code
-                return SessionLost(f"Twitch closed the socket (code {code})", code)
+                if code is None or code == aiohttp.WSCloseCode.ABNORMAL_CLOSURE:
+                    # 1006 is aiohttp's word for "no close frame": a drop, not a Twitch code.
+                    return SessionLost("the connection dropped (no close frame)")
+                return SessionLost(f"Twitch closed the socket (code {int(code)})", int(code))
             elif kind is aiohttp.WSMsgType.ERROR:
                 if self.draining:
                     return None

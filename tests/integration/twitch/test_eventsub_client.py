@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -18,6 +19,7 @@ from companion.twitch.eventsub import (
     ConnectionStatus,
     EventSubClient,
     EventSubEvent,
+    ResyncInfo,
     Revocation,
 )
 from companion.twitch.eventsub_messages import APP_SUBSCRIPTION_TYPES
@@ -180,3 +182,216 @@ async def test_burst_of_10000_redemptions_arrives_complete_and_once(
     assert all(isinstance(e.model, CustomRewardRedemption) for e in collector.events)
     assert client.duplicates_dropped == 0
     assert collector.states() == [ConnectionState.CONNECTING, ConnectionState.LIVE]
+
+
+async def test_session_reconnect_mid_burst_loses_and_duplicates_nothing(
+    sim: Simulator, channel: Channel
+) -> None:
+    resyncs: list[ResyncInfo] = []
+    client = channel.client(on_resync=resyncs.append)
+    collector = Collector(client)
+    await client.start()
+    try:
+        await client.wait_live(5)
+        assert sim.hub is not None
+        first_session = client.session_id
+        made = channel.redeem(1000)
+        await asyncio.sleep(0.01)
+        assert await sim.hub.force_reconnect() == 1
+        # Queued on the old socket behind the reconnect message: most of it is still in
+        # flight there when the new welcome arrives.
+        made += channel.redeem(3000)
+        for _ in range(10):
+            await asyncio.sleep(0.005)
+            made += channel.redeem(100)  # goes to whichever socket holds the session now
+
+        await collector.wait(lambda: len(collector.events) >= 5000, timeout=20)
+        await asyncio.sleep(client.handoff_quiet_seconds + 0.3)  # any duplicate shows up now
+
+        ids = collector.redemption_ids()
+        assert len(ids) == 5000
+        assert Counter(ids) == Counter(made)
+        carriers = Counter(e.subscription["transport"]["session_id"] for e in collector.events)
+        assert set(carriers) == {first_session, client.session_id}  # the burst spanned both
+        # Moved, not resubscribed: one fresh session, one resync (the first), never lost.
+        assert client.session_id != first_session
+        assert client.sessions_started == 1
+        assert [r.first for r in resyncs] == [True]
+        # Live throughout; the second LIVE only announces the new session id.
+        assert collector.states() == [
+            ConnectionState.CONNECTING,
+            ConnectionState.LIVE,
+            ConnectionState.LIVE,
+        ]
+        assert [s.session_id for s in collector.statuses] == [
+            None,
+            first_session,
+            client.session_id,
+        ]
+        subs = [s for s in sim.hub.registry.all() if s.enabled]
+        assert len(subs) == len(APP_SUBSCRIPTION_TYPES)
+        assert {s.session_id for s in subs} == {client.session_id}
+        assert sim.hub.session_ids == [client.session_id]  # the old socket is closed
+    finally:
+        await client.close()
+        await collector.stop()
+
+
+@pytest.mark.parametrize("close_code", [None, 4000, 4006])
+async def test_lost_socket_is_reconciled_through_helix(
+    sim: Simulator, channel: Channel, close_code: int | None
+) -> None:
+    resyncs: list[ResyncInfo] = []
+    client = channel.client(
+        on_resync=resyncs.append,
+        standard_resync=True,
+        reconnect_base_delay=0.05,
+        reconnect_max_delay=0.2,
+    )
+    collector = Collector(client)
+    await client.start()
+    try:
+        await client.wait_live(5)
+        await collector.wait(lambda: len(resyncs) == 1)
+        before = channel.redeem(50)
+        await collector.wait(lambda: len(collector.redemption_ids(resync=False)) == 50)
+        assert sim.hub is not None
+        first_session = client.session_id
+
+        assert await sim.hub.drop_connections(close_code) == 1
+        # Made while nobody listens (no await in between: the client cannot be back yet).
+        missed = channel.redeem(30)
+
+        await collector.wait(lambda: len(resyncs) == 2)
+        await collector.wait(lambda: len(collector.redemption_ids(resync=True)) == 80)
+        await asyncio.sleep(0.2)
+
+        assert collector.redemption_ids(resync=False) == before  # no replay, no duplicate
+        # The snapshot holds every UNFULFILLED redemption once: the 50 seen live, the 30 missed.
+        assert Counter(collector.redemption_ids(resync=True)) == Counter(before + missed)
+        assert set(collector.redemption_ids()) == set(before + missed)
+        info = resyncs[1]
+        assert not info.first
+        assert info.session_id == client.session_id != first_session
+        assert client.sessions_started == 2
+        states = collector.states()
+        assert states[:2] == [ConnectionState.CONNECTING, ConnectionState.LIVE]
+        assert states[-1] is ConnectionState.LIVE
+        assert ConnectionState.RECONNECTING in states
+        lost = next(s for s in collector.statuses if s.state is ConnectionState.RECONNECTING)
+        assert lost.close_code == close_code
+        # Resubscribed on the new session.
+        subs = [s for s in sim.hub.registry.all() if s.enabled]
+        assert sorted(s.type for s in subs) == sorted(APP_SUBSCRIPTION_TYPES)
+        assert {s.session_id for s in subs} == {client.session_id}
+        reward_events = [
+            e
+            for e in collector.events
+            if e.resync and e.subscription_type.endswith("reward.update")
+        ]
+        assert [e.model.id for e in reward_events] == [channel.reward_id, channel.reward_id]
+    finally:
+        await client.close()
+        await collector.stop()
+
+
+async def test_resent_messages_are_delivered_once(
+    sim: Simulator, channel: Channel, live: tuple[EventSubClient, Collector]
+) -> None:
+    client, collector = live
+    made = channel.redeem(100)
+    await collector.wait(lambda: len(collector.events) == 100)
+    assert sim.hub is not None
+
+    assert sim.hub.resend_last(100) == 100
+    marker = channel.redeem(1)  # sent after the resends: once it is here, they are too
+    await collector.wait(lambda: len(collector.events) >= 101)
+    await asyncio.sleep(0.1)
+
+    assert collector.redemption_ids() == made + marker
+    assert client.duplicates_dropped == 100
+
+
+async def test_revocation_is_reported_and_fails_the_connection(
+    sim: Simulator, channel: Channel, live: tuple[EventSubClient, Collector]
+) -> None:
+    client, collector = live
+    sim.state.revoke_user_tokens(CLIENT_ID, channel.caster_id)
+
+    await collector.wait(lambda: client.status.state is ConnectionState.FAILED)
+    await asyncio.wait_for(collector._task, 5)  # the stream ended with the failure
+
+    assert len(collector.revocations) == len(APP_SUBSCRIPTION_TYPES)
+    assert {r.status for r in collector.revocations} == {"authorization_revoked"}
+    assert sorted(r.subscription_type for r in collector.revocations) == sorted(
+        APP_SUBSCRIPTION_TYPES
+    )
+    assert client.status.reason == "every subscription was revoked (authorization_revoked)"
+    assert collector.states()[-1] is ConnectionState.FAILED
+
+
+async def test_unused_connection_4003_reconnects_at_once(sim: Simulator, channel: Channel) -> None:
+    hub = sim.hub
+    assert hub is not None
+    hub.welcome_window_seconds = 0.0  # closes before any subscription can be made
+    client = channel.client(reconnect_base_delay=5.0)  # a backoff would show in the timing
+
+    def restore_window(status: ConnectionStatus) -> None:
+        if status.close_code == 4003:  # called before the next connection is opened
+            hub.welcome_window_seconds = None
+
+    client.add_state_listener(restore_window)
+    collector = Collector(client)
+    started = time.monotonic()
+    await client.start()
+    try:
+        await client.wait_live(5)
+        assert time.monotonic() - started < 2.0
+        retries = [s for s in collector.statuses if s.retry_in is not None]
+        assert [(s.close_code, s.retry_in) for s in retries] == [(4003, 0.0)]
+        assert client.sessions_started == 1
+    finally:
+        await client.close()
+        await collector.stop()
+
+
+async def test_keepalive_silence_triggers_reconnect_within_timeout_and_margin(
+    sim: Simulator, channel: Channel
+) -> None:
+    assert sim.hub is not None
+    client = channel.client(keepalive_timeout=10, keepalive_margin=1.0, reconnect_base_delay=0.05)
+    collector = Collector(client)
+    await client.start()
+    try:
+        await client.wait_live(5)
+        silenced_at = time.monotonic()
+        sim.hub.silence_keepalive(30)  # the welcome was the last message
+
+        await collector.wait(lambda: ConnectionState.RECONNECTING in collector.states(), timeout=15)
+        elapsed = time.monotonic() - silenced_at
+        assert 9.5 <= elapsed <= 10 + 1.0 + 0.5
+        lost = next(s for s in collector.statuses if s.state is ConnectionState.RECONNECTING)
+        assert lost.reason == "no message for 11s (keepalive timeout)"
+        await client.wait_live(5)
+        assert client.sessions_started == 2
+    finally:
+        await client.close()
+        await collector.stop()
+
+
+async def test_close_is_idempotent_and_leaves_no_task(channel: Channel) -> None:
+    client = channel.client()
+    stream = client.events()
+    await client.start()
+    await client.wait_live(5)
+    await client.close()
+    await client.close()
+
+    assert client.status.state is ConnectionState.CLOSED
+    assert [e async for e in stream] == []
+    mine = [
+        t
+        for t in asyncio.all_tasks()
+        if "companion/twitch/" in t.get_coro().cr_code.co_filename  # type: ignore[union-attr]
+    ]
+    assert mine == []
