@@ -160,6 +160,21 @@ class RedemptionQueue(QueueStore):
         self._remember_handled(redemption_id)
         return bool(removed)
 
+    def clear(self) -> int:
+        """Empty the queue (sign-out, or a switch to another channel); returns the row count.
+
+        Pending actions are undone, so nothing is sent for them. Rows are not
+        remembered as handled: signing in to the same channel again re-reads them.
+        Calls already in flight finish; their results no longer touch any row.
+        """
+        for live in list(self._actions.values()):
+            if live.record.state is ActionState.PENDING:
+                self.undo(live.record.action_id)
+        removed = self._remove(self.ids(), handled=False)
+        if removed:
+            _log.info("queue cleared (%d rows)", len(removed))
+        return len(removed)
+
     def reconcile(
         self,
         broadcaster_id: str,

@@ -252,10 +252,11 @@ class QueueStore:
 
     # ------------------------------------------------------------------ removing
 
-    def _remove(self, redemption_ids: Iterable[str]) -> list[str]:
+    def _remove(self, redemption_ids: Iterable[str], *, handled: bool = True) -> list[str]:
         """Remove queued rows (unknown ids are skipped); returns the removed ids, oldest first.
 
-        Every removed id is remembered as handled and dropped from any live action.
+        Every removed id is dropped from any live action and, if ``handled``,
+        remembered as handled.
         """
         indexed: list[tuple[int, str]] = []
         for redemption_id in set(redemption_ids):
@@ -277,7 +278,8 @@ class QueueStore:
             for redemption_id in run_ids:
                 row = self._rows.pop(redemption_id)
                 self._drop_from_reward(row)
-                self._remember_handled(redemption_id)
+                if handled:
+                    self._remember_handled(redemption_id)
                 self._row_removed(row)
             self._emit(self._after, event)
         return [redemption_id for _, redemption_id in indexed]

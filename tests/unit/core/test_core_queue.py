@@ -458,6 +458,28 @@ def test_a_failing_listener_does_not_break_the_queue(
     assert len(caplog.records) == 1
 
 
+async def test_clear_undoes_pending_actions_and_forgets_rows(
+    queue: RedemptionQueue, clock: FakeScheduler, sender: RecordingSender
+) -> None:
+    queue.add_many([redemption(n) for n in range(5)])
+    queue.add(redemption(9, reward_id="reward-b"))
+    snapshots: list[ActionRecord] = []
+    queue.subscribe_actions(snapshots.append)
+    queue.fulfill(["r00001", "r00002"])
+    mirror = MirrorModel(queue)
+    assert queue.clear() == 6
+    assert mirror.events[-1] == RowsRemoved(0, 5, tuple(f"r0000{n}" for n in (0, 1, 2, 3, 4, 9)))
+    assert len(queue) == 0
+    assert queue.counts_by_reward() == {}
+    assert snapshots[-1].state is ActionState.UNDONE
+    await close_window(queue, clock)
+    assert sender.calls == []
+    # Not remembered as handled: the same channel's next read brings them back.
+    assert queue.add(redemption(1)) is AddOutcome.ADDED
+    assert queue.clear() == 1
+    assert queue.clear() == 0
+
+
 # ---------------------------------------------------------------------- reconcile
 
 
