@@ -1,0 +1,451 @@
+"""In-memory state behind the simulator's extra Helix endpoints, and its control surface.
+
+Kept beside (not inside) `SimState`, which belongs to the simulator core: one `ExtrasStore`
+per `SimState`, found with `extras_store`. Users, channels, streams and the clock are the
+core state's; this adds bans, moderators, chat settings, followers, subscriptions, hype
+trains, markers, raids, schedules, clips, videos, teams, games, badges, colours, cheers.
+
+Times are kept as epoch seconds and formatted when served.
+"""
+
+from __future__ import annotations
+
+import logging
+import weakref
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Final
+
+from ..errors import SimError
+
+if TYPE_CHECKING:
+    from ..state import SimState
+
+_log = logging.getLogger(__name__)
+
+#: Chat settings of a new channel (Twitch's documented defaults for each field).
+DEFAULT_CHAT_SETTINGS: Final[dict[str, Any]] = {
+    "emote_mode": False,
+    "follower_mode": False,
+    "follower_mode_duration": None,
+    "non_moderator_chat_delay": False,
+    "non_moderator_chat_delay_duration": None,
+    "slow_mode": False,
+    "slow_mode_wait_time": None,
+    "subscriber_mode": False,
+    "unique_chat_mode": False,
+}
+
+#: Categories the simulator knows (id, name, IGDB id).
+GAMES: Final = (
+    ("509670", "Science & Technology", ""),
+    ("509658", "Just Chatting", ""),
+    ("33214", "Fortnite", "1905"),
+    ("27471", "Minecraft", "121"),
+    ("1469308723", "Software and Game Development", ""),
+)
+
+_CHEER_SCALES: Final = ("1", "1.5", "2", "3", "4")
+_CHEER_TIERS: Final = ((1, "#979797"), (100, "#9c3ee8"), (1000, "#1db2a5"), (5000, "#0099fe"))
+
+
+@dataclass(slots=True)
+class BanRecord:
+    """A ban (``expires_at`` None) or a timeout."""
+
+    user_id: str
+    moderator_id: str
+    created_at: float
+    expires_at: float | None
+    reason: str
+
+
+@dataclass(slots=True)
+class HypeTrainRecord:
+    """The running hype train of a channel."""
+
+    id: str
+    level: int
+    total: int
+    progress: int
+    goal: int
+    started_at: float
+    expires_at: float
+    contributions: list[tuple[str, str, int]]  # (user_id, type, total)
+    train_type: str = "regular"
+
+
+@dataclass(slots=True)
+class ChannelExtras:
+    """What the extra endpoints keep per broadcaster."""
+
+    moderators: set[str] = field(default_factory=set)
+    bans: dict[str, BanRecord] = field(default_factory=dict)
+    chat_settings: dict[str, Any] = field(default_factory=lambda: dict(DEFAULT_CHAT_SETTINGS))
+    followers: list[tuple[str, float]] = field(default_factory=list)  # newest first
+    subscriptions: list[dict[str, Any]] = field(default_factory=list)
+    cheers: list[tuple[str, int, float]] = field(default_factory=list)  # (user, bits, when)
+    hype_train: HypeTrainRecord | None = None
+    hype_record: tuple[int, int, float] | None = None  # (level, total, achieved_at)
+    markers: list[dict[str, Any]] = field(default_factory=list)
+    pending_raid: dict[str, Any] | None = None
+    raid_requests: list[float] = field(default_factory=list)
+    segments: list[dict[str, Any]] = field(default_factory=list)
+    schedule_created: bool = False
+    vacation: tuple[float, float] | None = None
+    badges: list[dict[str, Any]] = field(default_factory=list)
+    cheermotes: list[dict[str, Any]] = field(default_factory=list)
+    blocked_terms: set[str] = field(default_factory=set)
+    automod_checks: list[float] = field(default_factory=list)
+
+
+class ExtrasStore:
+    """The extra endpoints' world.
+
+    Args:
+        state: The simulator core's state (users, channels, streams, clock, ids).
+    """
+
+    def __init__(self, state: SimState) -> None:
+        self.state = state
+        self.channels: dict[str, ChannelExtras] = {}
+        self.clips: dict[str, dict[str, Any]] = {}
+        self.videos: dict[str, dict[str, Any]] = {}
+        self.teams: dict[str, dict[str, Any]] = {}
+        self.team_members: dict[str, list[str]] = {}
+        self.games: dict[str, dict[str, str]] = {
+            gid: {
+                "id": gid,
+                "name": name,
+                "box_art_url": f"https://static-cdn.jtvnw.net/ttv-boxart/{gid}-{{width}}x{{height}}.jpg",
+                "igdb_id": igdb,
+            }
+            for gid, name, igdb in GAMES
+        }
+        self.chat_colors: dict[str, str] = {}
+        self.global_badges: list[dict[str, Any]] = [
+            _badge_set("moderator", [("1", "Moderator", None, None)]),
+            _badge_set("vip", [("1", "VIP", None, None)]),
+        ]
+        self.global_cheermotes: list[dict[str, Any]] = [
+            _cheermote("Cheer", "global_first_party", 1, 0.0)
+        ]
+        self.demo_seeded = False
+        self._seq = 0
+
+    def __repr__(self) -> str:
+        return f"ExtrasStore(channels={len(self.channels)}, videos={len(self.videos)})"
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    def now(self) -> float:
+        """The core state's clock."""
+        return self.state.now()
+
+    def next_seq(self) -> int:
+        """A number that only grows (ids, ordering)."""
+        self._seq += 1
+        return self._seq
+
+    def channel(self, broadcaster_id: str) -> ChannelExtras:
+        """The extras of a known broadcaster (created on first use).
+
+        Raises:
+            SimError: 400 if the broadcaster is unknown.
+        """
+        if broadcaster_id not in self.state.users:
+            raise SimError(400, "The broadcaster ID is not valid.")
+        ch = self.channels.get(broadcaster_id)
+        if ch is None:
+            ch = self.channels[broadcaster_id] = ChannelExtras()
+        return ch
+
+    def user(self, user_id: str) -> dict[str, Any]:
+        """A known user record.
+
+        Raises:
+            SimError: 400 if the user is unknown.
+        """
+        user = self.state.users.get(user_id)
+        if user is None:
+            raise SimError(400, f"The user ID {user_id!r} is not valid.")
+        return user
+
+    def user_triple(self, user_id: str, prefix: str) -> dict[str, str]:
+        """``{prefix}_id``, ``{prefix}_login``, ``{prefix}_name`` of a known user."""
+        user = self.user(user_id)
+        return {
+            f"{prefix}_id": user_id,
+            f"{prefix}_login": user["login"],
+            f"{prefix}_name": user["display_name"],
+        }
+
+    def is_moderator(self, broadcaster_id: str, user_id: str) -> bool:
+        """The broadcaster, or one of their moderators."""
+        return user_id == broadcaster_id or user_id in self.channel(broadcaster_id).moderators
+
+    # -- control surface (tests and the demo) ------------------------------------------------
+
+    def add_moderator(self, broadcaster_id: str, user_id: str) -> None:
+        """Make ``user_id`` a moderator of the channel."""
+        self.user(user_id)
+        self.channel(broadcaster_id).moderators.add(user_id)
+
+    def add_follower(self, broadcaster_id: str, user_id: str, at: float | None = None) -> None:
+        """``user_id`` follows the channel (now, or at epoch ``at``)."""
+        self.user(user_id)
+        ch = self.channel(broadcaster_id)
+        ch.followers = [f for f in ch.followers if f[0] != user_id]
+        ch.followers.append((user_id, self.now() if at is None else at))
+        ch.followers.sort(key=lambda f: f[1], reverse=True)
+
+    def add_subscription(
+        self, broadcaster_id: str, user_id: str, tier: str = "1000", gifter_id: str | None = None
+    ) -> None:
+        """``user_id`` subscribes (gifted by ``gifter_id`` if given)."""
+        self.user(user_id)
+        if gifter_id is not None:
+            self.user(gifter_id)
+        ch = self.channel(broadcaster_id)
+        ch.subscriptions = [s for s in ch.subscriptions if s["user_id"] != user_id]
+        ch.subscriptions.append({"user_id": user_id, "tier": tier, "gifter_id": gifter_id})
+
+    def cheer(self, broadcaster_id: str, user_id: str, bits: int, at: float | None = None) -> None:
+        """``user_id`` cheers ``bits`` in the channel."""
+        self.user(user_id)
+        self.channel(broadcaster_id).cheers.append(
+            (user_id, bits, self.now() if at is None else at)
+        )
+
+    def start_hype_train(
+        self, broadcaster_id: str, contributions: list[tuple[str, str, int]], level: int = 1
+    ) -> HypeTrainRecord:
+        """Start (or replace) the channel's hype train, lasting 5 minutes."""
+        ch = self.channel(broadcaster_id)
+        total = sum(c[2] for c in contributions)
+        now = self.now()
+        ch.hype_train = HypeTrainRecord(
+            id=self.state.ids.goal_id(),
+            level=level,
+            total=total,
+            progress=total % 1000,
+            goal=1000,
+            started_at=now,
+            expires_at=now + 300,
+            contributions=list(contributions),
+        )
+        record = ch.hype_record
+        if record is None or total > record[1]:
+            ch.hype_record = (level, total, now)
+        return ch.hype_train
+
+    def add_clip(
+        self,
+        broadcaster_id: str,
+        creator_id: str,
+        title: str,
+        *,
+        views: int = 0,
+        duration: float = 30.0,
+        featured: bool = False,
+        video_id: str = "",
+        created_at: float | None = None,
+    ) -> dict[str, Any]:
+        """Record a clip of the channel; returns it as Get Clips serves it."""
+        broadcaster = self.user(broadcaster_id)
+        creator = self.user(creator_id)
+        info = self.state.channel(broadcaster_id).info
+        slug = f"Sim{self.next_seq():04d}{title.title().replace(' ', '')[:24]}Clip"
+        clip = {
+            "id": slug,
+            "url": f"https://clips.twitch.tv/{slug}",
+            "embed_url": f"https://clips.twitch.tv/embed?clip={slug}",
+            "broadcaster_id": broadcaster_id,
+            "broadcaster_name": broadcaster["display_name"],
+            "creator_id": creator_id,
+            "creator_name": creator["display_name"],
+            "video_id": video_id,
+            "game_id": info.get("game_id") or "509670",
+            "language": info.get("broadcaster_language") or "en",
+            "title": title,
+            "view_count": views,
+            "_created": self.now() if created_at is None else created_at,
+            "thumbnail_url": f"https://clips-media-assets2.twitch.tv/{slug}-preview-480x272.jpg",
+            "duration": duration,
+            "vod_offset": 60 if video_id else None,
+            "is_featured": featured,
+        }
+        self.clips[slug] = clip
+        return clip
+
+    def add_video(
+        self,
+        user_id: str,
+        title: str,
+        *,
+        video_type: str = "archive",
+        views: int = 0,
+        duration: str = "1h2m3s",
+        created_at: float | None = None,
+        game_id: str = "509670",
+    ) -> dict[str, Any]:
+        """Record a video of ``user_id``; returns its stored record."""
+        self.user(user_id)
+        vid = self.state.ids.numeric()
+        when = self.now() if created_at is None else created_at
+        video = {
+            "id": vid,
+            "stream_id": self.state.ids.numeric() if video_type == "archive" else None,
+            "user_id": user_id,
+            "title": title,
+            "description": "",
+            "_created": when,
+            "url": f"https://www.twitch.tv/videos/{vid}",
+            "thumbnail_url": (
+                f"https://static-cdn.jtvnw.net/cf_vods/sim/{vid}/thumb/index-%{{width}}x%{{height}}.jpg"
+            ),
+            "viewable": "public",
+            "view_count": views,
+            "language": "en",
+            "type": video_type,
+            "duration": duration,
+            "muted_segments": None,
+            "_game_id": game_id,
+        }
+        self.videos[vid] = video
+        return video
+
+    def add_team(self, name: str, display_name: str, member_ids: list[str]) -> dict[str, Any]:
+        """Create a team with members; returns its stored record."""
+        for member in member_ids:
+            self.user(member)
+        tid = str(6000 + self.next_seq())
+        now = self.now()
+        team = {
+            "id": tid,
+            "team_name": name,
+            "team_display_name": display_name,
+            "info": f"<p>{display_name}, a simulated team.</p>",
+            "background_image_url": "",
+            "banner": "",
+            "thumbnail_url": f"https://static-cdn.jtvnw.net/jtv_user_pictures/team-{name}-600x600.png",
+            "_created": now,
+            "_updated": now,
+        }
+        self.teams[tid] = team
+        self.team_members[tid] = list(member_ids)
+        return team
+
+    def add_segment(
+        self,
+        broadcaster_id: str,
+        start: float,
+        duration_minutes: int,
+        title: str,
+        *,
+        category_id: str | None = "509670",
+        recurring: bool = False,
+    ) -> dict[str, Any]:
+        """Add a scheduled broadcast; returns its stored record."""
+        ch = self.channel(broadcaster_id)
+        ch.schedule_created = True
+        segment = {
+            "id": self.state.ids.uuid(),
+            "_start": start,
+            "_end": start + duration_minutes * 60,
+            "title": title,
+            "_canceled": None,
+            "_category": category_id,
+            "is_recurring": recurring,
+        }
+        ch.segments.append(segment)
+        ch.segments.sort(key=lambda s: float(s["_start"]))
+        return segment
+
+    def set_vacation(self, broadcaster_id: str, start: float, end: float) -> None:
+        """Put the channel on vacation."""
+        ch = self.channel(broadcaster_id)
+        ch.schedule_created = True
+        ch.vacation = (start, end)
+
+    def add_channel_badge(self, broadcaster_id: str, set_id: str, version: str, title: str) -> None:
+        """Give the channel a custom badge version."""
+        ch = self.channel(broadcaster_id)
+        for badge in ch.badges:
+            if badge["set_id"] == set_id:
+                badge["versions"].append(_badge_version(version, title, None, None))
+                return
+        ch.badges.append(_badge_set(set_id, [(version, title, None, None)]))
+        ch.badges.sort(key=lambda b: str(b["set_id"]))
+
+
+def _badge_version(version: str, title: str, action: str | None, url: str | None) -> dict[str, Any]:
+    base = f"https://static-cdn.jtvnw.net/badges/v1/sim-{title.lower().replace(' ', '-')}"
+    return {
+        "id": version,
+        "image_url_1x": f"{base}/1",
+        "image_url_2x": f"{base}/2",
+        "image_url_4x": f"{base}/3",
+        "title": title,
+        "description": title,
+        "click_action": action,
+        "click_url": url,
+    }
+
+
+def _badge_set(
+    set_id: str, versions: list[tuple[str, str, str | None, str | None]]
+) -> dict[str, Any]:
+    return {"set_id": set_id, "versions": [_badge_version(*v) for v in versions]}
+
+
+def _cheermote(prefix: str, kind: str, order: int, updated: float) -> dict[str, Any]:
+    tiers = []
+    for bits, color in _CHEER_TIERS:
+        base = f"https://d3aqoihi2n8ty8.cloudfront.net/actions/{prefix.lower()}"
+        images = {
+            theme: {
+                kind_: {
+                    scale: f"{base}/{theme}/{kind_}/{bits}/{scale}.png" for scale in _CHEER_SCALES
+                }
+                for kind_ in ("animated", "static")
+            }
+            for theme in ("dark", "light")
+        }
+        tiers.append(
+            {
+                "min_bits": bits,
+                "id": str(bits),
+                "color": color,
+                "images": images,
+                "can_cheer": True,
+                "show_in_bits_card": True,
+            }
+        )
+    return {
+        "prefix": prefix,
+        "tiers": tiers,
+        "type": kind,
+        "order": order,
+        "_updated": updated,
+        "is_charitable": False,
+    }
+
+
+def channel_cheermote(prefix: str, order: int, updated: float) -> dict[str, Any]:
+    """A broadcaster's custom Cheermote record."""
+    return _cheermote(prefix, "channel_custom", order, updated)
+
+
+_STORES: weakref.WeakKeyDictionary[Any, ExtrasStore] = weakref.WeakKeyDictionary()
+
+
+def extras_store(state: SimState) -> ExtrasStore:
+    """The one `ExtrasStore` of ``state`` (created on first use).
+
+    Kept in a weak map keyed by the state rather than on the state object, which belongs to
+    the simulator core; the store lives exactly as long as its state.
+    """
+    store = _STORES.get(state)
+    if store is None:
+        store = _STORES[state] = ExtrasStore(state)
+    return store
