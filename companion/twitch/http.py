@@ -383,11 +383,13 @@ class HTTPHandler:
             await maybe_await(self.token_handler.event_token_refreshed(failed, new))
             self._user_tokens[key] = new
             return new
+        # From here the old token is dead for good: forget it whatever happens, so the next
+        # request asks the handler afresh (after a new sign-in it has a new token).
+        self._user_tokens.pop(key, None)
         replacement = await maybe_await(self.token_handler.event_token_expired(failed))
         if replacement is None:
             replacement = await maybe_await(self.token_handler.get_user_token(user, scopes))
         if replacement is None or replacement is failed or replacement == failed:
-            self._user_tokens.pop(key, None)
             raise InvalidToken(f"the token of user {key} expired and could not be replaced")
         self._user_tokens[key] = replacement
         return replacement

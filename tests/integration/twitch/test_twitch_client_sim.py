@@ -18,9 +18,13 @@ from companion.twitch import (
     BaseTokenHandler,
     Client,
     Forbidden,
+    InvalidToken,
     LimitError,
+    NetworkError,
     NotFound,
+    PayloadError,
     RefreshFailure,
+    ServerError,
     SimpleTokenHandler,
     Token,
     oauth,
@@ -42,7 +46,7 @@ SCOPES = (
 
 @dataclass
 class Traffic:
-    """(method, path, status) of every response the client's session received."""
+    """(method, path, status) of every request the client's session made (0: no answer)."""
 
     log: list[tuple[str, str, int]] = field(default_factory=list)
 
@@ -56,7 +60,15 @@ class Traffic:
         ) -> None:
             self.log.append((params.method, params.url.path, params.response.status))
 
+        async def on_error(
+            session: aiohttp.ClientSession,
+            ctx: Any,
+            params: aiohttp.TraceRequestExceptionParams,
+        ) -> None:
+            self.log.append((params.method, params.url.path, 0))  # no response
+
         config.on_request_end.append(on_end)
+        config.on_request_exception.append(on_error)
         return config
 
     def helix(self, method: str | None = None) -> list[tuple[str, str, int]]:
@@ -361,3 +373,75 @@ async def test_rate_limiter_waits_instead_of_earning_429(tight: Setup) -> None:
     assert statuses == [200] * 25
     assert tight.client.ratelimit is not None
     assert tight.client.ratelimit.limit == 10
+
+
+# -- faults ------------------------------------------------------------------------------------
+
+
+async def test_503_on_a_write_is_retried_once(env: Setup) -> None:
+    env.sim.faults.fail_next(1, 503, prefix="/helix/channel_points")
+    reward = await env.user.create_custom_reward("After a 503", 10)
+    assert reward.title == "After a 503"
+    assert [(m, s) for m, _p, s in env.traffic.helix()] == [("POST", 503), ("POST", 200)]
+
+
+async def test_500_on_a_write_is_not_retried(env: Setup) -> None:
+    env.sim.faults.fail_next(1, 500, prefix="/helix/channel_points")
+    with pytest.raises(ServerError):
+        await env.user.create_custom_reward("Never twice", 10)
+    assert [(m, s) for m, _p, s in env.traffic.helix()] == [("POST", 500)]
+    titles = [r.title for r in await env.user.get_custom_rewards()]
+    assert "Never twice" not in titles
+
+
+async def test_dropped_connection_is_retried_for_reads_only(env: Setup) -> None:
+    env.sim.faults.reset_next(1, prefix="/helix/goals")
+    (goal,) = await env.user.get_goals()
+    assert goal.target_amount == 1000
+    env.sim.faults.reset_next(1, prefix="/helix/polls")
+    with pytest.raises(NetworkError):
+        await env.user.create_poll("Dropped?", ["Yes", "No"], 60)
+    # The read was answered in the end (aiohttp itself re-sends an idempotent request once
+    # when a kept-alive connection drops, before our retry loop sees anything); the write
+    # went out once and was not repeated, since its fate is unknown.
+    assert [(m, p, s) for m, p, s in env.traffic.helix()] == [
+        ("GET", "/helix/goals", 200),
+        ("POST", "/helix/polls", 0),
+    ]
+    # The simulator drops the connection before handling it, and nothing was re-sent.
+    assert env.sim.state.channels[env.caster_id].active_poll is None
+
+
+async def test_injected_429_waits_and_retries(env: Setup) -> None:
+    env.sim.faults.throttle_next(1, prefix="/helix/goals")
+    (goal,) = await env.user.get_goals()
+    assert goal.current_amount == 640
+    assert [s for _m, _p, s in env.traffic.helix()] == [429, 200]
+
+
+async def test_malformed_body_is_a_payload_error(env: Setup) -> None:
+    env.sim.faults.malform_next(1, prefix="/helix/goals")
+    with pytest.raises(PayloadError):
+        await env.user.get_goals()
+
+
+async def test_revoked_token_is_refreshed_once_and_retried(env: Setup) -> None:
+    await env.user.get_goals()
+    env.sim.faults.revoke_next(1, prefix="/helix/goals")
+    env.traffic.log.clear()
+    (goal,) = await env.user.get_goals()
+    assert goal.type == "follower"
+    assert [s for _m, _p, s in env.traffic.helix()] == [401, 200]
+    assert env.traffic.count("POST", "/oauth2/token") == 1
+    assert len(env.handler.stored) == 1
+
+
+async def test_revoked_grant_ends_in_invalid_token(env: Setup) -> None:
+    await env.user.get_goals()
+    env.sim.state.revoke_user_tokens(DEMO_CLIENT_ID, env.caster_id)
+    env.traffic.log.clear()
+    with pytest.raises(InvalidToken):
+        await env.user.get_goals()
+    # One 401, one refused refresh, no retry without a token.
+    assert [s for _m, _p, s in env.traffic.helix()] == [401]
+    assert env.traffic.count("POST", "/oauth2/token") == 1
