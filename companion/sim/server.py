@@ -33,14 +33,21 @@ SIM_KEY: web.AppKey[Simulator] = web.AppKey("simulator", object)  # type: ignore
 # ^ Simulator is defined below; AppKey only uses its second argument as a type tag.
 
 
-def _make_hub(state: SimState, url_factory: Callable[[], str]) -> EventSubHubProtocol | None:
-    """Build the EventSub hub if its module exists (it is developed separately)."""
+def _optional_module(name: str) -> Any:
+    """Import a part of the simulator that is developed separately, or None if it is absent."""
     try:
-        module = importlib.import_module("companion.sim.eventsub")
+        return importlib.import_module(name)
     except ModuleNotFoundError as exc:
-        if exc.name != "companion.sim.eventsub":
+        if exc.name != name:
             raise
-        _log.warning("companion.sim.eventsub is missing: EventSub is disabled")
+        _log.warning("%s is missing: its routes are disabled", name)
+        return None
+
+
+def _make_hub(state: SimState, url_factory: Callable[[], str]) -> EventSubHubProtocol | None:
+    """Build the EventSub hub (``companion.sim.eventsub``)."""
+    module = _optional_module("companion.sim.eventsub")
+    if module is None:
         return None
     hub: EventSubHubProtocol = module.EventSubHub(state, base_ws_url_factory=url_factory)
     return hub
@@ -124,6 +131,10 @@ class Simulator:
         app[SIM_KEY] = self
         app.add_routes(oauth_routes.routes())
         app.add_routes(helix_routes.routes())
+        extras = _optional_module("companion.sim.extras")
+        if extras is not None:
+            # The minor Helix endpoints (moderation, chat, Bits, ...), built separately.
+            extras.install_extra_routes(app, self.state)
         app.add_routes(control_routes.routes())
         if self.hub is not None:
             app.add_routes(self.hub.routes())
@@ -141,6 +152,7 @@ class Simulator:
         if self._runner is not None:
             raise RuntimeError("the simulator is already started")
         host = "127.0.0.1" if host == "localhost" else host
+        self._stopped = False
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         sock = socket.socket(family, socket.SOCK_STREAM)
         try:

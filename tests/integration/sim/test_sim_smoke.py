@@ -84,3 +84,13 @@ async def test_demo_traffic_generates_redemptions() -> None:
     settled = len(sim.state.redemptions)
     await asyncio.sleep(0.1)
     assert len(sim.state.redemptions) == settled  # the generator stopped with the simulator
+
+
+async def test_restart_after_stop() -> None:
+    sim = Simulator(SimConfig())
+    await sim.start()
+    await sim.stop()
+    await sim.start()
+    assert sim._runner is not None
+    await sim.stop()
+    assert sim._runner is None
