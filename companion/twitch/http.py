@@ -217,8 +217,11 @@ class HTTPHandler:
         if self._closed:
             return
         self._closed = True
-        for task in list(self._refreshing.values()):
+        pending = list(self._refreshing.values())
+        for task in pending:
             task.cancel()
+        # Let the cancelled refreshes finish unwinding before the session goes away.
+        await asyncio.gather(*pending, return_exceptions=True)
         if self._owns_session and self._session is not None:
             await self._session.close()
 
