@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from companion.sim import SimConfig, Simulator
+from companion.twitch.errors import LimitError
 from companion.twitch.eventsub import (
     ConnectionState,
     ConnectionStatus,
@@ -22,7 +23,7 @@ from companion.twitch.eventsub import (
     ResyncInfo,
     Revocation,
 )
-from companion.twitch.eventsub_messages import APP_SUBSCRIPTION_TYPES
+from companion.twitch.eventsub_messages import APP_SUBSCRIPTION_TYPES, app_subscriptions
 from companion.twitch.http import HTTPHandler
 from companion.twitch.models.channel_points import CustomRewardRedemption
 from companion.twitch.models.users import PartialUser
@@ -395,3 +396,132 @@ async def test_close_is_idempotent_and_leaves_no_task(channel: Channel) -> None:
         if "companion/twitch/" in t.get_coro().cr_code.co_filename  # type: ignore[union-attr]
     ]
     assert mine == []
+
+
+async def test_invalid_reconnect_url_4007_falls_back_to_a_fresh_session(
+    sim: Simulator, channel: Channel
+) -> None:
+    hub = sim.hub
+    assert hub is not None
+    resyncs: list[ResyncInfo] = []
+    client = channel.client(on_resync=resyncs.append, reconnect_base_delay=5.0)
+    collector = Collector(client)
+    await client.start()
+    try:
+        await client.wait_live(5)
+        first_session = client.session_id
+        assert await hub.force_reconnect() == 1
+        # Spoil the reconnect URL before the client can use it (the simulator then answers
+        # it with 4007, as Twitch does for an invalid one).
+        for pending in hub._reconnects.values():
+            pending.used = True
+
+        await collector.wait(lambda: len(resyncs) == 2, timeout=5)
+        made = channel.redeem(5)
+        await collector.wait(lambda: len(collector.events) == 5)
+
+        lost = next(s for s in collector.statuses if s.state is ConnectionState.RECONNECTING)
+        assert lost.close_code == 4007
+        assert lost.reason == (
+            "session_reconnect failed: the reconnect URL closed before the welcome (code 4007)"
+        )
+        retries = [s for s in collector.statuses if s.retry_in is not None]
+        assert [(s.close_code, s.retry_in) for s in retries] == [(4007, 0.0)]
+        assert resyncs[1].first is False
+        assert resyncs[1].reason == lost.reason
+        assert client.session_id not in (None, first_session)
+        assert client.sessions_started == 2
+        assert collector.redemption_ids() == made
+    finally:
+        await client.close()
+        await collector.stop()
+
+
+async def test_missing_scopes_leave_the_rest_subscribed(sim: Simulator, channel: Channel) -> None:
+    token = sim.state.issue_user_token(CLIENT_ID, channel.caster_id, ["channel:read:redemptions"])
+    http = HTTPHandler(
+        SimpleTokenHandler(token["access_token"], CLIENT_ID, token["refresh_token"]),
+        helix_url=sim.helix_url,
+        oauth_url=sim.oauth_url,
+        eventsub_url=sim.eventsub_url,
+    )
+    client = EventSubClient(http, PartialUser(http, channel.caster_id))
+    try:
+        await client.start()
+        await client.wait_live(5)
+
+        engagement = ("channel.prediction", "channel.poll", "channel.goal")
+        problems = client.status.problems
+        assert [p.split(":")[0] for p in problems] == [
+            t for t in APP_SUBSCRIPTION_TYPES if t.startswith(engagement)
+        ]
+        assert problems[-1] == (
+            "channel.goal.end: EventSub.subscribe needs the scope 'channel:read:goals'; "
+            "the signed-in token does not have it"
+        )
+        assert sorted(client.subscription_ids) == sorted(
+            t for t in APP_SUBSCRIPTION_TYPES if not t.startswith(engagement)
+        )
+        assert client.status.state is ConnectionState.LIVE
+    finally:
+        await client.close()
+        await http.close()
+
+
+async def test_a_dead_authorization_fails_with_sign_in_needed(
+    sim: Simulator, channel: Channel
+) -> None:
+    sim.state.revoke_user_tokens(CLIENT_ID, channel.caster_id)
+    client = channel.client()
+    stream = client.events()
+    await client.start()
+    try:
+        with pytest.raises(RuntimeError, match="sign-in needed"):
+            await client.wait_live(5)
+        assert client.status.state is ConnectionState.FAILED
+        assert client.status.reason is not None
+        assert client.status.reason.startswith("sign-in needed")
+        assert [e async for e in stream] == []  # the stream ended with the failure
+    finally:
+        await client.close()
+
+
+async def test_at_most_three_connections_per_user(channel: Channel) -> None:
+    groups = [APP_SUBSCRIPTION_TYPES[i::3] for i in range(3)]
+    clients = [
+        channel.client(
+            subscriptions=[s for s in app_subscriptions(channel.caster_id) if s.type in g]
+        )
+        for g in groups
+    ]
+    extra = channel.client()
+    try:
+        for client in clients:
+            await client.start()
+        with pytest.raises(LimitError, match="already has 3 EventSub connections"):
+            await extra.start()
+        await clients[0].close()
+        await extra.start()  # a slot is free again
+        await asyncio.gather(*(c.wait_live(5) for c in [*clients[1:], extra]))
+    finally:
+        for client in [*clients, extra]:
+            await client.close()
+
+
+async def test_listeners_get_every_event_in_order(
+    channel: Channel, live: tuple[EventSubClient, Collector]
+) -> None:
+    client, collector = live
+    seen: list[str] = []
+    awaited: list[str] = []
+
+    async def slow(event: EventSubEvent | Revocation) -> None:
+        await asyncio.sleep(0)
+        awaited.append(event.message_id)
+
+    client.add_listener(lambda event: seen.append(event.message_id))
+    client.add_listener(slow)
+    channel.redeem(200)
+    await collector.wait(lambda: len(seen) == 200 and len(awaited) == 200)
+
+    assert seen == awaited == [e.message_id for e in collector.events]
