@@ -169,6 +169,11 @@ async def _stream(sim: Simulator, b: dict[str, Any]) -> Any:
     )
 
 
+async def _channel_info(sim: Simulator, b: dict[str, Any]) -> Any:
+    fields = {k: v for k, v in b.items() if k != "broadcaster_id"}
+    return sim.state.set_channel_info(b["broadcaster_id"], **fields)
+
+
 async def _install_extension(sim: Simulator, b: dict[str, Any]) -> Any:
     return sim.state.install_extension(b["user_id"], b["extension"])
 
@@ -253,6 +258,7 @@ def routes() -> list[web.RouteDef]:
         ("POST", "/_sim/goals/progress", _goal_progress),
         ("POST", "/_sim/goals/end", _end_goal),
         ("POST", "/_sim/streams", _stream),
+        ("POST", "/_sim/channels", _channel_info),
         ("POST", "/_sim/extensions", _install_extension),
         ("GET", "/_sim/faults", _get_faults),
         ("POST", "/_sim/faults", _set_faults),

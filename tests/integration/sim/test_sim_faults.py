@@ -250,3 +250,59 @@ async def test_control_api_is_never_faulted(sim: Simulator, api: Api) -> None:
     sim.faults.fail_next(5, 500)
     assert (await api.call("GET", "/_sim/info")).status == 200
     assert sim.faults.snapshot()["pending"][0]["remaining"] == 5
+
+
+async def test_control_api_covers_the_rest_of_the_surface(sim: Simulator, api: Api) -> None:
+    async def post(path: str, body: dict[str, object]) -> dict[str, object]:
+        reply = await api.call("POST", path, json_body=body)
+        assert reply.status == 200, (path, reply.body)
+        data: dict[str, object] = reply.body["data"]
+        return data
+
+    await post("/_sim/clients", {"client_id": "conf2", "client_secret": "pw"})
+    app_tok = await post("/_sim/tokens/app", {"client_id": "conf2"})
+    assert sim.state.lookup_access_token(str(app_tok["access_token"])) is not None
+    caster = await post("/_sim/users", {"login": "surface", "broadcaster_type": "partner"})
+    viewer = await post("/_sim/users", {"login": "surface_viewer", "broadcaster_type": ""})
+    cid, vid = str(caster["id"]), str(viewer["id"])
+    tok = await post("/_sim/tokens/user", {"client_id": "conf2", "user_id": cid, "scopes": []})
+    await post("/_sim/tokens/expire", {"access_token": tok["access_token"]})
+    rec = sim.state.lookup_access_token(str(tok["access_token"]))
+    assert rec is not None and rec.expired
+    await post("/_sim/tokens/revoke_user", {"client_id": "conf2", "user_id": cid})
+    pred = sim.state.create_prediction(
+        cid, {"title": "t", "outcomes": [{"title": "a"}, {"title": "b"}], "prediction_window": 60}
+    )
+    bet = await post(
+        "/_sim/predictions/predict",
+        {
+            "prediction_id": pred["id"],
+            "user_id": vid,
+            "outcome_id": pred["outcomes"][0]["id"],
+            "points": 50,
+        },
+    )
+    assert bet["outcomes"][0]["channel_points"] == 50  # type: ignore[index]
+    poll = sim.state.create_poll(
+        cid, {"title": "p", "choices": [{"title": "a"}, {"title": "b"}], "duration": 60}
+    )
+    voted = await post(
+        "/_sim/polls/vote",
+        {"poll_id": poll["id"], "choice_id": poll["choices"][1]["id"], "votes": 2},
+    )
+    assert voted["choices"][1]["votes"] == 2  # type: ignore[index]
+    goal = sim.state.create_goal(cid)
+    await post("/_sim/goals/end", {"goal_id": goal["id"]})
+    assert sim.state.channels[cid].goals == {}
+    ext = {"id": "e1", "version": "1", "name": "E", "type": ["panel"]}
+    await post("/_sim/extensions", {"user_id": cid, "extension": ext})
+    assert "e1" in sim.state.channels[cid].extensions
+    info = await post("/_sim/channels", {"broadcaster_id": cid, "title": "New title"})
+    assert info["title"] == "New title"
+    started = await api.call("POST", "/oauth2/device", data={"client_id": "conf2", "scopes": ""})
+    await post("/_sim/device/deny", {"user_code": started.body["user_code"]})
+    await post("/_sim/ratelimit/reset", {})
+    bad_field = await api.call(
+        "POST", "/_sim/channels", json_body={"broadcaster_id": cid, "nope": 1}
+    )
+    assert bad_field.status == 400
