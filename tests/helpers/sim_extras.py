@@ -1,0 +1,126 @@
+"""A Simulator with the seed-extras routes, and a small raw caller that checks every answer.
+
+``ExtrasSimulator`` adds :func:`install_extra_routes` to ``build_app`` (idempotent, so it
+keeps working once ``Simulator.build_app`` calls it itself). ``RawCaller.call`` checks each
+answer: 2xx bodies against the endpoint's response schema in ``helix-openapi.json``, errors
+against Twitch's ``{"error", "status", "message"}`` body.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from http import HTTPStatus
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+from companion.sim import SimConfig, Simulator
+from companion.sim.extras import install_extra_routes
+from companion.sim.extras.store import ExtrasStore, extras_store
+from tests.helpers.openapi_extras import schema_errors
+
+if TYPE_CHECKING:
+    import aiohttp
+
+CLIENT_ID = "seedextrasclient00000000000001"
+EVERY_SCOPE = (
+    "moderation:read",
+    "moderator:manage:banned_users",
+    "bits:read",
+    "moderator:read:chat_settings",
+    "moderator:manage:chat_settings",
+    "moderator:read:followers",
+    "channel:read:subscriptions",
+    "channel:read:hype_train",
+    "channel:manage:broadcast",
+    "user:read:broadcast",
+    "channel:manage:raids",
+    "channel:manage:videos",
+)
+
+
+class ExtrasSimulator(Simulator):
+    """The simulator with the extra Helix routes installed."""
+
+    def build_app(self) -> web.Application:
+        app = super().build_app()
+        install_extra_routes(app, self.state)
+        return app
+
+    @property
+    def extras(self) -> ExtrasStore:
+        """The extras store of this simulator's state."""
+        return extras_store(self.state)
+
+
+def make_sim(*, demo: bool = False) -> ExtrasSimulator:
+    """A seeded, quiet simulator (ticks slow, rate limit roomy)."""
+    config = SimConfig(seed=7, demo=demo, ratelimit_points=10_000, tick_interval=5.0)
+    sim = ExtrasSimulator(config)
+    sim.state.register_client(CLIENT_ID, None)
+    return sim
+
+
+def token_for(sim: Simulator, user_id: str, scopes: tuple[str, ...] = EVERY_SCOPE) -> str:
+    """A fresh user access token (never logged)."""
+    return str(sim.state.issue_user_token(CLIENT_ID, user_id, scopes)["access_token"])
+
+
+@dataclass
+class Reply:
+    """One answer: status and decoded JSON body (None for 204/empty)."""
+
+    status: int
+    body: Any
+
+
+class RawCaller:
+    """Sends Helix requests to the simulator and checks the shape of every answer.
+
+    Attributes:
+        checked: ``(method, path, status)`` of every answer whose body was validated.
+    """
+
+    def __init__(self, session: aiohttp.ClientSession, sim: Simulator) -> None:
+        self.session = session
+        self.sim = sim
+        self.checked: list[tuple[str, str, int]] = []
+
+    async def call(
+        self,
+        method: str,
+        path: str,
+        token: str | None,
+        *,
+        params: Any = None,
+        body: Any = None,
+        client_id: str = CLIENT_ID,
+    ) -> Reply:
+        headers = {"Client-Id": client_id}
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token}"
+        async with self.session.request(
+            method,
+            f"{self.sim.helix_url}{path}",
+            params=params,
+            data=None if body is None else json.dumps(body),
+            headers=headers,
+        ) as response:
+            text = await response.text()
+            status = response.status
+        decoded = json.loads(text) if text else None
+        if 200 <= status < 300:
+            if status != 204:
+                errors = schema_errors(method, path, decoded, str(status))
+                assert errors == [], f"{method} {path} broke its schema: {errors}"
+        else:
+            assert decoded == {
+                "error": HTTPStatus(status).phrase,
+                "status": status,
+                "message": decoded["message"],
+            }, decoded
+            assert isinstance(decoded["message"], str)
+            assert decoded["message"]
+        self.checked.append((method, path, status))
+        return Reply(status, decoded)
