@@ -13,8 +13,6 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
-from aiohttp import web
-
 from companion.sim import SimConfig, Simulator
 from companion.sim.extras import install_extra_routes
 from companion.sim.extras.store import ExtrasStore, extras_store
@@ -22,6 +20,7 @@ from tests.helpers.openapi_extras import schema_errors
 
 if TYPE_CHECKING:
     import aiohttp
+    from aiohttp import web
 
 CLIENT_ID = "seedextrasclient00000000000001"
 EVERY_SCOPE = (

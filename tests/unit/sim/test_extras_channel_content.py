@@ -3,14 +3,17 @@ just inside and just outside, and the rules each endpoint's reference text state
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import aiohttp
 import pytest
 
 from tests.helpers.openapi_extras import examples, published_schema, schema_errors
 from tests.helpers.sim_extras import ExtrasSimulator, RawCaller, make_sim, token_for
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
 
 DAY = 86_400.0
 

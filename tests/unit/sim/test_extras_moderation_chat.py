@@ -4,14 +4,17 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import aiohttp
 import pytest
 
 from tests.helpers.sim_extras import ExtrasSimulator, RawCaller, make_sim, token_for
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
 
 REFERENCE = Path("/work/shared/twitch-reference")
 
@@ -236,7 +239,7 @@ async def test_automod_checks_and_limits(world: World) -> None:
         "POST", "/moderation/enforcements/status", tok, params=where, body={"data": hundred}
     )
     assert (ok.status, len(ok.body["data"])) == (200, 100)
-    too_many = hundred + [{"msg_id": "x", "msg_text": "hi"}]
+    too_many = [*hundred, {"msg_id": "x", "msg_text": "hi"}]
     over = await api.call(
         "POST", "/moderation/enforcements/status", tok, params=where, body={"data": too_many}
     )
