@@ -14,11 +14,11 @@ import logging
 import os
 import signal
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import qasync
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 
 from companion import __version__
 from companion.auth.handler import KeyringTokenHandler
@@ -33,10 +33,14 @@ from companion.core.logsetup import setup_logging
 from companion.core.paths import log_dir
 from companion.core.scopes import scopes_for
 from companion.services.base import describe_error
+from companion.services.extensions_service import ExtensionsService
+from companion.services.goals_service import GoalsService
 from companion.services.live_events import LiveEvents
 from companion.services.session import TwitchSession
 from companion.twitch.client import Client
 from companion.ui.accounts import SignInController
+from companion.ui.extensions_panel import ExtensionsPanel
+from companion.ui.goals import GoalsModel, GoalsPanel, GoalStrip
 from companion.ui.main_window import EmptyPanel, MainWindow
 from companion.ui.settings import CLIENT_ID_ENV, AppSettings
 from companion.ui.single_instance import SingleInstanceGuard, activate_running_instance
@@ -47,7 +51,7 @@ if TYPE_CHECKING:
     from collections.abc import Coroutine, Sequence
 
     from companion.sim import Simulator
-    from companion.twitch.models.users import User
+    from companion.twitch.models.users import PartialUser, User
     from companion.twitch.oauth import DeviceFlow
     from companion.twitch.tokens import Token
 
@@ -63,6 +67,16 @@ PANEL_TITLES = (
 
 #: Redemptions per second the demo channel's simulated viewers make.
 DEMO_TRAFFIC_RATE = 0.4
+
+
+class ChannelService(Protocol):
+    """A panel's service: pointed at a channel at sign-in, re-read after a resync."""
+
+    def set_broadcaster(self, broadcaster: PartialUser | None) -> None: ...
+
+    def refresh(self) -> None: ...
+
+    async def shutdown(self) -> None: ...
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -119,6 +133,13 @@ class CompanionApp:
         self.store: TokenStore | None = None
         self.signin: SignInController | None = None
         self.live: LiveEvents | None = None
+        # Panel services exist from the start; they get a broadcaster at sign-in.
+        self.goals = GoalsService()
+        self.goals_model = GoalsModel()
+        self.goals.goals_changed.connect(self.goals_model.set_goals)
+        self.goal_strip: GoalStrip | None = None
+        self.extensions = ExtensionsService()
+        self.panel_services: list[ChannelService] = [self.goals, self.extensions]
         self.account_menu_actions: dict[str, QAction] = {}
         self._previous_excepthook = sys.excepthook
 
@@ -183,8 +204,11 @@ class CompanionApp:
             else "Not signed in. Use Account → Sign in to connect your channel."
         )
         enabled = set(self.settings.enabled_panels())
+        built = self._build_panels()
         panels = [
-            (title, EmptyPanel(title, message)) for key, title in PANEL_TITLES if key in enabled
+            (title, built.get(key) or EmptyPanel(title, message))
+            for key, title in PANEL_TITLES
+            if key in enabled
         ]
         window = MainWindow(panels)
         if self.args.demo:
@@ -195,6 +219,15 @@ class CompanionApp:
             window.restoreGeometry(geometry)
         self._build_menus(window)
         return window
+
+    def _build_panels(self) -> dict[str, QWidget]:
+        goals_panel = GoalsPanel(self.goals_model)
+        self.goal_strip = GoalStrip(self.goals_model, self.settings)
+        goals_panel.strip_button.clicked.connect(self.goal_strip.toggle)
+        return {
+            "goals": goals_panel,
+            "extensions": ExtensionsPanel(self.extensions),
+        }
 
     def _build_menus(self, window: MainWindow) -> None:
         menu_bar = window.menuBar()
@@ -323,6 +356,9 @@ class CompanionApp:
         self.live.state_changed.connect(window.set_eventsub_state)
         self.live.revoked.connect(self.notify_error)
         self.live.error.connect(self.notify_error)
+        self.live.goal_event.connect(self.goals.on_goal_event)
+        for service in self.panel_services:
+            self.live.resynced.connect(service.refresh)
 
         client = self.client
         handler = self.handler
@@ -372,6 +408,9 @@ class CompanionApp:
 
     def _on_signed_in(self, user: User) -> None:
         assert self.window is not None
+        broadcaster = self.session.broadcaster if self.session is not None else None
+        for service in self.panel_services:
+            service.set_broadcaster(broadcaster)
         if self.live is not None and self.session is not None and self.session.broadcaster:
             self.spawn(
                 self.live.start(self.session.http, self.session.broadcaster), name="live events"
@@ -387,6 +426,8 @@ class CompanionApp:
 
     def _on_signed_out(self, reason: str) -> None:
         assert self.window is not None
+        for service in self.panel_services:
+            service.set_broadcaster(None)
         if self.live is not None:
             self.spawn(self.live.stop(), name="live events stop")
         self.window.set_account(f"Not signed in ({reason})")
@@ -459,6 +500,10 @@ class CompanionApp:
             await asyncio.gather(*tasks, return_exceptions=True)
         if self.live is not None:
             await self.live.shutdown()
+        for service in self.panel_services:
+            await service.shutdown()
+        if self.goal_strip is not None:
+            self.goal_strip.hide()
         if self.session is not None:
             await self.session.shutdown()
         if self.client is not None:
