@@ -76,8 +76,6 @@ __all__ = [
 
 _log = logging.getLogger(__name__)
 
-#: How long to wait for the welcome after the handshake (the reference gives no figure).
-WELCOME_TIMEOUT_SECONDS: Final = 10.0
 #: A session that stayed up this long resets the backoff (a flapping server does not).
 STABLE_SESSION_SECONDS: Final = 60.0
 #: Close codes after which the next attempt goes out at once instead of after a backoff.
@@ -137,6 +135,9 @@ class EventSubClient:
             )
         if not specs:
             raise ValueError("nothing to subscribe to: Twitch closes an unused socket (4003)")
+        if keepalive_timeout is not None and not 10 <= keepalive_timeout <= 600:
+            # [HWE] "Valid values are whole integers between 10 and 600".
+            raise ValueError(f"keepalive_timeout must be 10-600 seconds, not {keepalive_timeout}")
         self.http = http
         self.user = user
         self.subscriptions = specs
@@ -347,6 +348,9 @@ class EventSubClient:
         code: int | None = None
         problems: tuple[str, ...] = ()
         while True:
+            if self.http.closed:
+                self._fail("the HTTP handler was closed", code)
+                return
             state = ConnectionState.CONNECTING if reason is None else ConnectionState.RECONNECTING
             self._set_status(ConnectionStatus(state, reason, code, attempt=attempt))
             started = loop.time()
@@ -436,8 +440,8 @@ class EventSubClient:
         reader = sock.reader
         if reader is not None and reader is not asyncio.current_task() and not reader.done():
             reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await reader
+            # wait(), not `await reader`: a cancellation of *this* task must still propagate.
+            await asyncio.wait([reader])
         await self._close_socket(sock)
 
     async def _close_socket(self, sock: Socket) -> None:
@@ -535,7 +539,8 @@ class EventSubClient:
             )
         )
         revoked = {r.subscription_type for r in self.revocations}
-        if all(spec.type in revoked for spec in self.subscriptions):
+        created = set(self.subscription_ids) or {spec.type for spec in self.subscriptions}
+        if created <= revoked:
             self._fail(f"every subscription was revoked ({revocation.status})", None)
             if self._supervisor is not None:
                 self._supervisor.cancel()
@@ -601,7 +606,10 @@ class EventSubClient:
                 from .eventsub_resync import standard_resync
                 from .models.users import PartialUser
 
-                broadcaster = PartialUser(self.http, self.user.id)
+                user = self.user
+                broadcaster = (
+                    user if isinstance(user, PartialUser) else PartialUser(self.http, user.id)
+                )
                 async for event in standard_resync(broadcaster):
                     self._fanout.put(event)
             if self.on_resync is not None:

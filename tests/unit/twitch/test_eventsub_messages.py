@@ -195,6 +195,10 @@ def test_more_than_300_subscriptions_are_refused_before_connecting(http: HTTPHan
     assert len(EventSubClient(http, BaseUser("1"), specs[:300]).subscriptions) == 300
     with pytest.raises(ValueError, match="nothing to subscribe"):
         EventSubClient(http, BaseUser("1"), [])
+    with pytest.raises(ValueError, match="10-600"):
+        EventSubClient(http, BaseUser("1"), keepalive_timeout=9)
+    with pytest.raises(ValueError, match="10-600"):
+        EventSubClient(http, BaseUser("1"), keepalive_timeout=601)
 
 
 # -- at-least-once delivery ------------------------------------------------------------------
