@@ -15,7 +15,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-import jsonschema
+import jsonschema  # type: ignore[import-untyped]  # no stubs in the venv
 
 OPENAPI = Path("/work/shared/twitch-reference/helix-openapi.json")
 

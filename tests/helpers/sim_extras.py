@@ -114,6 +114,7 @@ class RawCaller:
                 errors = schema_errors(method, path, decoded, str(status))
                 assert errors == [], f"{method} {path} broke its schema: {errors}"
         else:
+            assert isinstance(decoded, dict), text
             assert decoded == {
                 "error": HTTPStatus(status).phrase,
                 "status": status,

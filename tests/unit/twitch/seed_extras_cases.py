@@ -81,7 +81,7 @@ BAN_EVENT = {
     "is_permanent": False,
 }
 UNBAN_EVENT = {k: v for k, v in BAN_EVENT.items() if "_user" in k or k.startswith("user_")}
-MOD_NOTIFICATION = {
+MOD_NOTIFICATION: dict[str, Any] = {
     "metadata": {
         "message_id": "00000000-0000-4000-8000-000000000001",
         "message_type": "notification",
@@ -175,7 +175,7 @@ CASES: dict[str, tuple[Callable[[Any], object], Any]] = {
     ),
     "mod_event": (
         lambda d: ModEvent(HTTP, d, type=ModEventEnum.moderator_added, timestamp=WHEN),
-        MOD_NOTIFICATION["payload"]["event"],  # type: ignore[index]
+        MOD_NOTIFICATION["payload"]["event"],
     ),
     "mod_notification": (lambda d: ModEvent.from_notification(HTTP, d), MOD_NOTIFICATION),
     "bits_leaderboard": (lambda d: BitsLeaderboard(HTTP, d), body("GET", "/bits/leaderboard")),

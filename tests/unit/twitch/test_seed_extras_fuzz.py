@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from seed_extras_cases import CASES
 
 from companion.twitch.errors import PayloadError
+from tests.unit.twitch.seed_extras_cases import CASES
 
 SCALARS = (
     st.none()

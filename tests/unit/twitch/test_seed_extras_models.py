@@ -6,21 +6,6 @@ import copy
 from datetime import UTC, datetime
 
 import pytest
-from seed_extras_cases import (
-    BAN_EVENT,
-    CASES,
-    CASTER,
-    GIFT_EVENT,
-    HTTP,
-    HYPE_END_EVENT,
-    MESSAGE_EVENT,
-    MOD_NOTIFICATION,
-    UNBAN_EVENT,
-    WHEN,
-    body,
-    first,
-    follow_notification,
-)
 
 from companion.twitch.errors import LimitError, PayloadError
 from companion.twitch.models.bits import BitsLeaderboard, CheerEmote
@@ -43,6 +28,21 @@ from companion.twitch.models.raids import Raid
 from companion.twitch.models.schedule import Schedule
 from companion.twitch.models.subscriptions import SubscriptionEvent
 from companion.twitch.models.videos import Video
+from tests.unit.twitch.seed_extras_cases import (
+    BAN_EVENT,
+    CASES,
+    CASTER,
+    GIFT_EVENT,
+    HTTP,
+    HYPE_END_EVENT,
+    MESSAGE_EVENT,
+    MOD_NOTIFICATION,
+    UNBAN_EVENT,
+    WHEN,
+    body,
+    first,
+    follow_notification,
+)
 
 
 def t(text: str) -> datetime:
@@ -113,7 +113,7 @@ def test_mod_event_from_notification() -> None:
     assert (event.broadcaster.id, event.user.id, event.user.login) == ("1337", "1234", "mod_user")
     assert event.timestamp == datetime(2024, 1, 2, 3, 4, 5, 123456, tzinfo=UTC)
     other = copy.deepcopy(MOD_NOTIFICATION)
-    other["metadata"]["subscription_type"] = "channel.follow"  # type: ignore[index]
+    other["metadata"]["subscription_type"] = "channel.follow"
     with pytest.raises(PayloadError, match="not a moderator event"):
         ModEvent.from_notification(HTTP, other)
 
