@@ -6,7 +6,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtGui import QColor, QGuiApplication, QPalette
 
 from companion.core.paths import resources_dir
 
@@ -35,9 +35,50 @@ def load_stylesheet(theme: ThemeChoice) -> str:
     return (resources_dir() / "themes" / f"{theme.value}.qss").read_text(encoding="utf-8")
 
 
+# The palette matches the QSS, for what style sheets do not reach: links in rich-text
+# labels, and item delegates that paint with palette colours.
+_PALETTES: dict[ThemeChoice, dict[QPalette.ColorRole, str]] = {
+    ThemeChoice.LIGHT: {
+        QPalette.ColorRole.Window: "#f7f7fa",
+        QPalette.ColorRole.WindowText: "#1d1d24",
+        QPalette.ColorRole.Base: "#ffffff",
+        QPalette.ColorRole.AlternateBase: "#f3f1fa",
+        QPalette.ColorRole.Text: "#1d1d24",
+        QPalette.ColorRole.Button: "#ececf2",
+        QPalette.ColorRole.ButtonText: "#1d1d24",
+        QPalette.ColorRole.Highlight: "#7b4dd6",
+        QPalette.ColorRole.HighlightedText: "#ffffff",
+        QPalette.ColorRole.Link: "#5a2fb8",
+        QPalette.ColorRole.PlaceholderText: "#6b6b78",
+    },
+    ThemeChoice.DARK: {
+        QPalette.ColorRole.Window: "#18181b",
+        QPalette.ColorRole.WindowText: "#efeff1",
+        QPalette.ColorRole.Base: "#1f1f23",
+        QPalette.ColorRole.AlternateBase: "#26262c",
+        QPalette.ColorRole.Text: "#efeff1",
+        QPalette.ColorRole.Button: "#34343c",
+        QPalette.ColorRole.ButtonText: "#efeff1",
+        QPalette.ColorRole.Highlight: "#9147ff",
+        QPalette.ColorRole.HighlightedText: "#ffffff",
+        QPalette.ColorRole.Link: "#bf94ff",
+        QPalette.ColorRole.PlaceholderText: "#8f8f9c",
+    },
+}
+
+
+def palette_for(theme: ThemeChoice) -> QPalette:
+    """The palette of a resolved theme."""
+    palette = QPalette()
+    for role, color in _PALETTES[theme].items():
+        palette.setColor(role, QColor(color))
+    return palette
+
+
 def apply_theme(app: QApplication, choice: ThemeChoice) -> ThemeChoice:
     """Apply ``choice`` to the whole app and return the theme actually used."""
     resolved = resolve_theme(choice)
+    app.setPalette(palette_for(resolved))
     app.setStyleSheet(load_stylesheet(resolved))
     app.setProperty("companionTheme", resolved.value)
     return resolved

@@ -70,7 +70,11 @@ def test_both_themes_load(qapp) -> None:
         assert apply_theme(qapp, choice) is choice
         assert qapp.property("companionTheme") == choice.value
         assert "QTableView" in qapp.styleSheet()
+    from PySide6.QtGui import QPalette
+
+    assert qapp.palette().color(QPalette.ColorRole.Link).name() == "#bf94ff"
     qapp.setStyleSheet("")
+    qapp.setPalette(QPalette())
 
 
 def test_empty_panel_says_why(qtbot) -> None:

@@ -1,0 +1,67 @@
+"""Grab the README's screenshots: the real app in demo mode, every tab, both themes.
+
+Usage (from the repository root, after ``scripts/dev install``)::
+
+    QT_QPA_PLATFORM=offscreen .venv/bin/python scripts/screenshots.py [OUT_DIR]
+
+Writes ``main-<tab>-<theme>.png`` into OUT_DIR (default ``docs/screenshots``). It runs
+the same ``CompanionApp`` as ``companion --demo`` against the in-process simulator, waits
+for the panels to fill, and grabs the main window with ``QWidget.grab()``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import qasync
+from PySide6.QtWidgets import QApplication
+
+
+async def _grab(app: QApplication, out_dir: Path) -> None:
+    from companion.app import CompanionApp, parse_args  # noqa: PLC0415 - after env setup
+    from companion.ui.theme import ThemeChoice, apply_theme  # noqa: PLC0415
+
+    companion = CompanionApp(app, parse_args(["--demo"]))
+    runner = asyncio.get_running_loop().create_task(companion.run())
+    for _ in range(200):
+        await asyncio.sleep(0.05)
+        if companion.session is not None and companion.session.user is not None:
+            break
+    assert companion.sim is not None and companion.window is not None
+    # Some viewer activity so panels have live data, then let it arrive.
+    companion.sim.state.redeem_many(companion.sim.demo_broadcaster_id, 12)
+    await asyncio.sleep(2.0)
+    window = companion.window
+    window.resize(1180, 720)
+    for theme in (ThemeChoice.LIGHT, ThemeChoice.DARK):
+        apply_theme(app, theme)
+        for index in range(window.tabs.count()):
+            window.tabs.setCurrentIndex(index)
+            await asyncio.sleep(0.3)
+            name = window.tabs.tabText(index).lower()
+            path = out_dir / f"main-{name}-{theme.value}.png"
+            window.grab().save(str(path))
+            print(path)
+    companion.request_quit(0)
+    await runner
+
+
+def main() -> int:
+    out_dir = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/screenshots")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    # A scratch data folder: screenshots never touch the developer's own settings.
+    os.environ.setdefault("COMPANION_DATA_DIR", tempfile.mkdtemp(prefix="companion-shots-"))
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(app, QApplication)
+    app.setQuitOnLastWindowClosed(False)
+    with asyncio.Runner(loop_factory=qasync.QEventLoop) as runner:
+        runner.run(_grab(app, out_dir))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
