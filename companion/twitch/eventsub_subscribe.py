@@ -166,9 +166,9 @@ class Subscriber:
             except HTTPException as exc:
                 if exc.status == 409:
                     # "A subscription already exists for the specified event type and
-                    # condition combination": another live connection of ours has it.
-                    _log.warning("%s already exists on another session (409)", spec.type)
-                    return None
+                    # condition combination": another live connection of ours has it, so
+                    # this session will not get these events (reported, not retried).
+                    return f"{spec.type}: 409 already subscribed on another connection"
                 if exc.status == 401:
                     raise FatalError(f"sign-in needed: {exc}") from exc
                 # 400 (bad type/condition), 403 (scope, channel), 429 (a subscription limit).

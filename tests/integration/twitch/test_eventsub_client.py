@@ -525,3 +525,77 @@ async def test_listeners_get_every_event_in_order(
     await collector.wait(lambda: len(seen) == 200 and len(awaited) == 200)
 
     assert seen == awaited == [e.message_id for e in collector.events]
+
+
+async def test_subscribe_retries_a_transient_failure_within_the_window(
+    sim: Simulator, channel: Channel
+) -> None:
+    sim.faults.fail_next(2, 500, prefix="/helix/eventsub/subscriptions")
+    client = channel.client()
+    collector = Collector(client)
+    await client.start()
+    try:
+        await client.wait_live(5)
+        assert sorted(client.subscription_ids) == sorted(APP_SUBSCRIPTION_TYPES)
+        assert client.status.problems == ()
+        assert collector.states() == [ConnectionState.CONNECTING, ConnectionState.LIVE]
+    finally:
+        await client.close()
+        await collector.stop()
+
+
+async def test_an_expired_token_is_refreshed_by_the_request_loop(
+    sim: Simulator, channel: Channel
+) -> None:
+    handler = channel.http.token_handler
+    assert isinstance(handler, SimpleTokenHandler)
+    before = handler.user_token
+    sim.faults.revoke_next(1, prefix="/helix/eventsub/subscriptions")
+    client = channel.client()
+    try:
+        await client.start()
+        await client.wait_live(5)
+        assert sorted(client.subscription_ids) == sorted(APP_SUBSCRIPTION_TYPES)
+        assert handler.user_token is not before  # refreshed once, then used for the rest
+    finally:
+        await client.close()
+
+
+async def test_pings_are_answered_and_do_not_count_as_traffic(
+    sim: Simulator, channel: Channel
+) -> None:
+    assert sim.hub is not None
+    sim.hub.ping_interval_seconds = 0.05  # a missing pong would be 4002
+    client = channel.client()
+    collector = Collector(client)
+    await client.start()
+    try:
+        await client.wait_live(5)
+        await asyncio.sleep(0.4)  # several pings
+        made = channel.redeem(3)
+        await collector.wait(lambda: len(collector.events) == 3)
+        assert collector.redemption_ids() == made
+        assert collector.states() == [ConnectionState.CONNECTING, ConnectionState.LIVE]
+    finally:
+        await client.close()
+        await collector.stop()
+
+
+async def test_a_second_connection_for_the_same_events_is_refused(
+    channel: Channel, live: tuple[EventSubClient, Collector]
+) -> None:
+    second = channel.client(subscriptions=app_subscriptions(channel.caster_id)[:2])
+    try:
+        await second.start()
+        with pytest.raises(RuntimeError, match="no EventSub subscription could be created"):
+            await second.wait_live(5)
+        assert second.status.reason == (
+            "no EventSub subscription could be created: "
+            "channel.channel_points_custom_reward_redemption.add: 409 already subscribed on "
+            "another connection; "
+            "channel.channel_points_custom_reward_redemption.update: 409 already subscribed on "
+            "another connection"
+        )
+        assert live[0].status.state is ConnectionState.LIVE
+    finally:
+        await second.close()
