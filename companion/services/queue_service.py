@@ -21,7 +21,6 @@ Signals:
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -38,18 +37,16 @@ from companion.core.records import (
 from companion.twitch.errors import Forbidden, NotFound, TwitchError
 
 from .base import Service, describe_error
-from .queue_ledger import LedgerEntry, LedgerKind
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
 
+    from companion.core.ledger import Ledger
     from companion.core.queue_events import ReconcileDiff
     from companion.core.records import RedemptionStatus
     from companion.core.scheduling import Scheduler
     from companion.twitch.models.channel_points import CustomReward, CustomRewardRedemption
     from companion.twitch.models.users import PartialUser
-
-    from .queue_ledger import QueueLedger
 
 __all__ = ["QueueService", "RedemptionEvents", "record_from_redemption"]
 
@@ -99,27 +96,13 @@ def record_from_redemption(
     )
 
 
-def _entry(record: RedemptionRecord, kind: LedgerKind, detail: str | None = None) -> LedgerEntry:
-    return LedgerEntry(
-        at=datetime.now(UTC),
-        kind=kind,
-        redemption_id=record.redemption_id,
-        reward_id=record.reward_id,
-        reward_title=record.reward_title,
-        user_login=record.user_login,
-        user_name=record.user_name,
-        user_input=record.user_input,
-        detail=detail,
-    )
-
-
 class QueueService(Service):
     """Feeds the core redemption queue from Twitch and sends the streamer's actions.
 
     Args:
         broadcaster: The signed-in channel (``TwitchSession.broadcaster``), or None until
             sign-in (see :meth:`set_broadcaster`).
-        ledger: Where every redemption seen and every action taken is written.
+        ledger: The SQLite ledger: every redemption seen and every action snapshot.
         undo_seconds: The undo window (settings ``undo_seconds``).
         scheduler: Clock and timer for the undo window (tests pass a fake).
         parent: Qt parent.
@@ -132,7 +115,7 @@ class QueueService(Service):
     def __init__(
         self,
         broadcaster: PartialUser | None,
-        ledger: QueueLedger | None = None,
+        ledger: Ledger | None = None,
         *,
         undo_seconds: float = 5.0,
         scheduler: Scheduler | None = None,
@@ -146,10 +129,8 @@ class QueueService(Service):
         self._colors: dict[str, str] = {}
         self._titles: dict[str, str] = {}
         self._pending_actions: list[str] = []  # undo stack: newest last
-        # The records of each live action, kept for its ledger lines: done rows have
-        # left the queue by the time the action's final snapshot arrives.
-        self._action_rows: dict[str, dict[str, RedemptionRecord]] = {}
-        self._ledger_buffer: list[LedgerEntry] = []
+        self._in_actions: set[str] = set()  # ids in a sending action whose ledger entry is due
+        self._seen_buffer: list[RedemptionRecord] = []
         self._ledger_timer = QTimer(self)
         self._ledger_timer.setSingleShot(True)
         self._ledger_timer.setInterval(_LEDGER_FLUSH_MS)
@@ -201,19 +182,22 @@ class QueueService(Service):
             return
         record = record_from_redemption(redemption, self._colors.get(redemption.reward.id))
         outcome = self.queue.add(record)
-        if outcome.name == "ADDED":
-            self._log_entries([_entry(record, LedgerKind.SEEN)])
-        elif outcome.name == "NOT_UNFULFILLED":
-            # A skip-queue reward: FULFILLED on arrival. Seen, and nothing to do.
-            self._log_entries([_entry(record, LedgerKind.SEEN, record.status)])
+        if outcome.name in ("ADDED", "NOT_UNFULFILLED"):
+            # NOT_UNFULFILLED: a skip-queue reward, FULFILLED on arrival; seen all the same.
+            self._remember_seen([record])
 
     def on_redemption_updated(self, redemption: CustomRewardRedemption) -> None:
         """EventSub ``redemption.update``: fulfilled or refunded (here or elsewhere)."""
-        row = self.queue.get(redemption.id)
-        if row is None:
-            return  # our own action already removed it, or it was never queued
-        if self.queue.mark_external(redemption.id, redemption.status):
-            self._log_entries([_entry(row.record, LedgerKind.HANDLED_ELSEWHERE, redemption.status)])
+        removed = self.queue.mark_external(redemption.id, redemption.status)
+        if redemption.id in self._in_actions:
+            # Most likely the echo of our own call: the action's final ledger entry says
+            # what happened (with the action as "handled by").
+            return
+        # The ledger learns the new status (or the whole redemption, if it was never seen).
+        record = record_from_redemption(redemption, self._colors.get(redemption.reward.id))
+        self._remember_seen([record])
+        if removed:
+            self._write_note([redemption.id], "handled elsewhere")
 
     def reload(self) -> None:
         """Re-read the UNFULFILLED redemptions through Helix and reconcile (latest wins)."""
@@ -238,18 +222,14 @@ class QueueService(Service):
             color = reward.background_color
             async for redemption in reward.get_redemptions("UNFULFILLED", "OLDEST"):
                 records.append(record_from_redemption(redemption, color))
-        before = {r.redemption_id: r for r in self.queue.rows()}
         diff = self.queue.reconcile(
             broadcaster.id, [r.id for r in rewards], records, read_started=started
         )
         by_id = {r.redemption_id: r for r in records}
-        entries = [_entry(by_id[i], LedgerKind.SEEN, "helix") for i in diff.added]
-        entries += [
-            _entry(before[i].record, LedgerKind.HANDLED_ELSEWHERE, "reconcile")
-            for i in diff.removed
-            if i in before
-        ]
-        self._log_entries(entries)
+        self._remember_seen([by_id[i] for i in diff.added])
+        if diff.removed:
+            # Helix no longer lists them as UNFULFILLED; which status they took is unknown.
+            self._write_note(list(diff.removed), "handled elsewhere (found on reconnect)")
         self.reconciled.emit(diff)
         return diff
 
@@ -310,14 +290,10 @@ class QueueService(Service):
         ids = [r.redemption_id for r in rows]
         self.requests_sent += -(-len(ids) // 50)
         done = await broadcaster.update_redemptions(reward_id, ids, "CANCELED")
-        done_ids = {r.id for r in done}
-        entries = []
-        for row in rows:
-            if self.queue.mark_external(row.redemption_id, "CANCELED") or (
-                row.redemption_id in done_ids
-            ):
-                entries.append(_entry(row.record, LedgerKind.REFUNDED, "before delete"))
-        self._log_entries(entries)
+        done_ids = [r.id for r in done]
+        for redemption_id in done_ids:
+            self.queue.mark_external(redemption_id, "CANCELED")
+        self._write_status([(i, "CANCELED") for i in done_ids], "refunded before delete")
         return len(done_ids)
 
     async def _send(
@@ -351,57 +327,51 @@ class QueueService(Service):
     def _on_action(self, record: ActionRecord) -> None:
         if record.state is ActionState.PENDING:
             self._pending_actions.append(record.action_id)
-            snapshot: dict[str, RedemptionRecord] = {}
-            for redemption_id in record.redemption_ids:
-                row = self.queue.get(redemption_id)
-                if row is not None:
-                    snapshot[redemption_id] = row.record
-            self._action_rows[record.action_id] = snapshot
         elif record.action_id in self._pending_actions:
             self._pending_actions.remove(record.action_id)
+        if record.state is ActionState.SENDING:
+            self._in_actions.update(record.redemption_ids)
         self.action_changed.emit(record)
+        self._write_action(record)
         if record.state.finished:
-            self._ledger_action(record)
+            self._in_actions.difference_update(record.redemption_ids)
             self.action_finished.emit(summarize(record))
 
     # ------------------------------------------------------------------ ledger
 
-    def _ledger_action(self, record: ActionRecord) -> None:
-        rows = self._action_rows.pop(record.action_id, {})
-        entries: list[LedgerEntry] = []
-        kind = LedgerKind.FULFILLED if record.kind is ActionKind.FULFILL else LedgerKind.REFUNDED
-        if record.state is ActionState.UNDONE:
-            entries += [
-                _entry(rows[i], LedgerKind.UNDONE, record.action_id)
-                for i in record.redemption_ids
-                if i in rows
-            ]
-        for redemption_id in record.done:
-            known = rows.get(redemption_id)
-            if known is not None:
-                entries.append(_entry(known, kind, record.action_id))
-        for redemption_id in record.already_handled:
-            known = rows.get(redemption_id)
-            if known is not None:
-                entries.append(_entry(known, LedgerKind.HANDLED_ELSEWHERE, record.action_id))
-        for redemption_id, error in record.failed:
-            known = rows.get(redemption_id)
-            if known is not None:
-                entries.append(_entry(known, LedgerKind.FAILED, error))
-        self._log_entries(entries)
-
-    def _log_entries(self, entries: Sequence[LedgerEntry]) -> None:
-        if not entries or self._ledger is None:
+    def _remember_seen(self, records: Sequence[RedemptionRecord]) -> None:
+        """Batch new redemptions for the ledger (a burst becomes one transaction)."""
+        if not records or self._ledger is None:
             return
-        self._ledger_buffer.extend(entries)
+        self._seen_buffer.extend(records)
         if not self._ledger_timer.isActive():
             self._ledger_timer.start()
 
     def _flush_ledger(self) -> None:
-        if not self._ledger_buffer or self._ledger is None:
+        """Write the batched redemptions now (before anything that refers to them)."""
+        self._ledger_timer.stop()
+        if not self._seen_buffer or self._ledger is None:
             return
-        batch, self._ledger_buffer = self._ledger_buffer, []
-        self.spawn(self._ledger.append(batch), name="queue-ledger-append")
+        batch, self._seen_buffer = self._seen_buffer, []
+        self.spawn(self._ledger.arecord_redemptions(batch), name="queue-ledger-seen")
+
+    def _write_status(self, updates: list[tuple[str, str]], note: str) -> None:
+        if self._ledger is None or not updates:
+            return
+        self._flush_ledger()  # the ledger applies writes in the order they are asked for
+        self.spawn(self._ledger.arecord_status(updates, note=note), name="queue-ledger-status")
+
+    def _write_note(self, redemption_ids: list[str], note: str) -> None:
+        if self._ledger is None or not redemption_ids:
+            return
+        self._flush_ledger()
+        self.spawn(self._ledger.arecord_note(redemption_ids, note), name="queue-ledger-note")
+
+    def _write_action(self, record: ActionRecord) -> None:
+        if self._ledger is None:
+            return
+        self._flush_ledger()
+        self.spawn(self._ledger.arecord_action(record), name="queue-ledger-action")
 
     async def shutdown(self) -> None:
         """Send what is still in an undo window, write the ledger, then stop."""

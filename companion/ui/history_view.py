@@ -1,14 +1,14 @@
-"""The ledger history: every redemption seen and every action taken, searchable, exportable.
+"""The ledger history: every redemption seen and what became of it, searchable, exportable.
 
-Search by viewer (login or display name), filter by reward, export what is shown to
-CSV. The file dialog is opened with ``QFileDialog.open()`` (never ``exec()``), and the
-path field can be typed into directly, so nothing blocks the event loop.
+Search by viewer (login or display name), filter by reward, export the same search to
+CSV (the ledger writes it atomically, formula-safe). The file dialog is opened with
+``QFileDialog.open()`` (never ``exec()``), and the path field can be typed into
+directly, so nothing blocks the event loop.
 """
 
 from __future__ import annotations
 
 import asyncio
-import csv
 import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -36,53 +36,28 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from companion.core.ledger import HistoryQuery
+
 if TYPE_CHECKING:
     from collections.abc import Sequence
+    from datetime import datetime
 
-    from companion.services.queue_ledger import LedgerEntry, QueueLedger
+    from companion.core.ledger import HistoryRow, Ledger
 
-__all__ = ["CSV_HEADER", "HistoryModel", "HistoryView", "write_csv"]
+__all__ = ["HistoryModel", "HistoryView"]
 
 _log = logging.getLogger(__name__)
 
 _Index = QModelIndex | QPersistentModelIndex
 
-_HEADERS = ("When", "What", "Reward", "Viewer", "Input", "Detail")
-CSV_HEADER = (
-    "time_utc",
-    "event",
-    "reward_id",
-    "reward_title",
-    "user_login",
-    "user_name",
-    "user_input",
-    "redemption_id",
-    "detail",
-)
+_HEADERS = ("Redeemed", "Reward", "Viewer", "Input", "Status", "Changed", "Note")
+_STATUS_WORDS = {"UNFULFILLED": "Waiting", "FULFILLED": "Fulfilled", "CANCELED": "Refunded"}
 _SEARCH_DELAY_MS = 250
 _LIMIT = 5000
 
 
-def write_csv(path: Path, entries: Sequence[LedgerEntry]) -> int:
-    """Write entries to ``path`` as UTF-8 CSV with a header; returns the row count."""
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(CSV_HEADER)
-        for entry in entries:
-            writer.writerow(
-                (
-                    entry.at.isoformat(),
-                    entry.kind.value,
-                    entry.reward_id,
-                    entry.reward_title,
-                    entry.user_login,
-                    entry.user_name,
-                    entry.user_input or "",
-                    entry.redemption_id,
-                    entry.detail or "",
-                )
-            )
-    return len(entries)
+def _local(stamp: datetime | None) -> str:
+    return "" if stamp is None else stamp.astimezone().strftime("%Y-%m-%d %H:%M:%S")
 
 
 class HistoryModel(QAbstractTableModel):
@@ -90,15 +65,17 @@ class HistoryModel(QAbstractTableModel):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.entries: list[LedgerEntry] = []
+        self.entries: list[HistoryRow] = []
+        self.total = 0
 
     def __repr__(self) -> str:
-        return f"HistoryModel(rows={len(self.entries)})"
+        return f"HistoryModel(rows={len(self.entries)}, total={self.total})"
 
-    def set_entries(self, entries: Sequence[LedgerEntry]) -> None:
-        """Show a new search result."""
+    def set_entries(self, entries: Sequence[HistoryRow], total: int | None = None) -> None:
+        """Show a new search result (``total``: how many match in all)."""
         self.beginResetModel()
         self.entries = list(entries)
+        self.total = len(self.entries) if total is None else total
         self.endResetModel()
 
     def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008  # Qt's signature
@@ -126,23 +103,30 @@ class HistoryModel(QAbstractTableModel):
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or not 0 <= index.row() < len(self.entries):
             return None
-        entry = self.entries[index.row()]
+        row = self.entries[index.row()]
+        record = row.record
+        column = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
-            column = index.column()
             if column == 0:
-                return entry.at.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+                return _local(record.redeemed_at)
             if column == 1:
-                return entry.kind.value.capitalize()
+                return record.reward_title
             if column == 2:
-                return entry.reward_title
+                return record.user_name
             if column == 3:
-                return entry.user_name
+                return record.user_input or ""
             if column == 4:
-                return entry.user_input or ""
+                return _STATUS_WORDS.get(record.status, record.status)
             if column == 5:
-                return entry.detail or ""
-        if role == Qt.ItemDataRole.ToolTipRole and index.column() == 3:
-            return f"{entry.user_name} ({entry.user_login})"
+                return _local(row.status_changed_at)
+            if column == 6:
+                return row.note or ("by this app" if row.handled_by else "")
+            return None
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if column == 2:
+                return f"{record.user_name} ({record.user_login})"
+            if column == 3 and record.user_input:
+                return record.user_input
         return None
 
 
@@ -161,7 +145,7 @@ class HistoryView(QWidget):
     searched = Signal(int)
     exported = Signal(str)
 
-    def __init__(self, ledger: QueueLedger, parent: QWidget | None = None) -> None:
+    def __init__(self, ledger: Ledger, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ledger = ledger
         self.model = HistoryModel(self)
@@ -192,10 +176,11 @@ class HistoryView(QWidget):
         self.table.verticalHeader().setDefaultSectionSize(24)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
-        for column, width in ((0, 150), (1, 130), (2, 160), (3, 130), (5, 160)):
+        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        for column, width in ((0, 150), (1, 150), (2, 130), (4, 90), (5, 150), (6, 170)):
             self.table.setColumnWidth(column, width)
         self.empty_label = QLabel("Nothing in the history yet.")
+        self.empty_label.setWordWrap(True)
         self.empty_label.setProperty("role", "empty")
         self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
 
@@ -254,38 +239,50 @@ class HistoryView(QWidget):
     def search(self) -> None:
         """Run the search now (the latest search wins)."""
         for task in list(self._tasks):
-            task.cancel()
+            if task.get_name() == "history-search":
+                task.cancel()
         task = asyncio.get_event_loop().create_task(self._search(), name="history-search")
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
+    def query(self) -> HistoryQuery:
+        """The search the fields describe."""
+        return HistoryQuery(
+            viewer=self.viewer_edit.text().strip() or None,
+            reward_id=self.reward_combo.currentData() or None,
+        )
+
     async def _search(self) -> None:
-        viewer = self.viewer_edit.text().strip() or None
-        reward_id = self.reward_combo.currentData() or None
+        query = self.query()
         try:
-            entries = await self.ledger.search(viewer=viewer, reward_id=reward_id, limit=_LIMIT)
+            page = await self.ledger.aquery(query, limit=_LIMIT)
         except Exception as exc:
             _log.warning("history search failed: %s", exc)
             self.status_label.setText(f"Could not read the history: {exc}")
             return
-        known = {e.reward_id: e.reward_title for e in entries if e.reward_id not in self._rewards}
-        if known and reward_id is None:
+        rows = page.rows
+        known = {
+            r.record.reward_id: r.record.reward_title
+            for r in rows
+            if r.record.reward_id not in self._rewards
+        }
+        if known and query.reward_id is None:
             self.set_rewards(known)
-        self.model.set_entries(entries)
-        self._show_empty(not entries)
-        shown = f"{len(entries)} entr{'y' if len(entries) == 1 else 'ies'}"
-        if len(entries) >= _LIMIT:
-            shown += f" (the newest {_LIMIT}; narrow the search to see older ones)"
+        self.model.set_entries(rows, page.total)
+        self._show_empty(not rows)
+        shown = f"{page.total} redemption{'' if page.total == 1 else 's'}"
+        if page.total > len(rows):
+            shown += f" (showing the newest {len(rows)}; the export has them all)"
         self.status_label.setText(shown)
         self._update_export()
-        self.searched.emit(len(entries))
+        self.searched.emit(page.total)
 
     def _show_empty(self, empty: bool) -> None:
         self.table.setVisible(not empty)
         self.empty_label.setVisible(empty)
         filtered = bool(self.viewer_edit.text().strip() or self.reward_combo.currentData())
         self.empty_label.setText(
-            "No entry matches this search."
+            "No redemption matches this search."
             if filtered
             else "Nothing in the history yet. Redemptions and actions are recorded here."
         )
@@ -307,19 +304,28 @@ class HistoryView(QWidget):
         self.dialog = dialog
         dialog.open()
 
-    def export(self) -> Path | None:
-        """Write the shown rows to the path in the field; returns the path written."""
+    def export(self) -> None:
+        """Write the current search to the CSV path in the field (off the UI thread)."""
         text = self.path_edit.text().strip()
         if not text:
-            return None
+            return
         path = Path(text).expanduser()
         if path.suffix.lower() != ".csv":
             path = path.with_suffix(".csv")
+        task = asyncio.get_event_loop().create_task(
+            self._export(path, self.query()), name="history-export"
+        )
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _export(self, path: Path, query: HistoryQuery) -> None:
+        self.export_button.setEnabled(False)
         try:
-            count = write_csv(path, self.model.entries)
+            count = await self.ledger.aexport_csv(path, query)
         except OSError as exc:
             self.status_label.setText(f"Could not write {path}: {exc.strerror or exc}")
-            return None
-        self.status_label.setText(f"Exported {count} row(s) to {path}")
+            return
+        finally:
+            self._update_export()
+        self.status_label.setText(f"Exported {count} redemption(s) to {path}")
         self.exported.emit(str(path))
-        return path

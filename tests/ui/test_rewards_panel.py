@@ -8,7 +8,6 @@ import pytest
 from PySide6.QtCore import Qt
 
 from companion.core.reward_sets import RewardSets
-from companion.services.queue_ledger import MemoryLedger
 from companion.services.queue_service import QueueService
 from companion.services.rewards_service import READ_ONLY_REASON, RewardsService
 from companion.ui.rewards_model import RewardColumn
@@ -33,7 +32,7 @@ async def channel(qapp) -> AsyncIterator[SimChannel]:
 
 @pytest.fixture
 async def setup(channel: SimChannel, tmp_path, qtbot):
-    queue = QueueService(channel.broadcaster, MemoryLedger(), undo_seconds=0.05)
+    queue = QueueService(channel.broadcaster, None, undo_seconds=0.05)
     queue.connect_events(channel.events)
     rewards = RewardsService(channel.broadcaster, queue, RewardSets(tmp_path))
     rewards.connect_events(channel.events)

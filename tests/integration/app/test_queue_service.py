@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from companion.core.ledger import HistoryQuery, Ledger
 from companion.core.queue_events import RowState
 from companion.core.records import ActionState
-from companion.services.queue_ledger import LedgerKind, MemoryLedger
 from companion.services.queue_service import FORBIDDEN_TEXT, QueueService
 from tests.helpers.queue_sim import OTHER_CLIENT_ID, SimChannel, until
 
@@ -22,6 +22,15 @@ UPDATE_PATH = "/channel_points/custom_rewards/redemptions"
 
 
 @pytest.fixture
+async def ledger(tmp_path) -> AsyncIterator[Ledger]:
+    store = await Ledger.aopen(tmp_path / "ledger.sqlite3")
+    try:
+        yield store
+    finally:
+        await store.aclose()
+
+
+@pytest.fixture
 async def channel(qapp) -> AsyncIterator[SimChannel]:
     ch = SimChannel()
     await ch.start()
@@ -31,14 +40,15 @@ async def channel(qapp) -> AsyncIterator[SimChannel]:
         await ch.stop()
 
 
-def make_service(channel: SimChannel, ledger: MemoryLedger, undo: float = 0.2) -> QueueService:
+def make_service(channel: SimChannel, ledger: Ledger | None, undo: float = 0.2) -> QueueService:
     service = QueueService(channel.broadcaster, ledger, undo_seconds=undo)
     service.connect_events(channel.events)
     return service
 
 
-async def test_redemptions_made_in_the_simulator_appear_oldest_first(channel: SimChannel) -> None:
-    ledger = MemoryLedger()
+async def test_redemptions_made_in_the_simulator_appear_oldest_first(
+    channel: SimChannel, ledger: Ledger
+) -> None:
     service = make_service(channel, ledger)
     reward = channel.create_reward("Hydrate", background_color="#1F69FF")
     ids = [channel.redeem(reward, viewer=n % 5, text=f"msg {n}") for n in range(7)]
@@ -55,13 +65,15 @@ async def test_redemptions_made_in_the_simulator_appear_oldest_first(channel: Si
         "msg 0",
         "Hydrate",
     )
-    await until(lambda: len(ledger.entries) == 7, timeout=2)
-    assert {e.kind for e in ledger.entries} == {LedgerKind.SEEN}
+    await until(lambda: ledger.query().total == 7, timeout=2)
+    rows = ledger.query().rows
+    assert {r.record.redemption_id for r in rows} == set(ids)
+    assert {r.record.status for r in rows} == {"UNFULFILLED"}
     await service.shutdown()
 
 
 async def test_undo_inside_the_window_sends_nothing(channel: SimChannel) -> None:
-    service = make_service(channel, MemoryLedger(), undo=0.3)
+    service = make_service(channel, None, undo=0.3)
     reward = channel.create_reward("Hydrate")
     ids = [channel.redeem(reward, viewer=n) for n in range(3)]
     await until(lambda: len(service.queue) == 3)
@@ -83,9 +95,8 @@ async def test_undo_inside_the_window_sends_nothing(channel: SimChannel) -> None
 
 
 async def test_120_redemptions_of_one_reward_go_out_in_exactly_3_requests(
-    channel: SimChannel,
+    channel: SimChannel, ledger: Ledger
 ) -> None:
-    ledger = MemoryLedger()
     service = make_service(channel, ledger, undo=0.05)
     reward = channel.create_reward("Hydrate")
     ids = [channel.redeem(reward, viewer=n % 5) for n in range(120)]
@@ -99,12 +110,17 @@ async def test_120_redemptions_of_one_reward_go_out_in_exactly_3_requests(
     assert channel.counter.id_counts("PATCH", UPDATE_PATH) == [50, 50, 20]
     assert len(service.queue) == 0
     assert {channel.status_of(i) for i in ids} == {"FULFILLED"}
-    await until(lambda: sum(e.kind is LedgerKind.FULFILLED for e in ledger.entries) == 120)
+    await service.wait_idle()
+    fulfilled = ledger.query(HistoryQuery(status="FULFILLED"), limit=200).rows
+    assert len(fulfilled) == 120
+    assert {r.handled_by for r in fulfilled} == {finished[0].action_id}
+    stored = ledger.action(finished[0].action_id)
+    assert stored is not None and stored.state is ActionState.DONE and stored.calls == 3
     await service.shutdown()
 
 
-async def test_fulfilled_elsewhere_leaves_quietly(channel: SimChannel) -> None:
-    service = make_service(channel, MemoryLedger(), undo=0.3)
+async def test_fulfilled_elsewhere_leaves_quietly(channel: SimChannel, ledger: Ledger) -> None:
+    service = make_service(channel, ledger, undo=0.3)
     errors: list[str] = []
     service.error.connect(errors.append)
     reward = channel.create_reward("Hydrate")
@@ -124,13 +140,21 @@ async def test_fulfilled_elsewhere_leaves_quietly(channel: SimChannel) -> None:
     assert channel.counter.id_counts("PATCH", UPDATE_PATH) == [1]
     assert summaries == ["Refunded 1"]
     assert errors == []
+    await service.wait_idle()
+    rows = {r.record.redemption_id: r for r in ledger.query().rows}
+    assert [(rows[i].record.status, rows[i].note) for i in ids] == [
+        ("FULFILLED", "handled elsewhere"),
+        ("FULFILLED", "handled elsewhere"),
+        ("CANCELED", None),
+        ("FULFILLED", "handled elsewhere"),
+    ]
     await service.shutdown()
 
 
 async def test_stale_rows_sent_while_the_socket_was_down_count_as_handled(
     channel: SimChannel,
 ) -> None:
-    service = make_service(channel, MemoryLedger(), undo=0.05)
+    service = make_service(channel, None, undo=0.05)
     reward = channel.create_reward("Hydrate")
     ids = [channel.redeem(reward, viewer=n) for n in range(3)]
     await until(lambda: len(service.queue) == 3)
@@ -146,7 +170,7 @@ async def test_stale_rows_sent_while_the_socket_was_down_count_as_handled(
 
 
 async def test_403_keeps_the_row_with_the_reason(channel: SimChannel) -> None:
-    service = make_service(channel, MemoryLedger(), undo=0.05)
+    service = make_service(channel, None, undo=0.05)
     foreign = channel.create_reward("Highlight", client_id=OTHER_CLIENT_ID)
     rid = channel.redeem(foreign)
     await until(lambda: len(service.queue) == 1)
@@ -163,7 +187,7 @@ async def test_403_keeps_the_row_with_the_reason(channel: SimChannel) -> None:
 
 
 async def test_network_failure_keeps_rows(channel: SimChannel) -> None:
-    service = make_service(channel, MemoryLedger(), undo=0.05)
+    service = make_service(channel, None, undo=0.05)
     reward = channel.create_reward("Hydrate")
     rid = channel.redeem(reward)
     await until(lambda: len(service.queue) == 1)
@@ -179,7 +203,7 @@ async def test_network_failure_keeps_rows(channel: SimChannel) -> None:
 
 
 async def test_reconnect_reconciles_through_helix(channel: SimChannel) -> None:
-    ledger = MemoryLedger()
+    ledger = None
     service = make_service(channel, ledger)
     reward = channel.create_reward("Hydrate")
     foreign = channel.create_reward("Highlight", client_id=OTHER_CLIENT_ID)

@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING
 import pytest
 
 from companion.core.reward_sets import RewardSets
-from companion.services.queue_ledger import MemoryLedger
 from companion.services.queue_service import QueueService
 from companion.services.rewards_service import (
     MAX_REWARDS,
@@ -36,7 +35,7 @@ async def channel(qapp) -> AsyncIterator[SimChannel]:
 
 
 def services(channel: SimChannel, tmp_path: Path) -> tuple[RewardsService, QueueService]:
-    queue = QueueService(channel.broadcaster, MemoryLedger(), undo_seconds=0.05)
+    queue = QueueService(channel.broadcaster, None, undo_seconds=0.05)
     queue.connect_events(channel.events)
     rewards = RewardsService(channel.broadcaster, queue, RewardSets(tmp_path))
     rewards.connect_events(channel.events)
