@@ -8,13 +8,18 @@ from datetime import UTC, datetime
 import pytest
 
 from companion.twitch.errors import LimitError, PayloadError
-from companion.twitch.models.bits import BitsLeaderboard, CheerEmote
+from companion.twitch.models.bits import (
+    BitLeaderboardUser,
+    BitsLeaderboard,
+    CheerEmote,
+    CheerEmoteTier,
+)
 from companion.twitch.models.channels import ChannelTeams, Team
-from companion.twitch.models.chat import ChatBadge, ChatSettings, ChatterColor
+from companion.twitch.models.chat import ChatBadge, ChatBadgeVersion, ChatSettings, ChatterColor
 from companion.twitch.models.clips import Clip
 from companion.twitch.models.follows import FollowEvent
 from companion.twitch.models.games import Game
-from companion.twitch.models.hype_train import HypeTrainEvent
+from companion.twitch.models.hype_train import HypeTrainContribution, HypeTrainEvent
 from companion.twitch.models.markers import Marker
 from companion.twitch.models.moderation import (
     AutomodCheckMessage,
@@ -25,7 +30,7 @@ from companion.twitch.models.moderation import (
     UserBan,
 )
 from companion.twitch.models.raids import Raid
-from companion.twitch.models.schedule import Schedule
+from companion.twitch.models.schedule import Schedule, ScheduleSegment, ScheduleVacation
 from companion.twitch.models.subscriptions import SubscriptionEvent
 from companion.twitch.models.videos import Video
 from tests.unit.twitch.seed_extras_cases import (
@@ -123,6 +128,8 @@ def test_bits_leaderboard() -> None:
     assert board.started_at == datetime(2018, 2, 5, 8, tzinfo=UTC)
     assert board.ended_at == datetime(2018, 2, 12, 8, tzinfo=UTC)
     assert board.total == 2
+    assert all(isinstance(u, BitLeaderboardUser) for u in board.leaders)
+    assert hasattr(board.leaders[0], "fetch_channel_info")  # every PartialUser method
     assert [(u.id, u.login, u.name, u.rank, u.score) for u in board.leaders] == [
         ("158010205", "tundracowboy", "TundraCowboy", 1, 12543),
         ("7168163", "topramens", "Topramens", 2, 6900),
@@ -142,6 +149,7 @@ def test_cheermote_and_tiers() -> None:
     )
     assert emote.last_updated == datetime(2018, 5, 22, 0, 6, 4, tzinfo=UTC)
     tier = emote.tiers[0]
+    assert isinstance(tier, CheerEmoteTier)
     assert (tier.id, tier.min_bits, tier.color, tier.can_cheer, tier.show_in_bits_card) == (
         "1",
         1,
@@ -178,6 +186,7 @@ def test_chat_badges_settings_colors() -> None:
     badges = [ChatBadge(item) for item in body("GET", "/chat/badges")["data"]]
     assert [b.set_id for b in badges] == ["bits", "subscriber"]
     bits = badges[0].versions[0]
+    assert isinstance(bits, ChatBadgeVersion)
     assert (bits.id, bits.title, bits.click_action, bits.click_url) == (
         "1",
         "cheer 1",
@@ -257,6 +266,7 @@ def test_hype_train_from_status_and_eventsub() -> None:
         "cool_user",
     )
     assert (train.level, train.total, train.progress, train.goal) == (2, 700, 200, 1000)
+    assert all(isinstance(c, HypeTrainContribution) for c in train.top_contributions)
     assert [(c.user.id, c.type, c.total) for c in train.top_contributions] == [
         ("123", "bits", 50),
         ("456", "subscription", 45),
@@ -296,6 +306,7 @@ def test_schedule() -> None:
         None,
     )
     (segment,) = schedule.segments
+    assert isinstance(segment, ScheduleSegment)
     assert segment.title == "TwitchDev Monthly Update // July 1, 2021"
     assert segment.start_time == datetime(2021, 7, 1, 18, tzinfo=UTC)
     assert segment.end_time == datetime(2021, 7, 1, 19, tzinfo=UTC)
@@ -308,7 +319,7 @@ def test_schedule() -> None:
         "end_time": "2021-07-09T00:00:00Z",
     }
     vacation = Schedule(HTTP, data).vacation
-    assert vacation is not None
+    assert isinstance(vacation, ScheduleVacation)
     assert (vacation.start_time, vacation.end_time) == (
         t("2021-07-02T00:00:00Z"),
         t("2021-07-09T00:00:00Z"),
