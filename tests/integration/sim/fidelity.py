@@ -122,18 +122,26 @@ DOCUMENTED_NULLS: tuple[tuple[str, str], ...] = (
 )
 
 
+@cache
 def response_validator(path: str, method: str, status: int = 200) -> jsonschema.Draft7Validator:
     """A validator for the documented response schema of ``method path``."""
-    doc = copy.deepcopy(openapi())
+    doc = _relaxed_openapi()
+    response = doc["paths"][path][method.lower()]["responses"][str(status)]
+    schema = dict(response["content"]["application/json"]["schema"])
+    schema["components"] = doc["components"]
+    return jsonschema.Draft7Validator(schema)
+
+
+@cache
+def _relaxed_openapi() -> dict[str, Any]:
+    """The OpenAPI document with `DOCUMENTED_NULLS` allowed null."""
+    doc: dict[str, Any] = copy.deepcopy(openapi())
     schemas = doc["components"]["schemas"]
     for name, prop in DOCUMENTED_NULLS:
         target = schemas.get(name, {}).get("properties", {}).get(prop)
         if target is not None:
             schemas[name]["properties"][prop] = {"anyOf": [target, {"type": "null"}]}
-    response = doc["paths"][path][method.lower()]["responses"][str(status)]
-    schema = dict(response["content"]["application/json"]["schema"])
-    schema["components"] = doc["components"]
-    return jsonschema.Draft7Validator(schema)
+    return doc
 
 
 def schema_errors(body: Any, path: str, method: str, status: int = 200) -> list[str]:

@@ -44,9 +44,14 @@ class Reply:
 class Api:
     """Sends requests to the simulator with a token and client id."""
 
-    def __init__(self, session: aiohttp.ClientSession, base: str) -> None:
+    def __init__(
+        self, session: aiohttp.ClientSession, base: str, *, check_schemas: bool = True
+    ) -> None:
         self.session = session
         self.base = base
+        # Every Helix answer is checked against helix-openapi.json (success) or Twitch's
+        # error body (failure), in every test that goes through this client.
+        self.check_schemas = check_schemas
 
     async def call(
         self,
@@ -73,7 +78,10 @@ class Api:
                 body = json.loads(text) if text else None
             except ValueError:
                 body = None
-            return Reply(resp.status, body, text, dict(resp.headers))
+            reply = Reply(resp.status, body, text, dict(resp.headers))
+        if self.check_schemas and path.startswith("/helix/"):
+            check_helix_reply(method, path.removeprefix("/helix"), reply)
+        return reply
 
 
 @dataclass
@@ -101,3 +109,26 @@ def make_config(**overrides: Any) -> SimConfig:
 def other_app_token(sim: Simulator, caster: Caster) -> str:
     """A token of OTHER_CLIENT_ID for the same broadcaster."""
     return str(sim.state.issue_user_token(OTHER_CLIENT_ID, caster.id, ALL_SCOPES)["access_token"])
+
+
+def check_helix_reply(method: str, path: str, reply: Reply) -> None:
+    """Assert a Helix answer has the documented shape: the OpenAPI response schema of
+    ``method path`` for a success, ``{"error", "status", "message"}`` for a failure."""
+    from tests.integration.sim.fidelity import openapi, schema_errors
+
+    if reply.status >= 400:
+        if reply.body is None:  # injected faults (malformed, reset) have no parsable body
+            return
+        assert set(reply.body) == {"error", "status", "message"}, reply.body
+        assert reply.body["status"] == reply.status
+        return
+    operation = openapi()["paths"].get(path, {}).get(method.lower())
+    if operation is None or reply.body is None:
+        return
+    if str(reply.status) not in operation["responses"]:
+        raise AssertionError(f"{method} {path} answered {reply.status}, not a documented status")
+    content = operation["responses"][str(reply.status)].get("content")
+    if content is None:
+        return
+    errors = schema_errors(reply.body, path, method, reply.status)
+    assert errors == [], f"{method} {path}: {errors}"
