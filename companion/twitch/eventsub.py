@@ -107,6 +107,19 @@ class EventSubClient:
 
     Raises:
         LimitError: More than 300 subscriptions (Twitch's cap per connection).
+
+    Example::
+
+        client = EventSubClient(http, broadcaster, standard_resync=True)
+        client.add_state_listener(status_bar.show)
+        events = client.events()
+        await client.start()
+        async for event in events:
+            if isinstance(event, Revocation):
+                ...  # event.status says why; the status bar already shows it
+            elif isinstance(event.model, CustomRewardRedemption):
+                queue.add(event.model)  # event.resync: read back after a lost session
+        await client.close()
     """
 
     def __init__(
