@@ -51,3 +51,25 @@ def test_limits_match_the_reference_text() -> None:
     assert EXTRA_LIMITS["schedule_page_size"].maximum == 25
     assert says("GET", "/bits/leaderboard", "count", "maximum is 100")
     assert EXTRA_LIMITS["bits_leaderboard_count"].maximum == 100
+
+
+def test_the_seed_classes_page_lists_every_class_with_a_real_test() -> None:
+    import importlib
+    import re
+    from pathlib import Path
+
+    seed = Path("/work/shared/seed/000_fb769ffef5653a28.txt").read_text(encoding="utf-8")
+    classes = set(re.findall(r"^- class twitchio\.(\w+)", seed, flags=re.MULTILINE))
+    assert len(classes) == 44
+    page = Path("docs/seed-classes.md").read_text(encoding="utf-8")
+    rows = re.findall(r"^\| \d+ \| (\w+) \| `([\w/.]+)` \|.*\|(.*)\|$", page, flags=re.MULTILINE)
+    assert {name for name, _module, _tests in rows} == classes
+    roots = {"U": "tests/unit/twitch", "I": "tests/integration/twitch", "S": "tests/unit/sim"}
+    for name, module, tests in rows:
+        dotted = "companion.twitch." + module.removesuffix(".py").replace("/", ".")
+        assert isinstance(getattr(importlib.import_module(dotted), name), type), name
+        cited = re.findall(r"`([UIS])/([\w.]+)::(\w+)`", tests)
+        assert cited, name
+        for root, file, test in cited:
+            source = (Path(roots[root]) / file).read_text(encoding="utf-8")
+            assert re.search(rf"def {test}\(", source), f"{name}: {file}::{test}"
