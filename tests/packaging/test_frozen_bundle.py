@@ -1,0 +1,295 @@
+"""The frozen app and its Debian package, built for real by ``packaging/build.py``.
+
+The first test to need them builds the bundle (a clean venv under build/packaging,
+the project installed as a wheel, PyInstaller) unless an up-to-date one is there,
+then the ``.deb``. A cold build takes about a minute and a half on 2 cores (venv
+20 s with pip's cache, PyInstaller 30-45 s, dpkg-deb 5 s), hence the timeouts.
+"""
+
+from __future__ import annotations
+
+import configparser
+import os
+import re
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+from companion import __version__
+
+if TYPE_CHECKING:
+    from types import ModuleType
+
+pytestmark = pytest.mark.timeout(600)
+
+ROOT = Path(__file__).resolve().parents[2]
+BUILD_SCRIPT = ROOT / "packaging" / "build.py"
+BUNDLE_NAME = "streamer-companion"
+INSTALL_DIR = "opt/streamer-companion"
+
+
+@dataclass(frozen=True)
+class Built:
+    bundle: Path
+    deb: Path
+    build_log: str
+
+    @property
+    def executable(self) -> Path:
+        return self.bundle / BUNDLE_NAME
+
+    @property
+    def internal(self) -> Path:
+        return self.bundle / "_internal"
+
+
+@pytest.fixture(scope="module")
+def built() -> Built:
+    """Run the one build command, exactly as a developer would."""
+    result = subprocess.run(
+        [sys.executable, str(BUILD_SCRIPT)],
+        capture_output=True,
+        text=True,
+        timeout=540,
+        cwd=ROOT,
+        check=False,
+    )
+    log = result.stdout + result.stderr
+    assert result.returncode == 0, log[-4000:]
+    paths = dict(re.findall(r"^(bundle|deb): (.+)$", result.stdout, re.MULTILINE))
+    assert set(paths) == {"bundle", "deb"}, result.stdout
+    return Built(bundle=Path(paths["bundle"]), deb=Path(paths["deb"]), build_log=log)
+
+
+def frozen_env(data_dir: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env["QT_QPA_PLATFORM"] = "offscreen"
+    env["COMPANION_DATA_DIR"] = str(data_dir)
+    return env
+
+
+def run_frozen(executable: Path, *args: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(executable), *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=frozen_env(data_dir),
+        check=False,
+    )
+
+
+def assert_smoke_test_passes(executable: Path, data_dir: Path) -> None:
+    result = run_frozen(executable, "--smoke-test", data_dir=data_dir)
+    assert result.returncode == 0, result.stderr[-4000:]
+    assert "Traceback" not in result.stderr
+    log = (data_dir / "logs" / "companion.log").read_text(encoding="utf-8")
+    assert f"Streamer Companion {__version__} starting" in log
+    assert "main window shown" in log
+    assert log.rstrip().endswith("exit code 0")
+
+
+# --- the bundle ---------------------------------------------------------------------------
+
+
+def test_frozen_app_prints_its_version(built: Built, scratch_data_dir: Path) -> None:
+    result = run_frozen(built.executable, "--version", data_dir=scratch_data_dir)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"companion {__version__}\n"
+
+
+def test_frozen_app_paints_its_window_and_exits_zero(built: Built, scratch_data_dir: Path) -> None:
+    assert_smoke_test_passes(built.executable, scratch_data_dir)
+
+
+def test_bundle_carries_resources_and_keyring_metadata(built: Built) -> None:
+    resources = built.internal / "companion" / "resources"
+    source = ROOT / "resources"
+    expected = sorted(p.relative_to(source) for p in source.rglob("*") if p.is_file())
+    carried = sorted(p.relative_to(resources) for p in resources.rglob("*") if p.is_file())
+    assert carried == expected
+    # keyring finds its backends through these entry points.
+    (entry_points,) = built.internal.glob("keyring-*.dist-info/entry_points.txt")
+    text = entry_points.read_text(encoding="utf-8")
+    assert "SecretService = keyring.backends.SecretService" in text
+
+
+def test_bundle_has_the_keyring_backends_and_the_simulator(built: Built) -> None:
+    viewer = built.bundle.parent.parent / "venv" / "bin" / "pyi-archive_viewer"
+    result = subprocess.run(
+        [str(viewer), "--recursive", "--brief", str(built.executable)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    modules = {line.strip() for line in result.stdout.splitlines()}
+    for module in (
+        "companion.app",
+        "companion.sim.server",
+        "keyring.backends.SecretService",
+        "keyring.backends.Windows",
+        "keyring.backends.macOS",
+        "secretstorage.collection",
+        "jeepney.io.blocking",
+    ):
+        assert module in modules, module
+    assert not {m for m in modules if m.startswith("jeepney.") and ".tests" in m}
+    assert not {m for m in modules if m.startswith(("pytest", "_pytest", "tkinter"))}
+
+
+def test_bundle_has_only_the_qt_it_needs(built: Built) -> None:
+    qt = built.internal / "PySide6" / "Qt"
+    libs = {p.name.split(".so")[0] for p in (qt / "lib").iterdir()}
+    for needed in ("libQt6Core", "libQt6Gui", "libQt6Widgets", "libQt6Network", "libQt6Svg"):
+        assert needed in libs
+    for unwanted in ("WebEngine", "Qml", "Quick", "3D", "Pdf", "Multimedia"):
+        assert not [lib for lib in libs if unwanted in lib], unwanted
+    plugins = qt / "plugins"
+    assert (plugins / "platforms" / "libqxcb.so").is_file()
+    assert (plugins / "platforms" / "libqoffscreen.so").is_file()
+    assert (plugins / "iconengines" / "libqsvgicon.so").is_file()
+    assert (plugins / "imageformats" / "libqsvg.so").is_file()
+    # The gtk3 theme plugin would drag the build machine's GTK stack in.
+    assert not (plugins / "platformthemes" / "libqgtk3.so").exists()
+    assert not list(built.internal.glob("libgtk-3*"))
+    assert not list(built.internal.glob("libcairo*"))
+
+
+def test_every_library_the_bundle_lacks_is_a_declared_dependency(
+    built: Built, builder: ModuleType
+) -> None:
+    depends = deb_field(built.deb, "Depends")
+    declared = {re.sub(r"\s*\(.*\)", "", item).strip() for item in depends.split(",")}
+    external = builder.external_libraries(built.bundle)
+    # Qt's xcb plugin links libxcb, which PyInstaller never carries; GL/EGL neither.
+    assert {"libxcb.so.1", "libGL.so.1", "libEGL.so.1"} <= set(external)
+    for soname, path in external.items():
+        package = builder.soname_package(soname)
+        if path:  # installed here: dpkg must agree with the naming rule
+            assert builder.owning_package(path) == package, soname
+        assert package in declared, f"{soname} ({package}) missing from Depends: {depends}"
+    assert declared - {builder.soname_package(s) for s in external} == {
+        "fontconfig-config",
+        "xkb-data",
+    }
+
+
+# --- the Debian package -------------------------------------------------------------------
+
+
+def deb_field(deb: Path, field: str) -> str:
+    return subprocess.run(
+        ["dpkg-deb", "--field", str(deb), field],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+
+
+def test_deb_control_fields(built: Built) -> None:
+    info = subprocess.run(
+        ["dpkg-deb", "--info", str(built.deb)], capture_output=True, text=True, check=True
+    ).stdout
+    # Only a control file: no maintainer scripts that could leave anything behind.
+    members = re.findall(r"^\s+\d+ bytes,\s+\d+ lines\s+\*?\s*(\S+)", info, re.MULTILINE)
+    assert members == ["control"]
+    assert deb_field(built.deb, "Package") == "streamer-companion"
+    assert deb_field(built.deb, "Version") == __version__
+    arch = subprocess.run(
+        ["dpkg", "--print-architecture"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert deb_field(built.deb, "Architecture") == arch
+    assert deb_field(built.deb, "Section") == "video"
+    assert deb_field(built.deb, "Priority") == "optional"
+    assert "<" in deb_field(built.deb, "Maintainer")
+    assert deb_field(built.deb, "Description").startswith("desktop companion for Twitch")
+    depends = deb_field(built.deb, "Depends")
+    assert re.match(r"libc6 \(>= 2\.\d+\), libgl1, libegl1, libxcb1, ", depends), depends
+    installed_kib = int(deb_field(built.deb, "Installed-Size"))
+    bundle_kib = sum(p.lstat().st_size for p in built.bundle.rglob("*")) // 1024
+    assert bundle_kib <= installed_kib <= bundle_kib + 64
+
+
+def test_deb_contents(built: Built) -> None:
+    listing = subprocess.run(
+        ["dpkg-deb", "--contents", str(built.deb)], capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    entries: dict[str, tuple[str, str, str]] = {}
+    for line in listing:
+        mode, owner, _size, _date, _time, name, *link = line.split(maxsplit=6)
+        entries[name.rstrip("/")] = (mode, owner, link[0] if link else "")
+    assert {owner for _mode, owner, _link in entries.values()} == {"root/root"}
+    top = {name.split("/")[1] for name in entries if name.count("/") >= 1}
+    assert top == {"opt", "usr"}
+    assert entries[f"./{INSTALL_DIR}/{BUNDLE_NAME}"][0] == "-rwxr-xr-x"
+    assert entries["./usr/bin/companion"] == (
+        "lrwxrwxrwx",
+        "root/root",
+        f"-> /{INSTALL_DIR}/{BUNDLE_NAME}",
+    )
+    assert entries["./usr/share/applications/streamer-companion.desktop"][0] == "-rw-r--r--"
+    assert "./usr/share/icons/hicolor/scalable/apps/streamer-companion.svg" in entries
+    assert "./usr/share/doc/streamer-companion/copyright" in entries
+    # Every file of the bundle, and nothing writable by others.
+    bundle_files = {
+        f"./{INSTALL_DIR}/{p.relative_to(built.bundle).as_posix()}"
+        for p in built.bundle.rglob("*")
+        if p.is_file() or p.is_symlink()
+    }
+    assert bundle_files <= set(entries)
+    assert not [n for n, (mode, _o, _l) in entries.items() if mode[0] != "l" and mode[8] == "w"]
+
+
+def test_deb_installs_runs_and_removes_cleanly_in_a_scratch_root(
+    built: Built, tmp_path: Path, scratch_data_dir: Path
+) -> None:
+    root = tmp_path / "root"
+    admin = root / "var" / "lib" / "dpkg"
+    for sub in ("info", "updates", "triggers"):
+        (admin / sub).mkdir(parents=True)
+    (admin / "status").touch()
+    dpkg = ["dpkg", f"--root={root}", "--force-not-root", "--force-depends"]
+    # An empty dpkg database knows no libc6, hence --force-depends.
+    subprocess.run([*dpkg, "--install", str(built.deb)], capture_output=True, check=True)
+
+    status = subprocess.run(
+        ["dpkg-query", f"--admindir={admin}", "-W", "-f=${Status} ${Version}", BUNDLE_NAME],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert status == f"install ok installed {__version__}"
+
+    link = root / "usr" / "bin" / "companion"
+    assert str(link.readlink()) == f"/{INSTALL_DIR}/{BUNDLE_NAME}"
+    desktop = configparser.ConfigParser(interpolation=None)
+    desktop.optionxform = str  # type: ignore[assignment,method-assign]
+    desktop.read(root / "usr" / "share" / "applications" / "streamer-companion.desktop")
+    entry = desktop["Desktop Entry"]
+    assert entry["Exec"] == link.name
+    assert entry["Type"] == "Application"
+    icon = root / "usr/share/icons/hicolor/scalable/apps" / f"{entry['Icon']}.svg"
+    assert icon.read_bytes() == (ROOT / "resources" / "icons" / "companion.svg").read_bytes()
+
+    # The installed app runs, also through a link as /usr/bin/companion is one (the
+    # bootloader must resolve it to find _internal); the absolute link itself points
+    # into the real /, so a twin pointing into the scratch root stands in for it.
+    installed = root / INSTALL_DIR / BUNDLE_NAME
+    twin = tmp_path / "companion"
+    twin.symlink_to(installed)
+    version = run_frozen(twin, "--version", data_dir=scratch_data_dir)
+    assert version.stdout == f"companion {__version__}\n"
+    assert_smoke_test_passes(twin, scratch_data_dir)
+
+    subprocess.run([*dpkg, "--purge", BUNDLE_NAME], capture_output=True, check=True)
+    left = sorted(
+        p.relative_to(root).as_posix()
+        for p in root.rglob("*")
+        if not p.relative_to(root).as_posix().startswith("var/lib/dpkg")
+    )
+    assert left == ["var", "var/lib"]
