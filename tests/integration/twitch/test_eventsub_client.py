@@ -599,3 +599,64 @@ async def test_a_second_connection_for_the_same_events_is_refused(
         assert live[0].status.state is ConnectionState.LIVE
     finally:
         await second.close()
+
+
+async def test_engagement_events_live_and_reconciled_after_a_drop(
+    sim: Simulator, channel: Channel
+) -> None:
+    state = sim.state
+    caster = channel.caster_id
+    resyncs: list[ResyncInfo] = []
+    client = channel.client(
+        on_resync=resyncs.append, standard_resync=True, reconnect_base_delay=0.05
+    )
+    collector = Collector(client)
+    await client.start()
+    try:
+        await client.wait_live(5)
+        await collector.wait(lambda: len(resyncs) == 1)
+        prediction = state.create_prediction(
+            caster,
+            {
+                "title": "Win?",
+                "outcomes": [{"title": "yes"}, {"title": "no"}],
+                "prediction_window": 60,
+            },
+        )
+        poll = state.create_poll(
+            caster, {"title": "Map?", "choices": [{"title": "a"}, {"title": "b"}], "duration": 60}
+        )
+        goal = state.create_goal(caster, "follower", "Followers", 100, 10)
+        state.set_stream_live(caster, True)
+        await collector.wait(lambda: len([e for e in collector.events if not e.resync]) == 4)
+        live = [
+            (e.subscription_type, type(e.model).__name__) for e in collector.events if not e.resync
+        ]
+        assert live == [
+            ("channel.prediction.begin", "Prediction"),
+            ("channel.poll.begin", "Poll"),
+            ("channel.goal.begin", "Goal"),
+            ("stream.online", "NoneType"),  # no model in the client core: raw payload only
+        ]
+        assert collector.events[-1].payload["broadcaster_user_id"] == caster
+
+        assert sim.hub is not None
+        await sim.hub.drop_connections(4005)
+        state.end_prediction(caster, {"id": prediction["id"], "status": "LOCKED"})
+        state.goal_progress(goal["id"], 5)
+        await collector.wait(lambda: len(resyncs) == 2)
+        await asyncio.sleep(0.1)
+
+        after = [e for e in collector.events if e.resync][1:]  # [0]: the first session's reward
+        assert [(e.subscription_type, e.model.id) for e in after] == [
+            ("channel.channel_points_custom_reward.update", channel.reward_id),
+            ("channel.prediction.lock", prediction["id"]),
+            ("channel.poll.progress", poll["id"]),
+            ("channel.goal.progress", goal["id"]),
+        ]
+        assert after[1].model.status == "LOCKED"
+        assert after[3].model.current_amount == 15
+        assert all(e.message_id.startswith("resync-") for e in after)
+    finally:
+        await client.close()
+        await collector.stop()
