@@ -177,7 +177,7 @@ class HistoryView(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
-        for column, width in ((0, 150), (1, 150), (2, 130), (4, 90), (5, 150), (6, 170)):
+        for column, width in ((0, 170), (1, 160), (2, 130), (4, 90), (5, 170), (6, 170)):
             self.table.setColumnWidth(column, width)
         self.empty_label = QLabel("Nothing in the history yet.")
         self.empty_label.setWordWrap(True)

@@ -26,7 +26,7 @@ from PySide6.QtCore import (
     QSortFilterProxyModel,
     Qt,
 )
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QBrush, QColor, QFont
 
 from companion.core.queue_events import RowsChanged, RowsInserted, RowsRemoved, RowState
 
@@ -50,6 +50,8 @@ STATE_ROLE = int(Qt.ItemDataRole.UserRole) + 3
 _FALLBACK_COLOR = "#9147FF"
 _ERROR_COLOR = QColor("#d93025")
 _PENDING_COLOR = QColor("#8a8a99")
+_ITALIC = QFont()
+_ITALIC.setItalic(True)
 
 
 class Column:
@@ -80,7 +82,7 @@ def format_age(seconds: float) -> str:
 
 def _status_text(row: QueueRow) -> str:
     if row.state is RowState.PENDING:
-        return "Pending (undo: Ctrl+Z)"
+        return "Pending (Ctrl+Z undoes)"
     if row.state is RowState.SENDING:
         return "Sending..."
     if row.error:
@@ -214,6 +216,8 @@ class QueueTableModel(QAbstractTableModel):
             return None
         if role == Qt.ItemDataRole.DecorationRole and column == Column.REWARD:
             return self._color(record.reward_id, record.reward_color)
+        if role == Qt.ItemDataRole.FontRole and row.state is not RowState.WAITING:
+            return _ITALIC
         if role == Qt.ItemDataRole.ToolTipRole:
             if row.error:
                 return f"Last action failed: {row.error}. The redemption is still waiting."

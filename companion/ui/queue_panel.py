@@ -78,6 +78,8 @@ class QueueView(QWidget):
         self.proxy = QueueFilterProxy(self)
         self.proxy.setSourceModel(model)
 
+        # The theme styles a disabled secondary button like an enabled one; grey it here.
+        self.setStyleSheet('QPushButton[secondary="true"]:disabled { color: #9a9aa8; }')
         layout = QVBoxLayout(self)
         margin = 4 if compact else 8
         layout.setContentsMargins(margin, margin, margin, margin)
@@ -92,7 +94,9 @@ class QueueView(QWidget):
         )
         self.reward_filter.setToolTip("Show one reward's redemptions (with how many wait)")
         self.search = QLineEdit()
-        self.search.setPlaceholderText("Search viewer or input (Ctrl+F)")
+        self.search.setPlaceholderText(
+            "Search (Ctrl+F)" if compact else "Search viewer or input (Ctrl+F)"
+        )
         self.search.setClearButtonEnabled(True)
         filters.addWidget(self.reward_filter, 0 if compact else 1)
         filters.addWidget(self.search, 1 if compact else 2)
@@ -118,7 +122,7 @@ class QueueView(QWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(False)
         header.setSectionResizeMode(Column.INPUT, QHeaderView.ResizeMode.Stretch)
-        widths = {Column.REWARD: 170, Column.VIEWER: 130, Column.AGE: 70, Column.STATUS: 150}
+        widths = {Column.REWARD: 180, Column.VIEWER: 130, Column.AGE: 70, Column.STATUS: 230}
         if compact:
             widths = {Column.REWARD: 130, Column.VIEWER: 100, Column.AGE: 60}
             self.table.setColumnHidden(Column.STATUS, True)
@@ -165,9 +169,11 @@ class QueueView(QWidget):
         self.status_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.hint_label = QLabel(COMPACT_HINT_TEXT if compact else HINT_TEXT)
         self.hint_label.setProperty("role", "hint")
-        self.hint_label.setStyleSheet("color: palette(mid); font-size: 9pt;")
+        # Readable on both themes' backgrounds (the QSS has no hint role).
+        self.hint_label.setStyleSheet("color: #7a7a88; font-size: 9pt;")
         layout.addWidget(self.status_label)
         layout.addWidget(self.hint_label)
+        self.status_label.hide()
 
         # -- wiring
         self.fulfill_button.clicked.connect(self.fulfill_selected)
@@ -380,6 +386,7 @@ class QueueView(QWidget):
     def show_status(self, text: str) -> None:
         """Show one line under the table."""
         self.status_label.setText(text)
+        self.status_label.setVisible(bool(text))
 
     def _on_action(self, record: ActionRecord) -> None:
         self._update_buttons()

@@ -10,6 +10,7 @@ Signals:
     submitted(dict): Save pressed on a valid form. For a new reward the keywords of
         ``RewardsService.create``; for an edit only the changed ``CustomReward.edit`` keywords.
     cancelled(): Cancel pressed.
+    showing(bool): the form was shown or hidden (its container follows).
 """
 
 from __future__ import annotations
@@ -84,7 +85,7 @@ class _Field:
         self.message.setStyleSheet(
             "color: #d93025; font-weight: bold; font-size: 9pt;"
             if error
-            else "color: palette(mid); font-size: 9pt;"
+            else "color: #7a7a88; font-size: 9pt;"
         )
 
     def show(self, error: str | None, note: str | None = None) -> None:
@@ -102,6 +103,7 @@ class RewardForm(QWidget):
 
     submitted = Signal(dict)
     cancelled = Signal()
+    showing = Signal(bool)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -222,6 +224,10 @@ class RewardForm(QWidget):
         self.save_button.clicked.connect(self._save)
         self.cancel_button.clicked.connect(self.cancelled.emit)
         self.validate()
+
+    def setVisible(self, visible: bool) -> None:
+        super().setVisible(visible)
+        self.showing.emit(visible)
 
     # ------------------------------------------------------------------ modes
 

@@ -194,12 +194,13 @@ class RewardsTableModel(QAbstractTableModel):
             return None
         if role == Qt.ItemDataRole.ForegroundRole and not managed:
             return QBrush(_READ_ONLY_COLOR)
-        if role == Qt.ItemDataRole.TextAlignmentRole and column in (
-            RewardColumn.COST,
-            RewardColumn.THIS_STREAM,
-            RewardColumn.WAITING,
-        ):
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.TextAlignmentRole and column != RewardColumn.TITLE:
+            horizontal = (
+                Qt.AlignmentFlag.AlignRight
+                if column == RewardColumn.COST
+                else Qt.AlignmentFlag.AlignHCenter
+            )
+            return int(horizontal | Qt.AlignmentFlag.AlignVCenter)
         if role == REWARD_ID_ROLE:
             return reward.id
         return None

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QProgressBar,
     QPushButton,
+    QScrollArea,
     QSplitter,
     QTableView,
     QVBoxLayout,
@@ -49,6 +50,9 @@ REWARDS_HINT = (
     "Ctrl+N new  ·  Enter edit  ·  Ctrl+E enable/disable  ·  Ctrl+Shift+P pause/resume  ·  "
     "Del delete"
 )
+
+
+_DISABLED_SECONDARY = 'QPushButton[secondary="true"]:disabled { color: #9a9aa8; }'
 
 
 class ConfirmStrip(QFrame):
@@ -190,6 +194,8 @@ class RewardsPanel(QWidget):
         header.setHighlightSections(False)
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(RewardColumn.TITLE, QHeaderView.ResizeMode.Stretch)
+        header.setMinimumSectionSize(48)
+        self.table.setMinimumWidth(420)
         self.empty_label = QLabel(
             "No rewards yet. Create one with “New reward” (Ctrl+N); it will be managed here."
         )
@@ -202,15 +208,26 @@ class RewardsPanel(QWidget):
         left_layout.addWidget(self.table, 1)
         left_layout.addWidget(self.empty_label, 1)
         self.form = RewardForm()
-        self.form.hide()
+        # The form keeps its natural height and scrolls in a short window.
+        self.form_area = QScrollArea()
+        self.form_area.setWidget(self.form)
+        self.form_area.setWidgetResizable(True)
+        self.form_area.setFrameShape(QFrame.Shape.NoFrame)
+        self.form_area.setMaximumWidth(540)
+        self.form_area.setMinimumWidth(380)
+        self.form_area.hide()
+        self.form.showing.connect(self.form_area.setVisible)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(left)
-        self.splitter.addWidget(self.form)
+        self.splitter.addWidget(self.form_area)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
 
         self.hint_label = QLabel(REWARDS_HINT)
-        self.hint_label.setStyleSheet("color: palette(mid); font-size: 9pt;")
+        self.hint_label.setStyleSheet("color: #7a7a88; font-size: 9pt;")
+
+        # The theme styles a disabled secondary button like an enabled one; grey it here.
+        self.setStyleSheet(_DISABLED_SECONDARY)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)

@@ -68,7 +68,7 @@ def test_in_sync_with_the_main_panel(service, model, settings, qtbot) -> None:
     window.view.select_rows(0, 2)
     window.view.fulfill_selected()
     pending = [panel.proxy.index(r, 4).data() for r in range(5)]
-    assert pending.count("Pending (undo: Ctrl+Z)") == 3
+    assert pending.count("Pending (Ctrl+Z undoes)") == 3
     panel.undo()
     assert {row.state for row in service.queue.rows()} == {RowState.WAITING}
     # Filters are per view.

@@ -91,7 +91,7 @@ def test_display_roles(queue: RedemptionQueue, model: QueueTableModel) -> None:
     )
     assert model.data(model.index(0, 0), ID_ROLE) == "r00005"
     queue.fulfill(["r00005"])
-    assert model.data(model.index(0, Column.STATUS)) == "Pending (undo: Ctrl+Z)"
+    assert model.data(model.index(0, Column.STATUS)) == "Pending (Ctrl+Z undoes)"
     assert model.headerData(Column.AGE, Qt.Orientation.Horizontal) == "Age"
     assert model.rowCount(model.index(0, 0)) == 0
     assert model.data(QModelIndex()) is None
