@@ -1,0 +1,373 @@
+"""Pieces the predictions and polls panels share.
+
+* :class:`OutcomeBarsModel` and :class:`OutcomeBarDelegate`: one live bar per outcome or
+  choice, with its key (1-9, 0), share, numbers and a detail line (top predictors).
+* :class:`HistoryTableModel`: a read-only table of past predictions or polls.
+* :class:`LimitField`: an input's help line, which names Twitch's limit and turns into
+  the error the moment the value breaks it.
+* :class:`PressAgain`: the non-modal confirmation ("press again to confirm").
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from PySide6.QtCore import (
+    QAbstractListModel,
+    QAbstractTableModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QRect,
+    Qt,
+    QTimer,
+)
+from PySide6.QtGui import QColor, QFont, QPainter, QPalette
+from PySide6.QtWidgets import QLabel, QStyledItemDelegate, QStyleOptionViewItem, QWidget
+
+from companion.twitch.errors import LimitError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+    from datetime import timedelta
+
+    from companion.twitch.limits import Limit
+
+__all__ = [
+    "BAR_COLORS",
+    "BarRow",
+    "HistoryTableModel",
+    "LimitField",
+    "OutcomeBarDelegate",
+    "OutcomeBarsModel",
+    "PressAgain",
+    "format_span",
+    "key_for",
+    "parse_int",
+]
+
+_log = logging.getLogger(__name__)
+
+_Index = QModelIndex | QPersistentModelIndex
+_T = TypeVar("_T")
+
+#: Twitch's prediction colours, and ours for poll choices.
+BAR_COLORS = {"BLUE": "#387aff", "PINK": "#f5009b", "POLL": "#9147ff"}
+
+FractionRole = Qt.ItemDataRole.UserRole + 1
+ColorRole = Qt.ItemDataRole.UserRole + 2
+DetailRole = Qt.ItemDataRole.UserRole + 3
+KeyRole = Qt.ItemDataRole.UserRole + 4
+WinnerRole = Qt.ItemDataRole.UserRole + 5
+IdRole = Qt.ItemDataRole.UserRole + 6
+NumbersRole = Qt.ItemDataRole.UserRole + 7
+TitleRole = Qt.ItemDataRole.UserRole + 8
+
+
+def key_for(position: int) -> str:
+    """The key of the outcome at ``position`` (0-based): 1-9, then 0 for the tenth."""
+    return str((position + 1) % 10) if position < 10 else ""
+
+
+def parse_int(text: str) -> int | None:
+    """A whole number typed by a person (``1,000`` and ``1_000`` allowed), else None."""
+    stripped = text.strip().replace(",", "").replace("_", "")
+    if not stripped or not stripped.lstrip("-").isdigit():
+        return None
+    return int(stripped)
+
+
+def format_span(span: timedelta) -> str:
+    """``1:05:09``, ``4:09`` or ``0:07``; negative spans read as ``0:00``."""
+    seconds = max(0, int(span.total_seconds()))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+@dataclass(frozen=True, slots=True)
+class BarRow:
+    """One bar.
+
+    Attributes:
+        id: The outcome or choice id.
+        key: The key that picks it ("1".."9", "0"), or "" for none.
+        title: Its title.
+        value: What the bar measures (channel points, votes).
+        numbers: The numbers as text ("1,500 points · 3 viewers").
+        detail: A second line (top predictors), may be empty.
+        color: A ``#rrggbb`` colour.
+        winner: Whether it won.
+    """
+
+    id: str
+    key: str
+    title: str
+    value: int
+    numbers: str
+    detail: str = ""
+    color: str = BAR_COLORS["POLL"]
+    winner: bool = False
+
+
+class OutcomeBarsModel(QAbstractListModel):
+    """One row per outcome; the share of the total is the bar's length."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._rows: list[BarRow] = []
+        self._total = 0
+
+    def set_rows(self, rows: Sequence[BarRow]) -> None:
+        """Replace the rows; same ids in the same order change in place (no flicker)."""
+        rows = list(rows)
+        same = [r.id for r in rows] == [r.id for r in self._rows]
+        if not same:
+            self.beginResetModel()
+        self._rows = rows
+        self._total = sum(max(0, r.value) for r in rows)
+        if not same:
+            self.endResetModel()
+        elif rows:
+            self.dataChanged.emit(self.index(0), self.index(len(rows) - 1))
+
+    def row(self, position: int) -> BarRow:
+        return self._rows[position]
+
+    def rows(self) -> list[BarRow]:
+        return list(self._rows)
+
+    def fraction(self, position: int) -> float:
+        if self._total <= 0:
+            return 0.0
+        return max(0, self._rows[position].value) / self._total
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008 - Qt API
+        return 0 if parent.isValid() else len(self._rows)
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+            return None
+        row = self._rows[index.row()]
+        share = round(self.fraction(index.row()) * 100)
+        if role == Qt.ItemDataRole.DisplayRole:
+            key = f"{row.key}  " if row.key else ""
+            won = " ✓" if row.winner else ""
+            return f"{key}{row.title}{won}: {row.numbers} ({share}%)"
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return row.detail or None
+        if role == FractionRole:
+            return self.fraction(index.row())
+        if role == ColorRole:
+            return row.color
+        if role == DetailRole:
+            return row.detail
+        if role == KeyRole:
+            return row.key
+        if role == WinnerRole:
+            return row.winner
+        if role == IdRole:
+            return row.id
+        if role == TitleRole:
+            return row.title
+        if role == NumbersRole:
+            return f"{row.numbers} · {share}%"
+        return None
+
+
+class OutcomeBarDelegate(QStyledItemDelegate):
+    """Paints a row as a bar: key and title on the left, numbers on the right, detail under."""
+
+    BAR_HEIGHT = 30
+    DETAIL_HEIGHT = 18
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: _Index) -> Any:
+        size = super().sizeHint(option, index)
+        detail = self.DETAIL_HEIGHT if index.data(DetailRole) else 0
+        size.setHeight(self.BAR_HEIGHT + detail + 10)
+        return size
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: _Index) -> None:
+        fraction = float(index.data(FractionRole) or 0.0)
+        color = QColor(str(index.data(ColorRole) or BAR_COLORS["POLL"]))
+        key = str(index.data(KeyRole) or "")
+        winner = bool(index.data(WinnerRole))
+        title = str(index.data(TitleRole) or "") + ("  ✓ winner" if winner else "")
+        numbers = str(index.data(NumbersRole) or "")
+        detail = str(index.data(DetailRole) or "")
+        palette = option.palette
+        outer: QRect = option.rect.adjusted(4, 5, -4, -5)
+        bar = QRect(outer.left(), outer.top(), outer.width(), self.BAR_HEIGHT)
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(Qt.PenStyle.NoPen)
+        track = QColor(color)
+        track.setAlpha(45)
+        painter.setBrush(track)
+        painter.drawRoundedRect(bar, 6, 6)
+        filled = QRect(bar)
+        filled.setWidth(int(bar.width() * fraction))
+        painter.setBrush(color)
+        if filled.width() > 0:
+            painter.drawRoundedRect(filled, 6, 6)
+        if winner:
+            pen_color = QColor("#00c853")
+            painter.setPen(pen_color)
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRoundedRect(bar.adjusted(1, 1, -1, -1), 6, 6)
+        font = QFont(option.font)
+        font.setBold(True)
+        painter.setFont(font)
+        text_rect = bar.adjusted(10, 0, -10, 0)
+        if key:
+            # The key in a small badge, so "press 2" is obvious from across the room.
+            badge = QRect(text_rect.left(), bar.top() + 5, 20, bar.height() - 10)
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(QColor(0, 0, 0, 90))
+            painter.drawRoundedRect(badge, 4, 4)
+            painter.setPen(QColor("#ffffff"))
+            painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, key)
+            text_rect.setLeft(badge.right() + 8)
+        text_color = palette.color(QPalette.ColorRole.Text)
+        painter.setPen(text_color)
+        painter.drawText(
+            text_rect, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, title
+        )
+        painter.drawText(
+            text_rect, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight, numbers
+        )
+        if detail:
+            small = QFont(option.font)
+            small.setPointSizeF(max(6.0, option.font.pointSizeF() * 0.85))
+            painter.setFont(small)
+            painter.setPen(palette.color(QPalette.ColorRole.PlaceholderText))
+            detail_rect = QRect(
+                bar.left() + 10, bar.bottom() + 2, bar.width() - 20, self.DETAIL_HEIGHT
+            )
+            painter.drawText(
+                detail_rect, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, detail
+            )
+        painter.restore()
+
+
+class HistoryTableModel(QAbstractTableModel, Generic[_T]):
+    """Past predictions or polls, one column per ``(header, text_of_item)``."""
+
+    def __init__(
+        self, columns: Sequence[tuple[str, Callable[[_T], str]]], parent: QObject | None = None
+    ) -> None:
+        super().__init__(parent)
+        self._columns = list(columns)
+        self._items: list[_T] = []
+
+    def set_items(self, items: Sequence[_T]) -> None:
+        self.beginResetModel()
+        self._items = list(items)
+        self.endResetModel()
+
+    def item(self, row: int) -> _T:
+        return self._items[row]
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008 - Qt API
+        return 0 if parent.isValid() else len(self._items)
+
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008 - Qt API
+        return 0 if parent.isValid() else len(self._columns)
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._items):
+            return None
+        if not 0 <= index.column() < len(self._columns):
+            return None
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+            return self._columns[index.column()][1](self._items[index.row()])
+        return None
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if role != Qt.ItemDataRole.DisplayRole:
+            return None
+        if orientation == Qt.Orientation.Horizontal and 0 <= section < len(self._columns):
+            return self._columns[section][0]
+        if orientation == Qt.Orientation.Vertical and 0 <= section < len(self._items):
+            return str(section + 1)
+        return None
+
+
+def limit_problem(limit: Limit, value: object) -> str | None:
+    """The limit's own message if ``value`` breaks it, else None."""
+    try:
+        limit.check(value)
+    except LimitError as exc:
+        return str(exc)
+    except TypeError as exc:
+        return str(exc)
+    return None
+
+
+class LimitField:
+    """The line under an input: Twitch's rule, or the error once the value breaks it."""
+
+    def __init__(self, help_text: str) -> None:
+        self.help_text = help_text
+        self.label = QLabel(help_text)
+        self.label.setWordWrap(True)
+        self.error: str | None = None
+        self._paint()
+
+    def show(self, error: str | None) -> None:
+        self.error = error
+        self.label.setText(error or self.help_text)
+        self._paint()
+
+    def _paint(self) -> None:
+        self.label.setStyleSheet(
+            "color: #d93025; font-weight: bold; font-size: 9pt;"
+            if self.error
+            else "color: palette(mid); font-size: 9pt;"
+        )
+
+
+class PressAgain:
+    """A confirmation that needs no dialog: the same key (or button) twice in a row.
+
+    The first press arms the action and shows ``question`` in ``label``; the same key
+    again within ``timeout_ms`` runs it; any other key re-arms for that one; Esc or the
+    timeout forgets it.
+    """
+
+    def __init__(
+        self, label: QLabel, timeout_ms: int = 6000, parent: QWidget | None = None
+    ) -> None:
+        self.label = label
+        self.pending: str | None = None
+        self._action: Callable[[], None] | None = None
+        self._timer = QTimer(parent)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(timeout_ms)
+        self._timer.timeout.connect(self.clear)
+        label.hide()
+
+    def press(self, key: str, question: str, action: Callable[[], None]) -> bool:
+        """Arm ``key`` or, if it is armed, run it. True when the action ran."""
+        if self.pending == key and self._action is not None:
+            run = self._action
+            self.clear()
+            run()
+            return True
+        self.pending = key
+        self._action = action
+        self.label.setText(question)
+        self.label.show()
+        self._timer.start()
+        return False
+
+    def clear(self) -> None:
+        self.pending = None
+        self._action = None
+        self._timer.stop()
+        self.label.hide()
+        self.label.clear()
