@@ -13,14 +13,17 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
+from aiohttp import web
+
 from companion.sim import SimConfig, Simulator
 from companion.sim.extras import install_extra_routes
 from companion.sim.extras.store import ExtrasStore, extras_store
 from tests.helpers.openapi_extras import schema_errors
 
 if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
     import aiohttp
-    from aiohttp import web
 
 CLIENT_ID = "seedextrasclient00000000000001"
 EVERY_SCOPE = (
@@ -39,13 +42,76 @@ EVERY_SCOPE = (
 )
 
 
+#: The Helix operations served by ``companion.sim.extras`` (method, OpenAPI path).
+EXTRA_OPERATIONS = frozenset(
+    {
+        ("GET", "/moderation/banned"),
+        ("POST", "/moderation/bans"),
+        ("DELETE", "/moderation/bans"),
+        ("POST", "/moderation/enforcements/status"),
+        ("GET", "/bits/leaderboard"),
+        ("GET", "/bits/cheermotes"),
+        ("GET", "/teams/channel"),
+        ("GET", "/teams"),
+        ("GET", "/chat/badges"),
+        ("GET", "/chat/badges/global"),
+        ("GET", "/chat/settings"),
+        ("PATCH", "/chat/settings"),
+        ("GET", "/chat/color"),
+        ("GET", "/channels/followers"),
+        ("GET", "/subscriptions"),
+        ("GET", "/hypetrain/status"),
+        ("POST", "/raids"),
+        ("DELETE", "/raids"),
+        ("GET", "/clips"),
+        ("GET", "/videos"),
+        ("DELETE", "/videos"),
+        ("POST", "/streams/markers"),
+        ("GET", "/streams/markers"),
+        ("GET", "/games"),
+        ("GET", "/schedule"),
+    }
+)
+
+
 class ExtrasSimulator(Simulator):
-    """The simulator with the extra Helix routes installed."""
+    """The simulator with the extra Helix routes installed.
+
+    Every successful answer of an extra route is also checked against its response schema
+    as it is served (whoever the caller is); tests assert :attr:`violations` stays empty.
+
+    Attributes:
+        served: ``(method, path, status)`` of every extra-route answer that was checked.
+        violations: Schema violations found, as readable lines.
+    """
+
+    def __init__(self, config: SimConfig | None = None) -> None:
+        super().__init__(config)
+        self.served: list[tuple[str, str, int]] = []
+        self.violations: list[str] = []
 
     def build_app(self) -> web.Application:
         app = super().build_app()
         install_extra_routes(app, self.state)
+        app.middlewares.append(self._check_schema)
         return app
+
+    @web.middleware
+    async def _check_schema(
+        self,
+        request: web.Request,
+        handler: Callable[[web.Request], Awaitable[web.StreamResponse]],
+    ) -> web.StreamResponse:
+        response = await handler(request)
+        key = (request.method, request.path.removeprefix("/helix"))
+        if key in EXTRA_OPERATIONS and isinstance(response, web.Response):
+            self.served.append((*key, response.status))
+            if response.status != 204:
+                raw = response.body
+                body = json.loads(bytes(raw)) if isinstance(raw, bytes | bytearray) else None
+                errors = schema_errors(*key, body, str(response.status))
+                self.violations.extend(f"{key[0]} {key[1]}: {e}" for e in errors)
+        return response
 
     @property
     def extras(self) -> ExtrasStore:

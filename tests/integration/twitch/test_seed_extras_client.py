@@ -90,6 +90,7 @@ async def _world(scopes: tuple[str, ...]) -> AsyncIterator[World]:
         user = ExtrasUser(client.http, caster, "caster", "Caster")
         yield World(sim, client, user, viewers, traffic)
         await client.close()
+        assert sim.violations == []
     finally:
         await session.close()
         await sim.stop()
@@ -411,6 +412,7 @@ async def test_missing_scope_is_raised_before_any_request() -> None:
             await world.client.delete_videos(["1"], world.caster)
         helix = [p for _m, p, _q in world.traffic.sent[sent_before:] if p.startswith("/helix/")]
         assert helix == []
+        assert world.sim.served == []
 
 
 # -- the demo channel --------------------------------------------------------------------------
@@ -454,5 +456,7 @@ async def test_the_demo_channel_has_extras_to_show() -> None:
             settings = await caster.fetch_chat_settings()
             assert (settings.follower_mode, settings.follower_mode_duration) == (True, 10)
             assert await caster.fetch_hype_train() is None
+        assert sim.violations == []
+        assert len(sim.served) == 9
     finally:
         await sim.stop()
