@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from ..http import HTTPHandler
+    from .payloads import CreateRewardBody, UpdateRedemptionBody, UpdateRewardBody
 
 __all__ = [
     "CustomReward",
@@ -41,6 +42,12 @@ RedemptionStatusArg = Literal["UNFULFILLED", "FULFILLED", "CANCELED", "CANCELLED
 
 _REWARDS = "channel_points/custom_rewards"
 _REDEMPTIONS = "channel_points/custom_rewards/redemptions"
+
+
+_SETTABLE_STATUSES: dict[str, Literal["FULFILLED", "CANCELED"]] = {
+    "FULFILLED": "FULFILLED",
+    "CANCELED": "CANCELED",
+}
 
 
 def normalize_redemption_status(status: str) -> str:
@@ -212,38 +219,38 @@ class CustomReward:
             Forbidden: Another app created this reward.
             NotFound: The reward no longer exists.
         """
+        # Every value is checked before anything is sent; only given fields are sent.
+        body: UpdateRewardBody = {}
         if title is not None:
-            limits.REWARD_TITLE.check(title)
+            body["title"] = limits.REWARD_TITLE.check(title)
         if prompt is not None:
-            limits.REWARD_PROMPT.check(prompt)
+            body["prompt"] = limits.REWARD_PROMPT.check(prompt)
         if cost is not None:
-            limits.REWARD_COST.check(cost)
+            body["cost"] = limits.REWARD_COST.check(cost)
+        if background_color is not None:
+            body["background_color"] = background_color
+        if enabled is not None:
+            body["is_enabled"] = enabled
+        if input_required is not None:
+            body["is_user_input_required"] = input_required
+        if max_per_stream_enabled is not None:
+            body["is_max_per_stream_enabled"] = max_per_stream_enabled
         if max_per_stream is not None:
-            limits.REWARD_MAX_PER_STREAM.check(max_per_stream)
+            body["max_per_stream"] = limits.REWARD_MAX_PER_STREAM.check(max_per_stream)
+        if max_per_user_per_stream_enabled is not None:
+            body["is_max_per_user_per_stream_enabled"] = max_per_user_per_stream_enabled
         if max_per_user_per_stream is not None:
-            limits.REWARD_MAX_PER_USER_PER_STREAM.check(max_per_user_per_stream)
-        if global_cooldown is not None:
-            limits.REWARD_GLOBAL_COOLDOWN.check(global_cooldown)
-        body = {
-            key: value
-            for key, value in (
-                ("title", title),
-                ("prompt", prompt),
-                ("cost", cost),
-                ("background_color", background_color),
-                ("is_enabled", enabled),
-                ("is_user_input_required", input_required),
-                ("is_max_per_stream_enabled", max_per_stream_enabled),
-                ("max_per_stream", max_per_stream),
-                ("is_max_per_user_per_stream_enabled", max_per_user_per_stream_enabled),
-                ("max_per_user_per_stream", max_per_user_per_stream),
-                ("is_global_cooldown_enabled", global_cooldown_enabled),
-                ("global_cooldown_seconds", global_cooldown),
-                ("is_paused", paused),
-                ("should_redemptions_skip_request_queue", redemptions_skip_queue),
+            body["max_per_user_per_stream"] = limits.REWARD_MAX_PER_USER_PER_STREAM.check(
+                max_per_user_per_stream
             )
-            if value is not None
-        }
+        if global_cooldown_enabled is not None:
+            body["is_global_cooldown_enabled"] = global_cooldown_enabled
+        if global_cooldown is not None:
+            body["global_cooldown_seconds"] = limits.REWARD_GLOBAL_COOLDOWN.check(global_cooldown)
+        if paused is not None:
+            body["is_paused"] = paused
+        if redemptions_skip_queue is not None:
+            body["should_redemptions_skip_request_queue"] = redemptions_skip_queue
         route = Route(
             "PATCH",
             _REWARDS,
@@ -383,7 +390,8 @@ class CustomRewardRedemption:
     def __repr__(self) -> str:
         return f"<CustomRewardRedemption id={self.id!r} status={self.status!r}>"
 
-    async def _set_status(self, status: str, name: str) -> Self:
+    async def _set_status(self, status: Literal["FULFILLED", "CANCELED"], name: str) -> Self:
+        body: UpdateRedemptionBody = {"status": status}
         route = Route(
             "PATCH",
             _REDEMPTIONS,
@@ -392,7 +400,7 @@ class CustomRewardRedemption:
                 "broadcaster_id": self.broadcaster.id,
                 "reward_id": self.reward.id,
             },
-            json={"status": status},
+            json=body,
         )
         data = await self._http.request(
             route, user=self.broadcaster, scopes=SCOPES[name], name=name
@@ -456,7 +464,7 @@ async def create_custom_reward(
     limits.REWARD_TITLE.check(title)
     limits.REWARD_COST.check(cost)
     # Only what differs from Twitch's defaults is sent, like the documented example body.
-    body: dict[str, Any] = {"title": title, "cost": cost}
+    body: CreateRewardBody = {"title": title, "cost": cost}
     if not enabled:
         body["is_enabled"] = False
     if input_required:
@@ -543,9 +551,10 @@ async def update_redemptions(
     batches stay applied and the error is raised with ``completed`` (the redemptions
     already updated) attached to it.
     """
-    wanted = normalize_redemption_status(status)
-    if wanted not in ("FULFILLED", "CANCELED"):
+    wanted = _SETTABLE_STATUSES.get(normalize_redemption_status(status))
+    if wanted is None:
         raise ValueError(f"status must be FULFILLED or CANCELED, not {status!r}")
+    body: UpdateRedemptionBody = {"status": wanted}
     unique = list(dict.fromkeys(redemption_ids))
     size = limits.REDEMPTION_IDS_PER_CALL.maximum or 50
     name = "PartialUser.update_redemptions"
@@ -556,7 +565,7 @@ async def update_redemptions(
             "PATCH",
             _REDEMPTIONS,
             params={"id": batch, "broadcaster_id": user.id, "reward_id": reward_id},
-            json={"status": wanted},
+            json=body,
         )
         try:
             data = await http.request(route, user=user, scopes=SCOPES[name], name=name)

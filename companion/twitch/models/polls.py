@@ -23,12 +23,18 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from ..http import HTTPHandler
+    from .payloads import CreatePollBody, EndPollBody
 
 __all__ = ["Poll", "PollChoice"]
 
 _log = logging.getLogger(__name__)
 
 _PATH = "polls"
+
+_END_STATUSES: dict[str, Literal["TERMINATED", "ARCHIVED"]] = {
+    "TERMINATED": "TERMINATED",
+    "ARCHIVED": "ARCHIVED",
+}
 
 
 class PollChoice:
@@ -196,7 +202,7 @@ async def create_poll(
     limits.POLL_TITLE.check(title)
     limits.check_poll_choices(choices)
     limits.POLL_DURATION.check(duration)
-    body: dict[str, Any] = {
+    body: CreatePollBody = {
         "broadcaster_id": user.id,
         "title": title,
         "choices": [{"title": choice} for choice in choices],
@@ -221,10 +227,10 @@ async def end_poll(
     status: Literal["TERMINATED", "ARCHIVED"],
 ) -> Poll:
     """End Poll: TERMINATED (stays visible) or ARCHIVED (hidden)."""
-    wanted = status.upper()
-    if wanted not in ("TERMINATED", "ARCHIVED"):
+    wanted = _END_STATUSES.get(status.upper())
+    if wanted is None:
         raise ValueError(f"status must be TERMINATED or ARCHIVED, not {status!r}")
-    body = {"broadcaster_id": user.id, "id": poll_id, "status": wanted}
+    body: EndPollBody = {"broadcaster_id": user.id, "id": poll_id, "status": wanted}
     name = "PartialUser.end_poll"
     data = await http.request(
         Route("PATCH", _PATH, json=body), user=user, scopes=SCOPES[name], name=name

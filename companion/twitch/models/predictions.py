@@ -23,12 +23,21 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from ..http import HTTPHandler
+    from .payloads import CreatePredictionBody, EndPredictionBody
 
 __all__ = ["Prediction", "PredictionOutcome", "Predictor"]
 
 _log = logging.getLogger(__name__)
 
 _PATH = "predictions"
+
+# The seed spells CANCELLED; Twitch wants CANCELED.
+_END_STATUSES: dict[str, Literal["RESOLVED", "CANCELED", "LOCKED"]] = {
+    "RESOLVED": "RESOLVED",
+    "CANCELED": "CANCELED",
+    "CANCELLED": "CANCELED",
+    "LOCKED": "LOCKED",
+}
 
 
 class Predictor:
@@ -235,7 +244,7 @@ async def create_prediction(
     limits.PREDICTION_TITLE.check(title)
     limits.check_prediction_outcomes(outcomes)
     limits.PREDICTION_WINDOW.check(prediction_window)
-    body = {
+    body: CreatePredictionBody = {
         "broadcaster_id": user.id,
         "title": title,
         "outcomes": [{"title": outcome} for outcome in outcomes],
@@ -256,12 +265,12 @@ async def end_prediction(
     winning_outcome_id: str | None = None,
 ) -> Prediction:
     """End Prediction: LOCKED, RESOLVED (needs ``winning_outcome_id``) or CANCELED."""
-    wanted = status.upper().replace("CANCELLED", "CANCELED")
-    if wanted not in ("RESOLVED", "CANCELED", "LOCKED"):
+    wanted = _END_STATUSES.get(status.upper())
+    if wanted is None:
         raise ValueError(f"status must be RESOLVED, CANCELED or LOCKED, not {status!r}")
     if wanted == "RESOLVED" and not winning_outcome_id:
         raise ValueError("winning_outcome_id is required to resolve a prediction")
-    body: dict[str, str] = {"broadcaster_id": user.id, "id": prediction_id, "status": wanted}
+    body: EndPredictionBody = {"broadcaster_id": user.id, "id": prediction_id, "status": wanted}
     if winning_outcome_id is not None and wanted == "RESOLVED":
         body["winning_outcome_id"] = winning_outcome_id
     name = "PartialUser.end_prediction"
