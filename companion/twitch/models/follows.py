@@ -30,6 +30,9 @@ _log = logging.getLogger(__name__)
 class FollowEvent(Keyed):
     """A user following a channel.
 
+    Fed by Get Channel Followers (``GET /channels/followers``) and EventSub ``channel.follow``
+    v2; the seed's source, the old ``users/follows`` endpoint, no longer exists.
+
     Args:
         http: The HTTP handler.
         data: One Get Channel Followers item (``user_*``, ``followed_at``).

@@ -58,6 +58,10 @@ class HypeTrainContribution(Keyed):
 class HypeTrainEvent(Keyed):
     """A hype train's state.
 
+    Fed by Get Hype Train Status (``GET /hypetrain/status``, its ``current``) and EventSub
+    ``channel.hype_train.begin/progress/end``; the seed's source, the old Get Hype Train
+    Events endpoint, no longer exists.
+
     Attributes:
         id: The train id.
         broadcaster: The channel.

@@ -34,6 +34,10 @@ _MESSAGE = "channel.subscription.message"
 class SubscriptionEvent(Keyed):
     """A subscription to a channel.
 
+    Fed by Get Broadcaster Subscriptions (``GET /subscriptions``) and EventSub
+    ``channel.subscribe``, ``channel.subscription.gift`` and ``channel.subscription.message``;
+    the seed's source, the old subscription-events endpoint, no longer exists.
+
     Args:
         http: The HTTP handler.
         data: One Get Broadcaster Subscriptions item.

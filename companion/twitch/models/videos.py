@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any, Literal
 
+from ..errors import PayloadError
 from ..http import Route
 from ..iterators import HTTPAwaitableAsyncIterator
 from ._extra_common import EXTRA_LIMITS, EXTRA_SCOPES, Keyed, page_size, partial_user
@@ -142,9 +143,11 @@ async def delete_videos(
         batch = wanted[start : start + DELETE_BATCH]
         route = Route("DELETE", "videos", params={"id": batch})
         body = await http.request(route, user=owner, scopes=EXTRA_SCOPES[name], name=name)
-        data = Fields(body, "").data.get("data") if isinstance(body, dict) else None
-        if isinstance(data, list):
-            deleted.extend(str(x) for x in data if isinstance(x, str | int))
+        # The answer lists the ids deleted (unknown ids are ignored by Twitch, not listed).
+        data = body.get("data") if isinstance(body, dict) else None
+        if not isinstance(data, list):
+            raise PayloadError("expected a 'data' list of video ids", field="data")
+        deleted.extend(str(x) for x in data if isinstance(x, str | int))
     return deleted
 
 
