@@ -307,16 +307,17 @@ _LIBC_SONAMES = re.compile(r"^(ld-linux.*|libc|libm|libdl|libpthread|libresolv|l
 def soname_package(soname: str) -> str:
     """The Debian package that ships ``soname``, by Debian's library naming policy.
 
-    ``libfoo.so.1`` is in ``libfoo1``, ``libfoo2.so.0`` in ``libfoo2-0``, and the C
+    ``libFoo_bar.so.1`` is in ``libfoo-bar1``, ``libfoo2.so.0`` in ``libfoo2-0``, and the C
     library's sonames are in ``libc6``. The test cross-checks this with ``dpkg -S``
     wherever the library is installed; the rule covers build machines that lack one.
     """
     if _LIBC_SONAMES.match(soname):
         return "libc6"
-    match = re.fullmatch(r"(lib[^.]+)\.so\.(\d+)(?:\..*)?", soname)
+    match = re.fullmatch(r"(lib.+?)\.so\.(\d+)(?:\..*)?", soname)
     if match is None:
         raise ValueError(f"unexpected soname {soname!r}")
-    name, major = match.group(1).lower(), match.group(2)
+    # Package names are lower case and have no underscores.
+    name, major = match.group(1).lower().replace("_", "-"), match.group(2)
     return f"{name}-{major}" if name[-1].isdigit() else f"{name}{major}"
 
 

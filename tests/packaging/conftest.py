@@ -1,7 +1,7 @@
-"""Shared by the packaging tests: ``packaging/build.py`` loaded as a module.
+"""Shared by the packaging tests: ``packaging/build.py`` and ``icons.py`` as modules.
 
 ``packaging/`` is not a Python package (the name would shadow PyPA's ``packaging``,
-which pytest itself imports), so the builder is loaded from its file.
+which pytest itself imports), so its scripts are loaded from their files.
 """
 
 from __future__ import annotations
@@ -16,16 +16,15 @@ import pytest
 if TYPE_CHECKING:
     from types import ModuleType
 
-ROOT = Path(__file__).resolve().parents[2]
-BUILD_SCRIPT = ROOT / "packaging" / "build.py"
+PACKAGING = Path(__file__).resolve().parents[2] / "packaging"
 
 
-def load_builder() -> ModuleType:
-    """Import ``packaging/build.py`` under a name that cannot clash with anything."""
-    name = "companion_packaging_build"
+def load_script(stem: str) -> ModuleType:
+    """Import ``packaging/<stem>.py`` under a name that cannot clash with anything."""
+    name = f"companion_packaging_{stem}"
     if name in sys.modules:
         return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, BUILD_SCRIPT)
+    spec = importlib.util.spec_from_file_location(name, PACKAGING / f"{stem}.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
@@ -35,5 +34,11 @@ def load_builder() -> ModuleType:
 
 @pytest.fixture(scope="session")
 def builder() -> ModuleType:
-    """The packaging builder module."""
-    return load_builder()
+    """``packaging/build.py``."""
+    return load_script("build")
+
+
+@pytest.fixture(scope="session")
+def icons() -> ModuleType:
+    """``packaging/icons.py``."""
+    return load_script("icons")
