@@ -460,3 +460,28 @@ async def test_the_demo_channel_has_extras_to_show() -> None:
         assert len(sim.served) == 9
     finally:
         await sim.stop()
+
+
+# -- bodies that are not what Twitch documents ------------------------------------------------
+
+
+async def test_malformed_answers_are_payload_errors(world: World) -> None:
+    from companion.twitch.errors import PayloadError
+
+    caster, faults = world.caster, world.sim.faults
+    video = world.store.add_video(caster.id, "v")["id"]
+    world.store.add_segment(caster.id, world.sim.state.now() + DAY, 60, "s")
+    calls = (
+        ("/helix/videos", lambda: world.client.delete_videos([video], caster)),
+        ("/helix/chat/settings", caster.fetch_chat_settings),
+        ("/helix/schedule", caster.fetch_schedule),
+        ("/helix/bits/leaderboard", caster.fetch_bits_leaderboard),
+        ("/helix/games", lambda: world.client.fetch_games(["33214"])),
+    )
+    for prefix, call in calls:
+        faults.malform_next(1, prefix)
+        with pytest.raises(PayloadError):
+            await call()
+    # The cut DELETE answer still deleted the video on the server: the client reports the
+    # shape error rather than guessing what happened.
+    assert video not in world.store.videos
