@@ -381,3 +381,58 @@ def test_bad_arguments_are_refused_before_sending() -> None:
         page_size("schedule_page_size", 26)
     assert page_size("schedule_page_size", None) == 25
     assert EXTRA_LIMITS["delete_video_ids"].maximum == 5
+
+
+#: One documented payload per class of this area (a CASES key, or a path to a nested model).
+_INSTANCES = {
+    "AutomodCheckResponse": ("automod_response", ()),
+    "BanEvent": ("ban_event_eventsub", ()),
+    "BitsLeaderboard": ("bits_leaderboard", ()),
+    "BitLeaderboardUser": ("bits_leaderboard", ("leaders", 0)),
+    "ChannelTeams": ("channel_teams", ()),
+    "ChatBadge": ("chat_badge", ()),
+    "ChatBadgeVersion": ("chat_badge", ("versions", 0)),
+    "ChatSettings": ("chat_settings_update", ()),
+    "ChatterColor": ("chatter_color", ()),
+    "CheerEmote": ("cheermote", ()),
+    "CheerEmoteTier": ("cheermote", ("tiers", 0)),
+    "Clip": ("clip", ()),
+    "FollowEvent": ("follow", ()),
+    "Game": ("game", ()),
+    "HypeTrainEvent": ("hype_train", ()),
+    "HypeTrainContribution": ("hype_train", ("top_contributions", 0)),
+    "Marker": ("marker_listed", ()),
+    "ModEvent": ("mod_notification", ()),
+    "Raid": ("raid", ()),
+    "Schedule": ("schedule", ()),
+    "ScheduleSegment": ("schedule", ("segments", 0)),
+    "SubscriptionEvent": ("subscription", ()),
+    "Team": ("team", ()),
+    "UserBan": ("user_ban", ()),
+    "Video": ("video", ()),
+}
+
+
+def _seed_attributes() -> dict[str, list[str]]:
+    import re
+    from pathlib import Path
+
+    text = Path("/work/shared/seed/000_fb769ffef5653a28.txt").read_text(encoding="utf-8")
+    blocks = re.split(r"^- class twitchio\.", text, flags=re.MULTILINE)[1:]
+    out: dict[str, list[str]] = {}
+    for block in blocks:
+        name = block.split("(", 1)[0]
+        out[name] = re.findall(r"^- (\w+)#$", block, flags=re.MULTILINE)
+    return out
+
+
+@pytest.mark.parametrize("name", sorted(_INSTANCES))
+def test_documented_attributes_exist(name: str) -> None:
+    case, path = _INSTANCES[name]
+    parse, payload = CASES[case]
+    model: object = parse(copy.deepcopy(payload))
+    for step in path:
+        model = model[step] if isinstance(step, int) else getattr(model, step)  # type: ignore[index]
+    assert type(model).__name__ == name
+    documented = _seed_attributes()[name]
+    assert [a for a in documented if not hasattr(model, a)] == []
