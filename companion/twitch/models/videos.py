@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
     from datetime import datetime
 
-    from ..http import HTTPHandler
+    from ..http import HTTPHandler, ParamValue
     from .users import BaseUser, PartialUser, User
 
 __all__ = ["MutedSegment", "Video", "delete_videos", "fetch_videos"]
@@ -24,6 +24,18 @@ _log = logging.getLogger(__name__)
 
 #: "You can delete a maximum of 5 videos per request" (Delete Videos, helix-openapi.json).
 DELETE_BATCH = EXTRA_LIMITS["delete_video_ids"].maximum or 5
+
+
+class _LookupRoute(Route):
+    """A Get Videos by id route: Twitch takes ``first``/``after`` only with ``user_id`` or
+    ``game_id``, so the paginator's page parameters are left out."""
+
+    __slots__ = ()
+
+    def replace_params(self, **params: ParamValue) -> Route:
+        params.pop("first", None)
+        params.pop("after", None)
+        return super().replace_params(**params)
 
 
 class MutedSegment(Keyed):
@@ -173,7 +185,7 @@ def fetch_videos(
         raise ValueError("give exactly one of ids, user_id and game_id")
     if id_list is not None:
         EXTRA_LIMITS["video_ids"].check(id_list)
-    route = Route(
+    route = (_LookupRoute if id_list is not None else Route)(
         "GET",
         "videos",
         params={
@@ -186,7 +198,6 @@ def fetch_videos(
             "type": type,
         },
     )
-    # Twitch: "first" applies only with game_id or user_id; an id lookup is one page.
     size = page_size("videos_page_size", page_size_)
     return HTTPAwaitableAsyncIterator(
         http,

@@ -385,6 +385,9 @@ async def test_videos_fetch_and_delete_one(world: World) -> None:
     assert videos[0].stream_id is None
     by_ids = await world.client.fetch_videos(ids=[old["id"]])
     assert [v.id for v in by_ids] == [old["id"]]
+    # first/after go only with user_id or game_id (Get Videos' parameter text).
+    assert world.traffic.helix("GET", "/videos")[-1] == {"id": [old["id"]]}
+    assert world.traffic.helix("GET", "/videos")[0] == {"user_id": [caster.id], "first": ["100"]}
     await videos[0].delete()
     assert world.traffic.helix("DELETE", "/videos") == [{"id": [new["id"]]}]
     assert [v.id for v in await caster.fetch_videos()] == [old["id"]]
