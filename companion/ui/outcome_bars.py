@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from PySide6.QtCore import (
     QAbstractListModel,
     QAbstractTableModel,
+    QEvent,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
@@ -24,7 +25,7 @@ from PySide6.QtCore import (
     Qt,
     QTimer,
 )
-from PySide6.QtGui import QColor, QFont, QPainter, QPalette
+from PySide6.QtGui import QColor, QFont, QKeyEvent, QPainter, QPalette
 from PySide6.QtWidgets import QLabel, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
 from companion.twitch.errors import LimitError
@@ -39,6 +40,7 @@ __all__ = [
     "BAR_COLORS",
     "BarRow",
     "HistoryTableModel",
+    "KeyFilter",
     "LimitField",
     "OutcomeBarDelegate",
     "OutcomeBarsModel",
@@ -329,6 +331,19 @@ class LimitField:
             if self.error
             else "color: palette(mid); font-size: 9pt;"
         )
+
+
+class KeyFilter(QObject):
+    """Hands key presses on a widget (the bars view) to ``handler``; True eats the key."""
+
+    def __init__(self, handler: Callable[[QKeyEvent], bool], parent: QObject) -> None:
+        super().__init__(parent)
+        self._handler = handler
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent):
+            return self._handler(event)
+        return False
 
 
 class PressAgain:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -44,11 +44,11 @@ from companion.services.predictions_service import (
     resolve_blocked_reason,
 )
 from companion.twitch import limits
-from companion.twitch.models.predictions import Prediction
 from companion.ui.outcome_bars import (
     BAR_COLORS,
     BarRow,
     HistoryTableModel,
+    KeyFilter,
     LimitField,
     OutcomeBarDelegate,
     OutcomeBarsModel,
@@ -66,7 +66,7 @@ if TYPE_CHECKING:
 
     from companion.core.templates import TemplateStore
     from companion.services.predictions_service import PredictionsService
-    from companion.twitch.models.predictions import PredictionOutcome
+    from companion.twitch.models.predictions import Prediction, PredictionOutcome
 
 __all__ = [
     "PREDICTION_KEYS",
@@ -154,7 +154,7 @@ def _when(moment: datetime | None) -> str:
 
 def prediction_history_model(parent: QObject | None = None) -> HistoryTableModel[Prediction]:
     """The history table: title, result, points, viewers, end time."""
-    return HistoryTableModel[Prediction](
+    model: HistoryTableModel[Prediction] = HistoryTableModel(
         [
             ("Prediction", lambda p: p.title),
             ("Result", _result),
@@ -164,6 +164,7 @@ def prediction_history_model(parent: QObject | None = None) -> HistoryTableModel
         ],
         parent,
     )
+    return model
 
 
 class PredictionForm(QWidget):
@@ -240,19 +241,6 @@ class PredictionForm(QWidget):
         self.window_edit.setText(str(window_seconds))
 
 
-class _BarKeys(QObject):
-    """Routes key presses on the bars view to the panel."""
-
-    def __init__(self, handler: Callable[[QKeyEvent], bool], parent: QObject) -> None:
-        super().__init__(parent)
-        self._handler = handler
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent):
-            return self._handler(event)
-        return False
-
-
 class PredictionsPanel(QWidget):
     """The predictions tab.
 
@@ -276,6 +264,7 @@ class PredictionsPanel(QWidget):
         self.clock = clock
         self.model = OutcomeBarsModel(self)
         self.history_model = prediction_history_model(self)
+        self._shown: Prediction | None = None
 
         heading = QLabel("Predictions")
         heading.setProperty("role", "title")
@@ -300,7 +289,7 @@ class PredictionsPanel(QWidget):
         self.bars.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.bars.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.bars.setMinimumHeight(150)
-        self.bars.installEventFilter(_BarKeys(self._bar_key, self))
+        self.bars.installEventFilter(KeyFilter(self._bar_key, self))
         self.bars.doubleClicked.connect(lambda index: self._press_resolve(index.row()))
         self.empty_label = QLabel("No prediction running. Start one from the form.")
         self.empty_label.setProperty("role", "empty")
@@ -418,7 +407,7 @@ class PredictionsPanel(QWidget):
         self.error_label.setVisible(bool(text))
 
     def show_active(self, prediction: Prediction | None) -> None:
-        if prediction is None or prediction.id != getattr(self._shown, "id", None):
+        if prediction is None or self._shown is None or prediction.id != self._shown.id:
             self.confirm.clear()
         self._shown = prediction
         if prediction is None:
@@ -437,8 +426,6 @@ class PredictionsPanel(QWidget):
         self.empty_label.setVisible(not running)
         self._update_actions()
         self.update_clock()
-
-    _shown: Prediction | None = None
 
     def update_clock(self) -> None:
         """Countdown to the lock, time left to resolve, and the auto-cancel warning."""
