@@ -476,7 +476,11 @@ class HTTPHandler:
                 _log.info("%s: 401, refreshing the token of user %s once", route, key)
                 await self.refresh_user(user, token, wanted)
                 continue
-            if status == 429 and attempt < self.max_tries:
+            # Twitch: some 429s are "unrelated to the general rate limit bucket" (e.g. too
+            # many EventSub subscriptions); with points left in the bucket, waiting cannot
+            # help, so those are raised with Twitch's message at once.
+            bucket_empty = status_info is None or status_info.remaining <= 0
+            if status == 429 and bucket_empty and attempt < self.max_tries:
                 waited = await bucket.wait_for_reset()
                 _log.warning("%s: 429, waited %.2fs for the bucket reset", route, waited)
                 continue

@@ -21,6 +21,7 @@ from companion.twitch import (
     MissingScope,
     NetworkError,
     NotFound,
+    RateLimited,
     RefreshFailure,
     ServerError,
     SimpleTokenHandler,
@@ -282,6 +283,21 @@ async def test_429_waits_until_ratelimit_reset(fake: FakeTwitch, client: Client)
     assert time.time() >= reset - 0.01
     assert client.ratelimit is not None
     assert client.ratelimit.remaining == 799
+
+
+async def test_429_with_points_left_is_not_a_bucket_problem(
+    fake: FakeTwitch, client: Client
+) -> None:
+    async def too_many(request: web.Request, rec: Recorded, info: TokenInfo) -> web.Response:
+        headers = {"Ratelimit-Limit": "800", "Ratelimit-Remaining": "790"}
+        reset = str(int(time.time()) + 30)
+        return error(429, "too many subscriptions", {**headers, "Ratelimit-Reset": reset})
+
+    fake.helix_handler = too_many
+    with pytest.raises(RateLimited) as caught:
+        await client.create_user(USER_ID).get_goals()
+    assert caught.value.message == "too many subscriptions"
+    assert len(fake.helix) == 1
 
 
 async def test_empty_bucket_waits_before_sending(
