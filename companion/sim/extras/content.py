@@ -198,7 +198,7 @@ async def create_marker(request: web.Request) -> web.Response:
     position = int(now - parse_time(str(stream["started_at"]), "started_at"))
     ch = store.channel(user_id)
     marker = {
-        "id": store.state.ids.token(32),
+        "id": store.token_id(32).lower(),
         "_created": now,
         "description": description,
         "position_seconds": max(0, position),

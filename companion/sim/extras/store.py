@@ -11,6 +11,9 @@ Times are kept as epoch seconds and formatted when served.
 from __future__ import annotations
 
 import logging
+import random
+import string
+import uuid
 import weakref
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
@@ -131,6 +134,10 @@ class ExtrasStore:
         ]
         self.demo_seeded = False
         self._seq = 0
+        # Own ids, so the core state's id sequences (users, rewards, redemptions) stay exactly
+        # what they would be without the extras.
+        self._rng = random.Random(state.config.seed)
+        self._numeric = 1_900_000_000
 
     def __repr__(self) -> str:
         return f"ExtrasStore(channels={len(self.channels)}, videos={len(self.videos)})"
@@ -145,6 +152,19 @@ class ExtrasStore:
         """A number that only grows (ids, ordering)."""
         self._seq += 1
         return self._seq
+
+    def numeric_id(self) -> str:
+        """A numeric id (videos, streams of videos)."""
+        self._numeric += 1
+        return str(self._numeric)
+
+    def uuid_id(self) -> str:
+        """A UUID4-shaped id (schedule segments)."""
+        return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
+
+    def token_id(self, length: int) -> str:
+        """An opaque id of letters and digits (markers, hype trains)."""
+        return "".join(self._rng.choices(string.ascii_letters + string.digits, k=length))
 
     def channel(self, broadcaster_id: str) -> ChannelExtras:
         """The extras of a known broadcaster (created on first use).
@@ -224,7 +244,7 @@ class ExtrasStore:
         total = sum(c[2] for c in contributions)
         now = self.now()
         ch.hype_train = HypeTrainRecord(
-            id=self.state.ids.goal_id(),
+            id=self.token_id(27),
             level=level,
             total=total,
             progress=total % 1000,
@@ -290,11 +310,11 @@ class ExtrasStore:
     ) -> dict[str, Any]:
         """Record a video of ``user_id``; returns its stored record."""
         self.user(user_id)
-        vid = self.state.ids.numeric()
+        vid = self.numeric_id()
         when = self.now() if created_at is None else created_at
         video = {
             "id": vid,
-            "stream_id": self.state.ids.numeric() if video_type == "archive" else None,
+            "stream_id": self.numeric_id() if video_type == "archive" else None,
             "user_id": user_id,
             "title": title,
             "description": "",
@@ -349,7 +369,7 @@ class ExtrasStore:
         ch = self.channel(broadcaster_id)
         ch.schedule_created = True
         segment = {
-            "id": self.state.ids.uuid(),
+            "id": self.uuid_id(),
             "_start": start,
             "_end": start + duration_minutes * 60,
             "title": title,

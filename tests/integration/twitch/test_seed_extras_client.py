@@ -441,7 +441,7 @@ async def test_the_demo_channel_has_extras_to_show() -> None:
                 "eli_lurks",
             ]
             assert [(b.login, b.reason) for b in await caster.fetch_bans()] == [
-                ("spammy_sam", "Spam links")
+                ("eli_lurks", "Spam links")
             ]
             board = await caster.fetch_bits_leaderboard()
             assert [(u.login, u.score) for u in board.leaders] == [

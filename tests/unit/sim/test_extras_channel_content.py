@@ -491,3 +491,25 @@ async def test_schedule(world: World) -> None:
         "GET", "/schedule", world.token, params={"broadcaster_id": caster, "start_time": "soon"}
     )
     assert bad.status == 400
+
+
+async def test_the_extras_leave_the_core_state_ids_alone() -> None:
+    """The demo extras use their own ids: users, rewards and redemptions made after start get
+    the same ids as in a simulator without the extras."""
+    from companion.sim import SimConfig, Simulator
+
+    plain = Simulator(SimConfig(seed=7, demo=True, tick_interval=5.0))
+    extras = make_sim(demo=True)
+    for sim in (plain, extras):
+        await sim.start()
+    try:
+        assert extras.extras.demo_seeded
+        made = [
+            (s.state.create_user("late_user")["id"], s.state.ids.uuid(), s.state.ids.token(8))
+            for s in (plain, extras)
+        ]
+        assert made[0] == made[1]
+        assert set(plain.state.users) == set(extras.state.users)
+    finally:
+        for sim in (plain, extras):
+            await sim.stop()
