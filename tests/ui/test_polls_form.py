@@ -1,0 +1,131 @@
+"""The poll form at every limit, the models on documented payloads, and the service's
+merge of EventSub payloads without vote counts (no network: the service is not signed in)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from PySide6.QtCore import Qt
+
+from companion.services.polls_service import PollsService
+from companion.twitch import SimpleTokenHandler
+from companion.twitch.http import HTTPHandler
+from companion.twitch.models.polls import Poll
+from companion.twitch.models.users import PartialUser
+from companion.ui.polls_panel import PollsPanel, choice_rows
+
+if TYPE_CHECKING:
+    from pytestqt.qtbot import QtBot
+
+REFERENCE = Path("/work/shared/twitch-reference")
+HTTP = HTTPHandler(SimpleTokenHandler("unused", "client"))
+
+
+def reference(kind: str, name: str) -> Any:
+    data = json.loads((REFERENCE / kind / name).read_text(encoding="utf-8"))
+    return data["data"][0] if kind == "helix" else data["event"]
+
+
+@pytest.fixture
+def panel(qtbot: QtBot) -> PollsPanel:
+    widget = PollsPanel(PollsService())
+    qtbot.addWidget(widget)
+    widget.show()
+    return widget
+
+
+@pytest.mark.parametrize(
+    ("title", "choices", "duration", "points", "broken"),
+    [
+        ("t" * 60, ["a", "b"], "15", None, None),
+        ("t" * 61, ["a", "b"], "15", None, "poll_title"),
+        ("   ", ["a", "b"], "15", None, "poll_title"),
+        ("t", ["a"], "15", None, "poll_choices"),
+        ("t", list("abcde"), "1800", None, None),
+        ("t", list("abcdef"), "1800", None, "poll_choices"),
+        ("t", ["a", "c" * 25], "60", None, None),
+        ("t", ["a", "c" * 26], "60", None, "poll_choice_title"),
+        ("t", ["a", "b"], "14", None, "poll_duration"),
+        ("t", ["a", "b"], "1801", None, "poll_duration"),
+        ("t", ["a", "b"], "60", "1", None),
+        ("t", ["a", "b"], "60", "1,000,000", None),
+        ("t", ["a", "b"], "60", "0", "poll_channel_points_per_vote"),
+        ("t", ["a", "b"], "60", "1000001", "poll_channel_points_per_vote"),
+    ],
+)
+def test_form_limits_just_inside_and_outside(
+    panel: PollsPanel,
+    title: str,
+    choices: list[str],
+    duration: str,
+    points: str | None,
+    broken: str | None,
+) -> None:
+    form = panel.form
+    form.title_edit.setText(title)
+    form.choices_edit.setPlainText("\n".join(choices))
+    form.duration_edit.setText(duration)
+    form.points_check.setChecked(points is not None)
+    if points is not None:
+        form.points_edit.setText(points)
+    problems = {name: text for name, text in form.problems().items() if text}
+    assert panel.create_button.isEnabled() is (broken is None)
+    if broken is None:
+        assert problems == {}
+    else:
+        [message] = problems.values()
+        assert f"(limit {broken!r})" in message
+        [field] = [f for f in form.fields.values() if f.error]
+        assert field.label.text() == message
+
+
+def test_points_field_only_counts_when_on(panel: PollsPanel) -> None:
+    form = panel.form
+    form.fill("Q", ["a", "b"], 60, None)
+    form.points_edit.setText("not a number")
+    assert panel.create_button.isEnabled() and not form.points_edit.isEnabled()
+    assert form.values() == ("Q", ["a", "b"], 60, None)
+    form.points_check.setChecked(True)
+    assert form.problems()["points"] == "Type the points per vote as a whole number."
+    assert not panel.create_button.isEnabled()
+    assert form.fields["points"].label.text() == "Type the points per vote as a whole number."
+    form.points_check.setChecked(False)
+    assert form.fields["points"].label.text().startswith("When on, viewers can buy extra votes")
+    assert "E end" in panel.keys_label.text()
+
+
+def test_models_on_documented_payloads(panel: PollsPanel, qtmodeltester: Any) -> None:
+    ended = Poll(HTTP, reference("helix", "end_poll.response.json"))
+    listed = Poll(HTTP, reference("helix", "get_polls.response.json"))
+    panel.history_model.set_items([ended, listed])
+    qtmodeltester.check(panel.history_model)
+    assert panel.history_model.headerData(2, Qt.Orientation.Horizontal) == "Winner"
+    assert panel.history_model.index(0, 1).data() == "Ended early (result shown)"
+    panel.model.set_rows(choice_rows(listed))
+    qtmodeltester.check(panel.model)
+    assert panel.model.rowCount() == len(listed.choices)
+
+
+def test_begin_payload_without_votes_keeps_counts(panel: PollsPanel) -> None:
+    service = panel.service
+    service.broadcaster = PartialUser(HTTP, "1337", login="cool_user")
+    progress = Poll.from_eventsub(HTTP, reference("eventsub", "channel.poll.progress.payload.json"))
+    service.on_poll_event("progress", progress)
+    before = [row.value for row in panel.model.rows()]
+    assert before == [c.votes or 0 for c in progress.choices]
+    # A late begin (EventSub may deliver it after progress) has no counts: keep them.
+    begin = Poll.from_eventsub(HTTP, reference("eventsub", "channel.poll.begin.payload.json"))
+    assert all(choice.votes is None for choice in begin.choices)
+    service.on_poll_event("begin", begin)
+    assert [row.value for row in panel.model.rows()] == before
+    assert panel.end_button.isEnabled()
+    end = Poll.from_eventsub(HTTP, reference("eventsub", "channel.poll.end.payload.json"))
+    service.on_poll_event("end", end)
+    assert service.active is None and panel.empty_label.isVisibleTo(panel)
+    assert [p.id for p in service.history] == [end.id]
+    # A late progress for an ended poll does not bring it back.
+    service.on_poll_event("progress", progress)
+    assert service.active is None
