@@ -141,6 +141,21 @@ async def test_100_concurrent_requests_on_an_expired_token_cause_one_refresh(
     assert len(fake.helix) - len(with_new) <= 100
 
 
+async def test_100_first_uses_of_an_expired_token_validate_once_and_refresh_once(
+    fake: FakeTwitch, client: Client, handler: RecordingHandler
+) -> None:
+    fake.helix_handler = rewards_ok
+    fake.expire(handler.token.access_token)
+    user = client.create_user(USER_ID)
+    results = await asyncio.gather(*(user.get_custom_rewards() for _ in range(100)))
+    assert len(results) == 100
+    assert fake.refresh_calls == 1
+    # One validation said the old token is dead; one validated the new token.
+    assert fake.validate_calls == 2
+    assert len(fake.helix) == 100  # nothing was sent with the dead token
+    assert len(handler.user_token_calls) == 1
+
+
 async def test_401_gets_one_refresh_and_one_retry(
     fake: FakeTwitch, client: Client, handler: RecordingHandler
 ) -> None:
