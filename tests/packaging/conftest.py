@@ -42,3 +42,9 @@ def builder() -> ModuleType:
 def icons() -> ModuleType:
     """``packaging/icons.py``."""
     return load_script("icons")
+
+
+@pytest.fixture(scope="session")
+def measure() -> ModuleType:
+    """``packaging/measure_start.py``."""
+    return load_script("measure_start")

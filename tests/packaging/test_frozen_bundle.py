@@ -83,8 +83,8 @@ def run_frozen(executable: Path, *args: str, data_dir: Path) -> subprocess.Compl
     )
 
 
-def assert_smoke_test_passes(executable: Path, data_dir: Path) -> None:
-    result = run_frozen(executable, "--smoke-test", data_dir=data_dir)
+def assert_smoke_test_passes(executable: Path, data_dir: Path, *args: str) -> None:
+    result = run_frozen(executable, "--smoke-test", *args, data_dir=data_dir)
     assert result.returncode == 0, result.stderr[-4000:]
     assert "Traceback" not in result.stderr
     log = (data_dir / "logs" / "companion.log").read_text(encoding="utf-8")
@@ -104,6 +104,25 @@ def test_frozen_app_prints_its_version(built: Built, scratch_data_dir: Path) -> 
 
 def test_frozen_app_paints_its_window_and_exits_zero(built: Built, scratch_data_dir: Path) -> None:
     assert_smoke_test_passes(built.executable, scratch_data_dir)
+
+
+def test_frozen_app_paints_in_demo_mode(built: Built, scratch_data_dir: Path) -> None:
+    # Demo mode runs the simulator (aiohttp) in-process: the frozen app must carry it.
+    assert_smoke_test_passes(built.executable, scratch_data_dir, "--demo")
+    log = (scratch_data_dir / "logs" / "companion.log").read_text(encoding="utf-8")
+    assert "main window shown (demo=True)" in log
+
+
+def test_measure_script_times_the_frozen_app(built: Built, measure: ModuleType) -> None:
+    du = subprocess.run(
+        ["du", "-s", "--block-size=1", str(built.bundle)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()[0]
+    assert measure.disk_usage_bytes(built.bundle) == int(du)
+    seconds = measure.median_time([str(built.executable), "--version"], 1)
+    assert 0 < seconds < 60
 
 
 def test_bundle_carries_resources_and_keyring_metadata(built: Built) -> None:
