@@ -137,8 +137,11 @@ class Poll:
         poll.channel_points_per_vote = points.integer("amount_per_vote") if points else 0
         poll.ends_at = f.opt_time("ends_at")
         poll.ended_at = f.opt_time("ended_at")
-        end = poll.ends_at or poll.ended_at
-        poll.duration = round((end - poll.started_at).total_seconds()) if end else None
+        # Only begin/progress say when the poll is due to end; an end event's ended_at is
+        # when it really ended (early if terminated), which is not the configured duration.
+        poll.duration = (
+            round((poll.ends_at - poll.started_at).total_seconds()) if poll.ends_at else None
+        )
         return poll
 
     def _read_common(self, f: Fields, *, eventsub: bool) -> None:

@@ -469,6 +469,7 @@ def test_poll_events(http: HTTPHandler, name: str, status: str) -> None:
         assert [c.votes for c in poll.choices] == [120, 140, 80]
         assert [c.title for c in poll.choices] == ["Blue", "Yellow", "Green"]
         assert poll.ended_at == utc(2020, 7, 15, 17, 16, 11, 171067)
+        assert poll.duration is None  # the end event does not say what was configured
 
 
 GOAL_EVENTS = {
