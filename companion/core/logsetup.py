@@ -75,10 +75,16 @@ def setup_logging(log_dir: Path, *, level: int = logging.INFO, console: bool = F
     return log_path
 
 
-def teardown_logging() -> None:
-    """Remove and close the handlers :func:`setup_logging` added (tests, re-setup)."""
+def teardown_logging(*, restore_level: int | None = None) -> None:
+    """Remove and close the handlers :func:`setup_logging` added (tests, re-setup).
+
+    ``restore_level`` also sets the root logger's level back (a test that logged at
+    DEBUG must not leave every later test's log capture flooded).
+    """
     root = logging.getLogger()
     for handler in list(root.handlers):
         if getattr(handler, "_companion", False):
             root.removeHandler(handler)
             handler.close()
+    if restore_level is not None:
+        root.setLevel(restore_level)

@@ -25,6 +25,7 @@ async def until(predicate, timeout: float = 10.0) -> None:
 
 @pytest.mark.qt_loop
 async def test_demo_session_leaves_no_token_on_disk(scratch_data_dir: Path, qapp) -> None:
+    previous_level = logging.getLogger().level
     setup_logging(log_dir(), level=logging.DEBUG)
     app = CompanionApp(qapp, parse_args(["--demo"]))
     runner = asyncio.get_running_loop().create_task(app.run())
@@ -46,7 +47,7 @@ async def test_demo_session_leaves_no_token_on_disk(scratch_data_dir: Path, qapp
         if not runner.done():
             app.request_quit(0)
             await asyncio.wait_for(runner, timeout=10)
-        teardown_logging()
+        teardown_logging(restore_level=previous_level)
     files = [path for path in scratch_data_dir.rglob("*") if path.is_file()]
     names = {path.name for path in files}
     assert "companion.log" in names
