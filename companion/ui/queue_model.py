@@ -54,6 +54,20 @@ _ITALIC = QFont()
 _ITALIC.setItalic(True)
 
 
+_ROLES = frozenset(
+    {
+        int(Qt.ItemDataRole.DisplayRole),
+        int(Qt.ItemDataRole.DecorationRole),
+        int(Qt.ItemDataRole.ToolTipRole),
+        int(Qt.ItemDataRole.ForegroundRole),
+        int(Qt.ItemDataRole.FontRole),
+        ID_ROLE,
+        REWARD_ID_ROLE,
+        STATE_ROLE,
+    }
+)
+
+
 class Column:
     """Column numbers of :class:`QueueTableModel`."""
 
@@ -196,7 +210,8 @@ class QueueTableModel(QAbstractTableModel):
         return value
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self.queue):
+        # The view asks ~10 roles per cell per paint; most are answered here, first.
+        if role not in _ROLES or not index.isValid() or not 0 <= index.row() < len(self.queue):
             return None
         row = self.queue.row(index.row())
         record = row.record

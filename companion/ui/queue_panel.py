@@ -76,6 +76,7 @@ class QueueView(QWidget):
         self.model = model
         self.compact = compact
         self.proxy = QueueFilterProxy(self)
+        self._titles: dict[str, str] = {}
         self.proxy.setSourceModel(model)
 
         # The theme styles a disabled secondary button like an enabled one; grey it here.
@@ -239,9 +240,12 @@ class QueueView(QWidget):
         counts = queue.counts_by_reward()
         titles: dict[str, str] = {}
         for reward_id in counts:
-            rows = queue.rows_for_reward(reward_id)
-            if rows:
-                titles[reward_id] = rows[0].record.reward_title
+            title = self._titles.get(reward_id)
+            if title is None:
+                # Once per reward: rows_for_reward builds a list of every row of it.
+                rows = queue.rows_for_reward(reward_id)
+                title = self._titles[reward_id] = rows[0].record.reward_title
+            titles[reward_id] = title
         current = self.proxy.reward_id or _ALL
         blocked = self.reward_filter.blockSignals(True)
         try:

@@ -22,6 +22,7 @@ from companion.twitch import Client, SimpleTokenHandler
 from companion.twitch.models.channel_points import CustomReward, CustomRewardRedemption
 
 if TYPE_CHECKING:
+    from companion.services.live_events import LiveEvents
     from companion.twitch.models.users import PartialUser
 
 CLIENT_ID = "queuetestclient00000000000001"
@@ -151,6 +152,7 @@ class SimChannel:
         self.token = ""
         self.viewers: list[str] = []
         self.events = SimEventBridge(self)
+        self.live: LiveEvents | None = None
 
     async def start(self, *, eventsub: bool = True) -> SimChannel:
         await self.sim.start(port=0)
@@ -177,7 +179,22 @@ class SimChannel:
             await self.events.connect()
         return self
 
+    async def start_live_events(self) -> LiveEvents:
+        """The app's real ``LiveEvents`` on this channel, connected (instead of the bridge)."""
+        from companion.services.live_events import LiveEvents
+
+        live = LiveEvents(
+            reconnect_base_delay=0.01, reconnect_max_delay=0.05, handoff_quiet_seconds=0.05
+        )
+        await live.start(self.client.http, self.broadcaster)
+        assert live.client is not None
+        await live.client.wait_live(timeout=5)
+        self.live = live
+        return live
+
     async def stop(self) -> None:
+        if self.live is not None:
+            await self.live.shutdown()
         await self.events.close()
         await self.client.close()
         await self.session.close()
