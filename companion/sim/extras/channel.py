@@ -229,6 +229,8 @@ async def get_hype_train(request: web.Request) -> web.Response:
     broadcaster = query_one(request, "broadcaster_id")
     if not broadcaster or broadcaster not in store_of(request).state.users:
         raise bad_request("The ID in the broadcaster_id query parameter is not valid.")
+    # The reference lists no broadcaster/token mismatch answer here; the scope is the
+    # broadcaster's own (channel:read:hype_train), so we answer 401 as for its siblings.
     require_broadcaster(rec, broadcaster)
     store = store_of(request)
     ch = store.channel(broadcaster)
