@@ -2,9 +2,10 @@
 
 The OpenAPI file is version 3.0: ``nullable: true`` is turned into a JSON-Schema type union
 here so :mod:`jsonschema` understands it. A few schemas contradict their own field text or
-the documented example; those are corrected in :data:`CORRECTIONS`, each with the reason, and
-a test (``test_reference_quirks_the_corrections_stand_for``) proves the published schema really rejects the example,
-so a corrected reference would make that test fail and the correction could be dropped.
+the documented example; those are corrected in :data:`CORRECTIONS`, each with the reason,
+and a test (``test_reference_quirks_the_corrections_stand_for``) proves the published
+schema really rejects the example, so a corrected reference would make that test fail and
+the correction could be dropped.
 """
 
 from __future__ import annotations
