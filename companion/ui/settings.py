@@ -6,6 +6,7 @@ a second setting by accident.
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QSettings
@@ -116,14 +117,18 @@ class AppSettings:
         self._s.setValue("auth/client_id", value.strip())
 
     def accounts(self) -> dict[str, str]:
-        """Signed-in accounts as user id -> login."""
-        value = self._s.value("auth/accounts", {})
+        """Signed-in accounts as user id -> login (their tokens are in the keyring)."""
+        try:
+            value = json.loads(str(self._s.value("auth/accounts", "{}")))
+        except ValueError:
+            return {}
         if not isinstance(value, dict):
             return {}
         return {str(k): str(v) for k, v in value.items()}
 
     def set_accounts(self, accounts: dict[str, str]) -> None:
-        self._s.setValue("auth/accounts", dict(accounts))
+        # Plain JSON text, so the INI file stays readable (and checkable for secrets).
+        self._s.setValue("auth/accounts", json.dumps(dict(sorted(accounts.items()))))
 
     @property
     def active_account(self) -> str | None:
