@@ -16,6 +16,7 @@ Signals:
     action_changed(object): an :class:`ActionRecord` snapshot (pending, undone, sending, done...).
     action_finished(str): a one-line summary of a settled action, for the panel's status line.
     reconciled(object): the :class:`ReconcileDiff` of a Helix re-read.
+    counts_changed(): rows came or went (at most every 200 ms; waiting counts elsewhere).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from companion.core.queue import RedemptionQueue
+from companion.core.queue_events import RowsChanged
 from companion.core.records import (
     ActionKind,
     ActionRecord,
@@ -42,7 +44,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
 
     from companion.core.ledger import Ledger
-    from companion.core.queue_events import ReconcileDiff
+    from companion.core.queue_events import QueueEvent, ReconcileDiff
     from companion.core.records import RedemptionStatus
     from companion.core.scheduling import Scheduler
     from companion.twitch.models.channel_points import CustomReward, CustomRewardRedemption
@@ -111,6 +113,7 @@ class QueueService(Service):
     action_changed = Signal(object)
     action_finished = Signal(str)
     reconciled = Signal(object)
+    counts_changed = Signal()
 
     def __init__(
         self,
@@ -136,6 +139,11 @@ class QueueService(Service):
         self._ledger_timer.setInterval(_LEDGER_FLUSH_MS)
         self._ledger_timer.timeout.connect(self._flush_ledger)
         self.requests_sent = 0  # update_redemptions calls made (status bar, tests)
+        self._counts_timer = QTimer(self)
+        self._counts_timer.setSingleShot(True)
+        self._counts_timer.setInterval(_LEDGER_FLUSH_MS)
+        self._counts_timer.timeout.connect(self.counts_changed.emit)
+        self.queue.subscribe(self._on_queue_event)
 
     def __repr__(self) -> str:
         return f"QueueService(rows={len(self.queue)}, broadcaster={self._broadcaster!r})"
@@ -148,7 +156,15 @@ class QueueService(Service):
         return self._broadcaster
 
     def set_broadcaster(self, broadcaster: PartialUser | None) -> None:
-        """Switch channel (sign-in / sign-out). A new channel re-reads its queue."""
+        """Switch channel (sign-in / sign-out). A new channel re-reads its queue.
+
+        Signing out (or switching) empties the queue: pending actions are undone, so
+        nothing is sent for a channel the app no longer speaks for.
+        """
+        if self._broadcaster is not None and (
+            broadcaster is None or broadcaster.id != self._broadcaster.id
+        ):
+            self.queue.clear()
         self._broadcaster = broadcaster
         if broadcaster is not None:
             self.reload()
@@ -173,6 +189,10 @@ class QueueService(Service):
     def reward_color(self, reward_id: str) -> str | None:
         """The reward's background colour, if known."""
         return self._colors.get(reward_id)
+
+    def _on_queue_event(self, event: QueueEvent) -> None:
+        if not isinstance(event, RowsChanged) and not self._counts_timer.isActive():
+            self._counts_timer.start()
 
     # ------------------------------------------------------------------ incoming
 

@@ -257,6 +257,8 @@ class RewardsPanel(QWidget):
             signal.connect(self._refresh)
         self.model.dataChanged.connect(self._update_buttons)
         service.notice.connect(self.show_status)
+        if service.queue_service is not None:
+            service.queue_service.counts_changed.connect(self.model.waiting_changed)
         service.error.connect(self.show_error)
         for keys, slot in (
             ("Ctrl+N", self.start_create),

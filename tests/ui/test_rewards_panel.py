@@ -114,6 +114,7 @@ async def test_delete_warns_and_offers_refunds_first(channel, setup) -> None:
     await rewards.load()
     ids = [channel.redeem(reward, viewer=n) for n in range(2)]
     await until(lambda: len(queue.queue) == 2)
+    await until(lambda: cell(panel, reward, RewardColumn.WAITING) == "2")
     panel.select_reward(reward)
     panel.ask_delete()
     assert panel.confirm.isVisibleTo(panel)

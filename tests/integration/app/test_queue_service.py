@@ -223,3 +223,21 @@ async def test_reconnect_reconciles_through_helix(channel: SimChannel) -> None:
     assert set(service.queue.ids()) == {before[1], before[2], foreign_id, missed[0]}
     assert service.queue.ids()[-1] == missed[0]
     await service.shutdown()
+
+
+async def test_sign_out_empties_the_queue_and_sends_nothing(channel: SimChannel) -> None:
+    service = make_service(channel, None, undo=0.2)
+    reward = channel.create_reward("Hydrate")
+    ids = [channel.redeem(reward, viewer=n) for n in range(3)]
+    await until(lambda: len(service.queue) == 3)
+    assert service.fulfill(ids[:2]) is not None
+    service.set_broadcaster(None)
+    assert len(service.queue) == 0
+    await asyncio.sleep(0.4)
+    assert channel.counter.count("PATCH", UPDATE_PATH) == 0
+    assert [channel.status_of(i) for i in ids] == ["UNFULFILLED"] * 3
+    # Signing in again re-reads the channel's waiting redemptions through Helix.
+    service.set_broadcaster(channel.broadcaster)
+    await service.wait_idle()
+    assert set(service.queue.ids()) == set(ids)
+    await service.shutdown()
