@@ -46,6 +46,16 @@ def stored(backend: MemoryKeyring, user_id: str) -> dict[str, object]:
     return json.loads(backend.entries[(SERVICE_NAME, f"twitch-user:{user_id}")])
 
 
+async def remember_and_activate(session: TwitchSession, sim: Simulator) -> dict[str, object]:
+    """Put a freshly issued token for the demo broadcaster in the keyring and sign in."""
+    user_id = sim.demo_broadcaster_id
+    issued = sim.state.issue_user_token(DEMO_CLIENT_ID, user_id, SCOPES)
+    token = Token(issued["access_token"], issued["refresh_token"])
+    await session.handler.remember(user_id, token, tuple(SCOPES))
+    await session.activate(user_id)
+    return issued
+
+
 async def make_session(sim: Simulator, prompt: Prompt | None) -> tuple[TwitchSession, Client]:
     store = KeyringTokenStore()
     handler = KeyringTokenHandler(DEMO_CLIENT_ID, store, relogin=prompt)
@@ -92,12 +102,8 @@ async def test_refresh_rotation_stores_new_refresh_token_first(
     prompt = Prompt(demo_sim)
     session, client = await make_session(demo_sim, prompt)
     user_id = demo_sim.demo_broadcaster_id
-    issued = demo_sim.state.issue_user_token(DEMO_CLIENT_ID, user_id, SCOPES)
     try:
-        await session.handler.remember(
-            user_id, Token(issued["access_token"], issued["refresh_token"]), tuple(SCOPES)
-        )
-        await session.activate(user_id)
+        issued = await remember_and_activate(session, demo_sim)
         demo_sim.state.expire_token(issued["access_token"])
         rewards = await session.broadcaster.get_custom_rewards(only_manageable=True)
         assert len(rewards) == 6
@@ -105,10 +111,12 @@ async def test_refresh_rotation_stores_new_refresh_token_first(
         assert entry["refresh_token"] != issued["refresh_token"]
         assert entry["access_token"] != issued["access_token"]
         assert entry["scopes"] == SCOPES
-        # The new refresh token is live at Twitch; the spent one is dead.
+        # The new tokens are live at Twitch; the spent refresh token is dead.
         record = demo_sim.state.lookup_access_token(str(entry["access_token"]))
         assert record is not None
         assert not record.expired
+        assert demo_sim.state.refresh_tokens[str(issued["refresh_token"])].used
+        assert not demo_sim.state.refresh_tokens[str(entry["refresh_token"])].used
         assert prompt.calls == []
     finally:
         await client.close()
@@ -122,12 +130,8 @@ async def test_dead_refresh_token_prompts_relogin_once_and_resumes(
     prompt = Prompt(demo_sim)
     session, client = await make_session(demo_sim, prompt)
     user_id = demo_sim.demo_broadcaster_id
-    issued = demo_sim.state.issue_user_token(DEMO_CLIENT_ID, user_id, SCOPES)
     try:
-        await session.handler.remember(
-            user_id, Token(issued["access_token"], issued["refresh_token"]), tuple(SCOPES)
-        )
-        await session.activate(user_id)
+        issued = await remember_and_activate(session, demo_sim)
         demo_sim.state.revoke_user_tokens(DEMO_CLIENT_ID, user_id)
         goals = await session.broadcaster.get_goals()
         assert len(goals) == 1
@@ -146,14 +150,10 @@ async def test_cancelled_relogin_signs_out_and_stops_prompting(
     prompt = Prompt(demo_sim, cancel=True)
     session, client = await make_session(demo_sim, prompt)
     user_id = demo_sim.demo_broadcaster_id
-    issued = demo_sim.state.issue_user_token(DEMO_CLIENT_ID, user_id, SCOPES)
     reasons: list[str] = []
     session.signed_out.connect(reasons.append)
     try:
-        await session.handler.remember(
-            user_id, Token(issued["access_token"], issued["refresh_token"]), tuple(SCOPES)
-        )
-        await session.activate(user_id)
+        await remember_and_activate(session, demo_sim)
         broadcaster = session.broadcaster
         demo_sim.state.revoke_user_tokens(DEMO_CLIENT_ID, user_id)
         with pytest.raises(InvalidToken):
