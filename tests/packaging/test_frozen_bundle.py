@@ -158,6 +158,7 @@ def test_bundle_has_the_keyring_backends_and_the_simulator(built: Built) -> None
     ):
         assert module in modules, module
     assert not {m for m in modules if m.startswith("jeepney.") and ".tests" in m}
+    assert "jeepney.io.trio" not in modules
     assert not {m for m in modules if m.startswith(("pytest", "_pytest", "tkinter"))}
 
 
@@ -177,6 +178,16 @@ def test_bundle_has_only_the_qt_it_needs(built: Built) -> None:
     assert not (plugins / "platformthemes" / "libqgtk3.so").exists()
     assert not list(built.internal.glob("libgtk-3*"))
     assert not list(built.internal.glob("libcairo*"))
+    assert not (qt / "translations").exists()
+
+
+def test_bundle_libraries_are_stripped(built: Built) -> None:
+    (libpython,) = built.internal.glob("libpython3*.so.1.0")
+    sections = subprocess.run(
+        ["objdump", "-h", str(libpython)], capture_output=True, text=True, check=True
+    ).stdout
+    assert ".symtab" not in sections
+    assert ".debug_info" not in sections
 
 
 def test_every_library_the_bundle_lacks_is_a_declared_dependency(
