@@ -17,6 +17,8 @@ Signals:
     action_finished(str): a one-line summary of a settled action, for the panel's status line.
     reconciled(object): the :class:`ReconcileDiff` of a Helix re-read.
     counts_changed(): rows came or went (at most every 200 ms; waiting counts elsewhere).
+    handled_elsewhere(int): this many waiting rows were fulfilled or refunded by someone
+        else (another app, the Twitch dashboard); one signal per burst, not one per row.
 """
 
 from __future__ import annotations
@@ -114,6 +116,7 @@ class QueueService(Service):
     action_finished = Signal(str)
     reconciled = Signal(object)
     counts_changed = Signal()
+    handled_elsewhere = Signal(int)
 
     def __init__(
         self,
@@ -144,6 +147,11 @@ class QueueService(Service):
         self._counts_timer.setInterval(_LEDGER_FLUSH_MS)
         self._counts_timer.timeout.connect(self.counts_changed.emit)
         self.queue.subscribe(self._on_queue_event)
+        self._elsewhere = 0
+        self._elsewhere_timer = QTimer(self)
+        self._elsewhere_timer.setSingleShot(True)
+        self._elsewhere_timer.setInterval(_LEDGER_FLUSH_MS)
+        self._elsewhere_timer.timeout.connect(self._report_elsewhere)
 
     def __repr__(self) -> str:
         return f"QueueService(rows={len(self.queue)}, broadcaster={self._broadcaster!r})"
@@ -218,6 +226,17 @@ class QueueService(Service):
         self._remember_seen([record])
         if removed:
             self._write_note([redemption.id], "handled elsewhere")
+            self._count_elsewhere(1)
+
+    def _count_elsewhere(self, count: int) -> None:
+        self._elsewhere += count
+        if not self._elsewhere_timer.isActive():
+            self._elsewhere_timer.start()
+
+    def _report_elsewhere(self) -> None:
+        count, self._elsewhere = self._elsewhere, 0
+        if count:
+            self.handled_elsewhere.emit(count)
 
     def reload(self) -> None:
         """Re-read the UNFULFILLED redemptions through Helix and reconcile (latest wins)."""
@@ -250,6 +269,7 @@ class QueueService(Service):
         if diff.removed:
             # Helix no longer lists them as UNFULFILLED; which status they took is unknown.
             self._write_note(list(diff.removed), "handled elsewhere (found on reconnect)")
+            self._count_elsewhere(len(diff.removed))
         self.reconciled.emit(diff)
         return diff
 

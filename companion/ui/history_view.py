@@ -42,6 +42,8 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
     from datetime import datetime
 
+    from PySide6.QtGui import QShowEvent
+
     from companion.core.ledger import HistoryRow, Ledger
 
 __all__ = ["HistoryModel", "HistoryView"]
@@ -217,6 +219,11 @@ class HistoryView(QWidget):
         self.dialog: QFileDialog | None = None
         self._show_empty(True)
         self._update_export()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        # The ledger grows while the view is hidden: read it again when it shows.
+        super().showEvent(event)
+        self.search()
 
     # ------------------------------------------------------------------ rewards filter
 

@@ -216,6 +216,7 @@ class QueueView(QWidget):
         self.table.selectionModel().selectionChanged.connect(self._update_buttons)
         service.action_changed.connect(self._on_action)
         service.action_finished.connect(self.show_status)
+        service.handled_elsewhere.connect(self._handled_elsewhere)
 
         # Counts in the reward filter are rebuilt at most every 150 ms (bursts of adds).
         self._counts_timer = QTimer(self)
@@ -391,6 +392,12 @@ class QueueView(QWidget):
         """Show one line under the table."""
         self.status_label.setText(text)
         self.status_label.setVisible(bool(text))
+
+    def _handled_elsewhere(self, count: int) -> None:
+        self.show_status(
+            f"{count} redemption(s) were fulfilled or refunded elsewhere (another app or the "
+            "Twitch dashboard) and left the queue."
+        )
 
     def _on_action(self, record: ActionRecord) -> None:
         self._update_buttons()

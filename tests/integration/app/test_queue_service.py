@@ -123,6 +123,8 @@ async def test_fulfilled_elsewhere_leaves_quietly(channel: SimChannel, ledger: L
     service = make_service(channel, ledger, undo=0.3)
     errors: list[str] = []
     service.error.connect(errors.append)
+    elsewhere: list[int] = []
+    service.handled_elsewhere.connect(elsewhere.append)
     reward = channel.create_reward("Hydrate")
     ids = [channel.redeem(reward, viewer=n) for n in range(4)]
     await until(lambda: len(service.queue) == 4)
@@ -140,6 +142,8 @@ async def test_fulfilled_elsewhere_leaves_quietly(channel: SimChannel, ledger: L
     assert channel.counter.id_counts("PATCH", UPDATE_PATH) == [1]
     assert summaries == ["Refunded 1"]
     assert errors == []
+    await until(lambda: bool(elsewhere))
+    assert elsewhere == [3]  # one notice for the burst
     await service.wait_idle()
     rows = {r.record.redemption_id: r for r in ledger.query().rows}
     assert [(rows[i].record.status, rows[i].note) for i in ids] == [
