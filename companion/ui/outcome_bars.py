@@ -25,8 +25,14 @@ from PySide6.QtCore import (
     Qt,
     QTimer,
 )
-from PySide6.QtGui import QColor, QFont, QKeyEvent, QPainter, QPalette
-from PySide6.QtWidgets import QLabel, QStyledItemDelegate, QStyleOptionViewItem, QWidget
+from PySide6.QtGui import QColor, QFont, QKeyEvent, QPainter, QPalette, QPen
+from PySide6.QtWidgets import (
+    QLabel,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QWidget,
+)
 
 from companion.twitch.errors import LimitError
 
@@ -214,6 +220,11 @@ class OutcomeBarDelegate(QStyledItemDelegate):
         painter.setBrush(color)
         if filled.width() > 0:
             painter.drawRoundedRect(filled, 6, 6)
+        if option.state & QStyle.StateFlag.State_Selected:
+            # The row Enter would resolve: outlined in the theme's highlight colour.
+            painter.setPen(QPen(palette.color(QPalette.ColorRole.Highlight), 2))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRoundedRect(bar.adjusted(-2, -2, 2, 2), 7, 7)
         if winner:
             pen_color = QColor("#00c853")
             painter.setPen(pen_color)
@@ -232,14 +243,26 @@ class OutcomeBarDelegate(QStyledItemDelegate):
             painter.setPen(QColor("#ffffff"))
             painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, key)
             text_rect.setLeft(badge.right() + 8)
-        text_color = palette.color(QPalette.ColorRole.Text)
-        painter.setPen(text_color)
-        painter.drawText(
-            text_rect, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, title
-        )
-        painter.drawText(
-            text_rect, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight, numbers
-        )
+        # Text over the filled part is white, over the track the theme's colour: readable
+        # in both themes whatever the share.
+        unfilled = QRect(bar)
+        unfilled.setLeft(filled.right() + 1 if filled.width() > 0 else bar.left())
+        for clip, pen in (
+            (filled, QColor("#ffffff")),
+            (unfilled, palette.color(QPalette.ColorRole.Text)),
+        ):
+            if clip.width() <= 0:
+                continue
+            painter.save()
+            painter.setClipRect(clip)
+            painter.setPen(pen)
+            painter.drawText(
+                text_rect, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, title
+            )
+            painter.drawText(
+                text_rect, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight, numbers
+            )
+            painter.restore()
         if detail:
             small = QFont(option.font)
             small.setPointSizeF(max(6.0, option.font.pointSizeF() * 0.85))
@@ -318,18 +341,23 @@ class LimitField:
         self.label = QLabel(help_text)
         self.label.setWordWrap(True)
         self.error: str | None = None
+        # A field nobody has typed in yet shows its rule, not an error (the form's
+        # button stays off all the same).
+        self.touched = False
         self._paint()
 
-    def show(self, error: str | None) -> None:
-        self.error = error
-        self.label.setText(error or self.help_text)
+    def show(self, error: str | None, typed: str = "x") -> None:
+        """Show ``error`` (None: the rule) once something has been ``typed`` in the field."""
+        self.touched = self.touched or bool(typed)
+        self.error = error if self.touched else None
+        self.label.setText(self.error or self.help_text)
         self._paint()
 
     def _paint(self) -> None:
         self.label.setStyleSheet(
             "color: #d93025; font-weight: bold; font-size: 9pt;"
             if self.error
-            else "color: palette(mid); font-size: 9pt;"
+            else "color: palette(placeholder-text); font-size: 9pt;"
         )
 
 

@@ -156,7 +156,9 @@ class PollForm(QWidget):
         title_row = QHBoxLayout()
         title_row.addWidget(self.title_edit, 1)
         title_row.addWidget(self.title_count)
-        layout.addRow("&Title", title_row)
+        title_label = QLabel("&Title")
+        title_label.setBuddy(self.title_edit)
+        layout.addRow(title_label, title_row)
         layout.addRow("", self.fields["title"].label)
         layout.addRow("C&hoices", self.choices_edit)
         layout.addRow("", self.fields["choices"].label)
@@ -165,7 +167,9 @@ class PollForm(QWidget):
         points_row = QHBoxLayout()
         points_row.addWidget(self.points_check)
         points_row.addWidget(self.points_edit, 1)
-        layout.addRow("&Points", points_row)
+        points_label = QLabel("&Points")
+        points_label.setBuddy(self.points_check)
+        layout.addRow(points_label, points_row)
         layout.addRow("", self.fields["points"].label)
         self.title_edit.textChanged.connect(self.validate)
         self.choices_edit.textChanged.connect(self.validate)
@@ -216,8 +220,14 @@ class PollForm(QWidget):
     def validate(self) -> bool:
         """Refresh every help line; True when the form can be sent."""
         problems = self.problems()
+        typed = {
+            "title": self.title_edit.text(),
+            "choices": self.choices_edit.toPlainText(),
+            "duration": self.duration_edit.text(),
+            "points": self.points_edit.text(),
+        }
         for name, field in self.fields.items():
-            field.show(problems[name])
+            field.show(problems[name], typed[name])
         self.points_edit.setEnabled(self.points_check.isChecked())
         self.title_count.setText(f"{len(self.title_edit.text().strip())}/{_TITLE.maximum}")
         return not any(problems.values())
@@ -296,7 +306,9 @@ class PollsPanel(QWidget):
         self.history.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.history.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.history.verticalHeader().hide()
-        self.history.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header = self.history.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.history.setAlternatingRowColors(True)
 
         left = QVBoxLayout()
@@ -336,7 +348,7 @@ class PollsPanel(QWidget):
         columns.addWidget(right_box, 2)
         self.keys_label = QLabel(POLL_KEYS)
         self.keys_label.setWordWrap(True)
-        self.keys_label.setStyleSheet("color: palette(mid); font-size: 9pt;")
+        self.keys_label.setStyleSheet("color: palette(placeholder-text); font-size: 9pt;")
         layout = QVBoxLayout(self)
         layout.addWidget(heading)
         layout.addWidget(self.error_label)

@@ -186,7 +186,9 @@ class PredictionForm(QWidget):
         title_row = QHBoxLayout()
         title_row.addWidget(self.title_edit, 1)
         title_row.addWidget(self.title_count)
-        layout.addRow("&Title", title_row)
+        title_label = QLabel("&Title")
+        title_label.setBuddy(self.title_edit)
+        layout.addRow(title_label, title_row)
         layout.addRow("", self.fields["title"].label)
         layout.addRow("&Outcomes", self.outcomes_edit)
         layout.addRow("", self.fields["outcomes"].label)
@@ -230,8 +232,13 @@ class PredictionForm(QWidget):
     def validate(self) -> bool:
         """Refresh every help line; True when the form can be sent."""
         problems = self.problems()
+        typed = {
+            "title": self.title_edit.text(),
+            "outcomes": self.outcomes_edit.toPlainText(),
+            "window": self.window_edit.text(),
+        }
         for name, field in self.fields.items():
-            field.show(problems[name])
+            field.show(problems[name], typed[name])
         self.title_count.setText(f"{len(self.title_edit.text().strip())}/{_TITLE.maximum}")
         return not any(problems.values())
 
@@ -317,7 +324,9 @@ class PredictionsPanel(QWidget):
         self.history.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.history.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.history.verticalHeader().hide()
-        self.history.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header = self.history.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.history.setAlternatingRowColors(True)
 
         left = QVBoxLayout()
@@ -359,7 +368,7 @@ class PredictionsPanel(QWidget):
         columns.addWidget(right_box, 2)
         self.keys_label = QLabel(PREDICTION_KEYS)
         self.keys_label.setWordWrap(True)
-        self.keys_label.setStyleSheet("color: palette(mid); font-size: 9pt;")
+        self.keys_label.setStyleSheet("color: palette(placeholder-text); font-size: 9pt;")
         layout = QVBoxLayout(self)
         layout.addWidget(heading)
         layout.addWidget(self.error_label)
@@ -463,7 +472,7 @@ class PredictionsPanel(QWidget):
         self.resolve_button.setEnabled(end_reason is None)
         self.cancel_button.setEnabled(end_reason is None)
         if active is not None and lock_reason is not None:
-            self.action_reason.setText(f"Lock is off: {lock_reason}")
+            self.action_reason.setText(f"Lock is off. {lock_reason}")
         else:
             self.action_reason.setText("")
         self.action_reason.setVisible(bool(self.action_reason.text()))

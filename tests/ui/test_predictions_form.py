@@ -48,6 +48,9 @@ def panel(qtbot: QtBot) -> PredictionsPanel:
 
 
 def fill(panel: PredictionsPanel, title: str, outcomes: list[str], window: str) -> None:
+    # A fresh field shows its rule; typing then deleting turns an empty title into an error.
+    assert not panel.form.fields["title"].error
+    panel.form.title_edit.setText("draft")
     panel.form.title_edit.setText(title)
     panel.form.outcomes_edit.setPlainText("\n".join(outcomes))
     panel.form.window_edit.setText(window)
