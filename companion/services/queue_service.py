@@ -228,6 +228,26 @@ class QueueService(Service):
             self._write_note([redemption.id], "handled elsewhere")
             self._count_elsewhere(1)
 
+    def reward_deleted(self, reward_id: str) -> int:
+        """A reward was deleted: Twitch marked its UNFULFILLED redemptions FULFILLED.
+
+        The reference does not say whether Twitch also sends ``redemption.update`` for
+        each of them, so their rows are removed here (a later update is a no-op).
+        Rows inside a pending or sending action are left to that action (its call
+        gets Twitch's 404 and counts them as handled elsewhere).
+
+        Returns:
+            How many rows left the queue.
+        """
+        gone = [
+            row.redemption_id
+            for row in self.queue.rows_for_reward(reward_id)
+            if row.action_id is None
+        ]
+        removed = [i for i in gone if self.queue.mark_external(i, "FULFILLED")]
+        self._write_status([(i, "FULFILLED") for i in removed], "reward deleted")
+        return len(removed)
+
     def _count_elsewhere(self, count: int) -> None:
         self._elsewhere += count
         if not self._elsewhere_timer.isActive():

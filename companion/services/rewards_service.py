@@ -241,6 +241,8 @@ class RewardsService(Service):
         self._forget(reward.id)
 
     def _forget(self, reward_id: str) -> None:
+        if self.queue_service is not None:
+            self.queue_service.reward_deleted(reward_id)
         if self.rewards.pop(reward_id, None) is not None:
             self.manageable.discard(reward_id)
             if self.reward_sets is not None:

@@ -211,3 +211,20 @@ async def test_reward_set_switches_in_one_action(channel: SimChannel, tmp_path) 
     # Saved locally: a new store on the same folder sees the sets.
     assert RewardSets(tmp_path).names() == ["Elden Ring", "Tetris"]
     await queue.shutdown()
+
+
+async def test_deleting_a_reward_clears_its_rows_without_waiting_for_eventsub(
+    channel: SimChannel, tmp_path
+) -> None:
+    rewards, queue = services(channel, tmp_path)
+    await rewards.load()
+    reward = await rewards.create(title="Hydrate", cost=100)
+    other = await rewards.create(title="Stretch", cost=100)
+    ids = [channel.redeem(reward.id, viewer=n) for n in range(3)]
+    kept = channel.redeem(other.id)
+    await until(lambda: len(queue.queue) == 4)
+    await channel.events.drop()  # no redemption.update will arrive
+    await rewards.delete(reward.id)
+    assert queue.queue.ids() == [kept]
+    assert [channel.status_of(i) for i in ids] == ["FULFILLED"] * 3
+    await queue.shutdown()
