@@ -202,7 +202,7 @@ async def create_marker(request: web.Request) -> web.Response:
         "_created": now,
         "description": description,
         "position_seconds": max(0, position),
-        "_video_id": f"live-{stream.get('id', user_id)}",
+        "_video_id": store.archive_of(user_id, stream),
     }
     ch.markers.append(marker)
     out = {k: v for k, v in marker.items() if not k.startswith("_")}

@@ -334,6 +334,18 @@ class ExtrasStore:
         self.videos[vid] = video
         return video
 
+    def archive_of(self, user_id: str, stream: dict[str, Any]) -> str:
+        """The id of the archive video recording ``stream`` (made on first use), as Twitch
+        records a VOD of a live stream that markers point into."""
+        stream_id = str(stream["id"])
+        for video in self.videos.values():
+            if video["stream_id"] == stream_id:
+                return str(video["id"])
+        video = self.add_video(user_id, str(stream.get("title") or "Live stream"))
+        video["stream_id"] = stream_id
+        video["_created"] = self.now()
+        return str(video["id"])
+
     def add_team(self, name: str, display_name: str, member_ids: list[str]) -> dict[str, Any]:
         """Create a team with members; returns its stored record."""
         for member in member_ids:
