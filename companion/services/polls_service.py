@@ -140,10 +140,18 @@ class PollsService(Service):
         channel_points_per_vote: int | None = None,
     ) -> None:
         """Start a poll (checked against limits.py by the client before sending)."""
+        if self.creating:
+            return  # a second Ctrl+Enter while the first request is in flight
         self.spawn(
             self.create_now(title, choices, duration_seconds, channel_points_per_vote),
             name="poll create",
         )
+
+    @property
+    def creating(self) -> bool:
+        """Whether a create request is in flight."""
+        task = self._latest.get("poll create")
+        return task is not None and not task.done()
 
     async def create_now(
         self,

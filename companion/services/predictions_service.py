@@ -191,7 +191,15 @@ class PredictionsService(Service):
 
     def create(self, title: str, outcomes: Sequence[str], window_seconds: int) -> None:
         """Start a prediction (checked against limits.py by the client before sending)."""
+        if self.creating:
+            return  # a second Ctrl+Enter while the first request is in flight
         self.spawn(self.create_now(title, outcomes, window_seconds), name="prediction create")
+
+    @property
+    def creating(self) -> bool:
+        """Whether a create request is in flight."""
+        task = self._latest.get("prediction create")
+        return task is not None and not task.done()
 
     async def create_now(
         self, title: str, outcomes: Sequence[str], window_seconds: int

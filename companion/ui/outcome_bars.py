@@ -281,10 +281,14 @@ class HistoryTableModel(QAbstractTableModel, Generic[_T]):
     """Past predictions or polls, one column per ``(header, text_of_item)``."""
 
     def __init__(
-        self, columns: Sequence[tuple[str, Callable[[_T], str]]], parent: QObject | None = None
+        self,
+        columns: Sequence[tuple[str, Callable[[_T], str]]],
+        parent: QObject | None = None,
+        tooltip: Callable[[_T], str] | None = None,
     ) -> None:
         super().__init__(parent)
         self._columns = list(columns)
+        self._tooltip = tooltip
         self._items: list[_T] = []
 
     def set_items(self, items: Sequence[_T]) -> None:
@@ -306,8 +310,11 @@ class HistoryTableModel(QAbstractTableModel, Generic[_T]):
             return None
         if not 0 <= index.column() < len(self._columns):
             return None
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
-            return self._columns[index.column()][1](self._items[index.row()])
+        item = self._items[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._columns[index.column()][1](item)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self._tooltip(item) if self._tooltip else self._columns[index.column()][1](item)
         return None
 
     def headerData(

@@ -116,6 +116,13 @@ def _winner(poll: Poll) -> str:
     return f"{' / '.join(titles)} ({best:,})"
 
 
+def _breakdown(poll: Poll) -> str:
+    """Every choice's votes (the history's tooltip)."""
+    lines = [poll.title]
+    lines += [f"{choice.title}: {choice.votes or 0:,} votes" for choice in poll.choices]
+    return "\n".join(lines)
+
+
 def _when(moment: datetime | None) -> str:
     return moment.astimezone().strftime("%Y-%m-%d %H:%M") if moment else ""
 
@@ -131,6 +138,7 @@ def poll_history_model(parent: QObject | None = None) -> HistoryTableModel[Poll]
             ("Ended", lambda p: _when(p.ended_at)),
         ],
         parent,
+        tooltip=_breakdown,
     )
     return model
 

@@ -148,6 +148,18 @@ def _result(prediction: Prediction) -> str:
     return prediction.status.title()
 
 
+def _breakdown(prediction: Prediction) -> str:
+    """Every outcome's points and viewers, the winner marked (the history's tooltip)."""
+    lines = [prediction.title]
+    for outcome in prediction.outcomes:
+        mark = " ✓" if outcome.id == prediction.winning_outcome_id else ""
+        lines.append(
+            f"{outcome.title}{mark}: {outcome.channel_points or 0:,} pts,"
+            f" {outcome.users or 0:,} viewers"
+        )
+    return "\n".join(lines)
+
+
 def _when(moment: datetime | None) -> str:
     return moment.astimezone().strftime("%Y-%m-%d %H:%M") if moment else ""
 
@@ -163,6 +175,7 @@ def prediction_history_model(parent: QObject | None = None) -> HistoryTableModel
             ("Ended", lambda p: _when(p.ended_at)),
         ],
         parent,
+        tooltip=_breakdown,
     )
     return model
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel
 
 from companion.services.predictions_service import (
     PredictionsService,
@@ -21,7 +22,7 @@ from companion.twitch import SimpleTokenHandler
 from companion.twitch.http import HTTPHandler
 from companion.twitch.models.predictions import Prediction
 from companion.twitch.models.users import PartialUser
-from companion.ui.outcome_bars import format_span, key_for
+from companion.ui.outcome_bars import PressAgain, format_span, key_for
 from companion.ui.predictions_panel import PredictionsPanel, outcome_rows
 
 if TYPE_CHECKING:
@@ -153,3 +154,17 @@ def test_progress_payload_without_counts_keeps_what_was_known(panel: Predictions
     other.title = "Not ours"
     service.on_prediction_event("progress", other)
     assert panel.active_title.text() == progress.title
+
+
+def test_press_again_forgets_after_its_timeout(qtbot: QtBot) -> None:
+    label = QLabel()
+    qtbot.addWidget(label)
+    ran: list[str] = []
+    confirm = PressAgain(label, timeout_ms=30)
+    assert confirm.press("c", "Press C again", lambda: ran.append("c")) is False
+    assert label.text() == "Press C again" and not label.isHidden()
+    qtbot.waitUntil(lambda: confirm.pending is None, timeout=2000)
+    assert label.isHidden()
+    assert confirm.press("c", "Press C again", lambda: ran.append("c")) is False
+    assert confirm.press("c", "Press C again", lambda: ran.append("c")) is True
+    assert ran == ["c"] and confirm.pending is None

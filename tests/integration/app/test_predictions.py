@@ -310,3 +310,27 @@ async def test_history_from_helix_and_resync_after_a_drop(setup: Setup) -> None:
     assert panel.history_model.index(1, 1).data() == "Cancelled (refunded)"
     assert panel.empty_label.isVisibleTo(panel)
     assert panel.create_reason.isHidden()
+
+
+async def test_tenth_outcome_is_key_0_and_resolve_works_from_active(setup: Setup) -> None:
+    panel, service = setup.panel, setup.service
+    titles = [f"Round {n}" for n in range(1, 11)]
+    _fill(panel, "Which round?", "\n".join(titles), "1800")
+    # A second Ctrl+Enter while the first request is in flight sends nothing more.
+    panel.start()
+    panel.start()
+    await service.wait_idle()
+    assert [body.get("title") for body in setup.bodies] == ["Which round?"]
+    created = service.active
+    assert created is not None and len(created.outcomes) == 10
+    assert [row.key for row in panel.model.rows()] == [*"123456789", "0"]
+    assert panel.model.rowCount() == 10
+    # Straight from ACTIVE (Twitch allows it): 0 twice pays out the tenth outcome.
+    QTest.keyClick(panel.bars, Qt.Key.Key_0)
+    QTest.keyClick(panel.bars, Qt.Key.Key_0)
+    await service.wait_idle()
+    assert setup.bodies[-1]["winning_outcome_id"] == created.outcomes[9].id
+    assert setup.sim_prediction(created.id)["status"] == "RESOLVED"
+    tooltip = panel.history_model.index(0, 0).data(Qt.ItemDataRole.ToolTipRole)
+    assert tooltip.splitlines()[0] == "Which round?"
+    assert tooltip.splitlines()[10] == "Round 10 ✓: 0 pts, 0 viewers"
