@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from companion.services.base import describe_error
-from companion.services.rewards_service import MAX_REWARDS
+from companion.services.rewards_service import MAX_REWARDS, READ_ONLY_REASON
 
 from .reward_form import RewardForm
 from .rewards_model import RewardColumn, RewardsTableModel
@@ -349,7 +349,9 @@ class RewardsPanel(QWidget):
             sets_ok and bool(self.set_name_edit.text().strip()) and bool(self.selected_rewards())
         )
         if reward is not None and not managed:
-            self.status_label.setText(self.service.read_only_reason(reward.id) or "")
+            self.show_status(self.service.read_only_reason(reward.id) or "")
+        elif self.status_label.text() == READ_ONLY_REASON:
+            self.show_status("")  # the reason was about the row selected before
 
     def show_status(self, text: str) -> None:
         """Tell the streamer what happened."""

@@ -175,6 +175,11 @@ def test_screens(qapp, qtbot, qloop, tmp_path, theme: ThemeChoice) -> None:
         rewards_panel.select_reward("other")
         rewards_panel.form.hide()
         grab(rewards_panel, folder / f"rewards-readonly-{name}.png")
+        rewards_panel.select_reward("song")
+        rewards_panel.ask_delete()
+        assert "4 waiting redemption(s)" in rewards_panel.confirm.label.text()
+        grab(rewards_panel, folder / f"rewards-delete-{name}.png")
+        rewards_panel.confirm.cancel.click()
 
         # -- history
         ledger = Ledger(tmp_path / f"ledger-{name}.sqlite3")

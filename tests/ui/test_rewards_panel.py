@@ -70,6 +70,7 @@ async def test_table_meter_and_read_only_rows(channel, setup, qtmodeltester) -> 
     assert panel.edit_button.text() == "View"
     panel.select_reward(mine)
     assert not panel.adopt_button.isEnabled() and panel.delete_button.isEnabled()
+    assert panel.status_label.text() == ""
     # Live: another app's change shows without a reload.
     channel.sim.state.update_reward(channel.broadcaster_id, OTHER_CLIENT_ID, theirs, {"cost": 7})
     await until(lambda: cell(panel, theirs, RewardColumn.COST) == "7")
