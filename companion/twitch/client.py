@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Self
 from . import limits, oauth
 from .http import DEFAULT_EVENTSUB_URL, DEFAULT_HELIX_URL, HTTPHandler, Route
 from .iterators import HTTPAwaitableAsyncIterator
+from .models._extras import ClientExtrasMixin
 from .models._payload import data_list
 from .models.streams import ChannelInfo, Stream
 from .models.users import PartialUser, User
@@ -32,7 +33,7 @@ __all__ = ["Client"]
 _log = logging.getLogger(__name__)
 
 
-class Client:
+class Client(ClientExtrasMixin):
     """The async Twitch client.
 
     Args:

@@ -12,6 +12,7 @@ import logging
 from typing import TYPE_CHECKING, Any, Literal
 
 from . import channel_points, extensions, goals, polls, predictions, streams
+from ._extras import UserExtrasMixin
 from ._payload import Fields
 
 if TYPE_CHECKING:
@@ -50,7 +51,7 @@ class BaseUser:
         return f"<{type(self).__name__} id={self.id!r}>"
 
 
-class PartialUser(BaseUser):
+class PartialUser(UserExtrasMixin, BaseUser):
     """A user with what a payload said about them, and the API methods on their channel.
 
     Args:

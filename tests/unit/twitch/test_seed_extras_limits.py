@@ -12,7 +12,7 @@ import pytest
 from companion.twitch import SimpleTokenHandler
 from companion.twitch.errors import LimitError
 from companion.twitch.http import HTTPHandler, Route
-from companion.twitch.models._extras import ClientExtrasMixin, UserExtrasMixin
+from companion.twitch.models._extras import ClientExtrasMixin
 from companion.twitch.models.moderation import AutomodCheckMessage
 from companion.twitch.models.users import BaseUser, PartialUser
 
@@ -40,7 +40,7 @@ class RecordingHTTP(HTTPHandler):
         raise Sent(str(route))
 
 
-class User(UserExtrasMixin, PartialUser):
+class User(PartialUser):
     __slots__ = ()
 
 
