@@ -177,11 +177,18 @@ class QueueService(Service):
         if broadcaster is not None:
             self.reload()
 
-    def connect_events(self, events: RedemptionEvents) -> None:
-        """Listen to ``LiveEvents`` (or any object with the same three signals)."""
+    def connect_events(self, events: RedemptionEvents, *, resync: bool = True) -> None:
+        """Listen to ``LiveEvents`` (or any object with the same signals).
+
+        Args:
+            events: The live-events source.
+            resync: Also re-read Helix on ``resynced`` (pass False when the app already
+                connects ``resynced`` to :meth:`refresh`).
+        """
         events.redemption_added.connect(self.on_redemption_added)
         events.redemption_updated.connect(self.on_redemption_updated)
-        events.resynced.connect(self.reload)
+        if resync:
+            events.resynced.connect(self.reload)
 
     def set_undo_seconds(self, seconds: float) -> None:
         """Change the undo window for actions started from now on."""
@@ -257,6 +264,10 @@ class QueueService(Service):
         count, self._elsewhere = self._elsewhere, 0
         if count:
             self.handled_elsewhere.emit(count)
+
+    def refresh(self) -> None:
+        """The app's ``ChannelService`` name for :meth:`reload`."""
+        self.reload()
 
     def reload(self) -> None:
         """Re-read the UNFULFILLED redemptions through Helix and reconcile (latest wins)."""

@@ -142,12 +142,14 @@ class RewardsService(Service):
         if broadcaster is not None:
             self.reload()
 
-    def connect_events(self, events: RewardEvents) -> None:
-        """Listen to ``LiveEvents`` reward signals (and ``resynced``)."""
+    def connect_events(self, events: RewardEvents, *, resync: bool = True) -> None:
+        """Listen to ``LiveEvents`` reward signals (and ``resynced`` unless ``resync`` is
+        False, for an app that connects ``resynced`` to :meth:`refresh` itself)."""
         events.reward_added.connect(self.on_reward_added)
         events.reward_updated.connect(self.on_reward_updated)
         events.reward_removed.connect(self.on_reward_removed)
-        events.resynced.connect(self.reload)
+        if resync:
+            events.resynced.connect(self.reload)
 
     def _require(self) -> PartialUser:
         if self._broadcaster is None:
@@ -155,6 +157,10 @@ class RewardsService(Service):
         return self._broadcaster
 
     # ------------------------------------------------------------------ reading
+
+    def refresh(self) -> None:
+        """The app's ``ChannelService`` name for :meth:`reload`."""
+        self.reload()
 
     def reload(self) -> None:
         """Re-read every reward (latest wins)."""
