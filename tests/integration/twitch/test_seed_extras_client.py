@@ -1,8 +1,8 @@
 """The seed's minor models end to end: each mixin method against the real simulator over
 loopback, asserting the values that came back and the requests that went out.
 
-Until ``PartialUser``/``Client`` list the mixins in their bases, the tests use two small
-subclasses that add them; the methods are the same either way.
+The methods are ``PartialUser``'s and ``Client``'s own (through ``UserExtrasMixin`` and
+``ClientExtrasMixin``), so the tests call them on the real classes.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ import pytest
 
 from companion.twitch import Client, MissingScope, NotFound, SimpleTokenHandler
 from companion.twitch.errors import BadRequest, LimitError
-from companion.twitch.models._extras import ClientExtrasMixin, UserExtrasMixin
 from companion.twitch.models.moderation import AutomodCheckMessage
 from companion.twitch.models.users import PartialUser
 from tests.helpers.sim_extras import CLIENT_ID, EVERY_SCOPE, ExtrasSimulator, make_sim
@@ -26,16 +25,6 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
 DAY = 86_400.0
-
-
-class ExtrasUser(UserExtrasMixin, PartialUser):
-    """PartialUser with the extras, as the lead's two-line change will make it."""
-
-    __slots__ = ()
-
-
-class ExtrasClient(ClientExtrasMixin, Client):
-    """Client with the extras."""
 
 
 @dataclass
@@ -64,8 +53,8 @@ class Traffic:
 @dataclass
 class World:
     sim: ExtrasSimulator
-    client: ExtrasClient
-    caster: ExtrasUser
+    client: Client
+    caster: PartialUser
     viewers: list[str]
     traffic: Traffic
 
@@ -84,10 +73,8 @@ async def _world(scopes: tuple[str, ...]) -> AsyncIterator[World]:
         viewers = [sim.state.create_user(f"viewer{i}", f"Viewer{i}", "")["id"] for i in range(3)]
         issued = sim.state.issue_user_token(CLIENT_ID, caster, scopes)
         handler = SimpleTokenHandler(issued["access_token"], CLIENT_ID, issued["refresh_token"])
-        client = ExtrasClient(
-            handler, session=session, helix_url=sim.helix_url, oauth_url=sim.oauth_url
-        )
-        user = ExtrasUser(client.http, caster, "caster", "Caster")
+        client = Client(handler, session=session, helix_url=sim.helix_url, oauth_url=sim.oauth_url)
+        user = PartialUser(client.http, caster, "caster", "Caster")
         yield World(sim, client, user, viewers, traffic)
         await client.close()
         assert sim.violations == []
@@ -313,6 +300,10 @@ async def test_markers_raids_schedule(world: World) -> None:
     )
     assert listed.video_id is not None
     assert listed.url is not None
+    # The markers point into the live stream's archive video, which Get Videos lists.
+    (archive,) = await caster.fetch_videos()
+    assert (archive.id, archive.type) == (listed.video_id, "archive")
+    assert archive.stream_id == world.sim.state.channel(caster.id).stream["id"]  # type: ignore[index]
     raid = await caster.start_raid(world.viewers[0])
     assert raid.is_mature is False
     assert world.traffic.helix("POST", "/raids") == [
@@ -428,10 +419,8 @@ async def test_the_demo_channel_has_extras_to_show() -> None:
         assert sim.demo_broadcaster_id is not None
         issued = sim.state.issue_user_token(CLIENT_ID, sim.demo_broadcaster_id, EVERY_SCOPE)
         handler = SimpleTokenHandler(issued["access_token"], CLIENT_ID)
-        async with ExtrasClient(
-            handler, helix_url=sim.helix_url, oauth_url=sim.oauth_url
-        ) as client:
-            caster = ExtrasUser(client.http, sim.demo_broadcaster_id, "democaster")
+        async with Client(handler, helix_url=sim.helix_url, oauth_url=sim.oauth_url) as client:
+            caster = PartialUser(client.http, sim.demo_broadcaster_id, "democaster")
             followers = await caster.fetch_followers()
             assert [f.from_user.login for f in followers] == [
                 "ana_plays",
