@@ -19,14 +19,10 @@ from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QCheckBox,
-    QFormLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QLineEdit,
     QListView,
-    QPlainTextEdit,
     QPushButton,
     QTableView,
     QVBoxLayout,
@@ -36,19 +32,16 @@ from PySide6.QtWidgets import (
 from companion.core.templates import PollTemplate, TemplateInvalid
 from companion.services.polls_service import create_blocked_reason, ends_at
 from companion.services.predictions_service import now_utc
-from companion.twitch import limits
+from companion.ui.engagement_forms import PollForm
 from companion.ui.outcome_bars import (
     BAR_COLORS,
     BarRow,
     HistoryTableModel,
     KeyFilter,
-    LimitField,
     OutcomeBarDelegate,
     OutcomeBarsModel,
     PressAgain,
     format_span,
-    limit_problem,
-    parse_int,
 )
 from companion.ui.templates_ui import TemplateBar
 
@@ -69,18 +62,6 @@ POLL_KEYS = (
     " twice) · Esc forget · Ctrl+N new · Ctrl+Enter start · Ctrl+S save template"
 )
 
-_TITLE, _CHOICES, _CHOICE = limits.POLL_TITLE, limits.POLL_CHOICES, limits.POLL_CHOICE_TITLE
-_DURATION, _POINTS = limits.POLL_DURATION, limits.POLL_CHANNEL_POINTS_PER_VOTE
-FIELD_HELP = {
-    "title": f"The question, {_TITLE.minimum} to {_TITLE.maximum} characters (Twitch's limit).",
-    "choices": f"One choice per line: {_CHOICES.minimum} to {_CHOICES.maximum} choices of at"
-    f" most {_CHOICE.maximum} characters each.",
-    "duration": f"Seconds the poll runs: {_DURATION.minimum} to {_DURATION.maximum}"
-    f" ({(_DURATION.maximum or 0) // 60} min). It ends by itself when the time is up.",
-    "points": f"When on, viewers can buy extra votes: {_POINTS.minimum} to"
-    f" {_POINTS.maximum:,} channel points per vote.",
-}
-
 STATUS_NAMES = {
     "ACTIVE": "Running",
     "COMPLETED": "Completed",
@@ -89,10 +70,6 @@ STATUS_NAMES = {
     "MODERATED": "Removed by moderation",
     "INVALID": "Invalid",
 }
-
-
-def _lines(text: str) -> list[str]:
-    return [line.strip() for line in text.splitlines() if line.strip()]
 
 
 def choice_rows(poll: Poll) -> list[BarRow]:
@@ -141,112 +118,6 @@ def poll_history_model(parent: QObject | None = None) -> HistoryTableModel[Poll]
         tooltip=_breakdown,
     )
     return model
-
-
-class PollForm(QWidget):
-    """Title, choices (one per line), duration, channel points voting: checked as you type."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.title_edit = QLineEdit()
-        self.title_edit.setPlaceholderText("Which boss next?")
-        self.title_count = QLabel()
-        self.choices_edit = QPlainTextEdit()
-        self.choices_edit.setPlaceholderText("Margit\nGodrick\nRennala")
-        self.choices_edit.setFixedHeight(96)
-        self.choices_edit.setTabChangesFocus(True)
-        self.duration_edit = QLineEdit("60")
-        self.points_check = QCheckBox("Extra votes for channel points")
-        self.points_edit = QLineEdit("100")
-        self.fields = {name: LimitField(text) for name, text in FIELD_HELP.items()}
-        layout = QFormLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        title_row = QHBoxLayout()
-        title_row.addWidget(self.title_edit, 1)
-        title_row.addWidget(self.title_count)
-        title_label = QLabel("&Title")
-        title_label.setBuddy(self.title_edit)
-        layout.addRow(title_label, title_row)
-        layout.addRow("", self.fields["title"].label)
-        layout.addRow("C&hoices", self.choices_edit)
-        layout.addRow("", self.fields["choices"].label)
-        layout.addRow("&Duration (s)", self.duration_edit)
-        layout.addRow("", self.fields["duration"].label)
-        points_row = QHBoxLayout()
-        points_row.addWidget(self.points_check)
-        points_row.addWidget(self.points_edit, 1)
-        points_label = QLabel("&Points")
-        points_label.setBuddy(self.points_check)
-        layout.addRow(points_label, points_row)
-        layout.addRow("", self.fields["points"].label)
-        self.title_edit.textChanged.connect(self.validate)
-        self.choices_edit.textChanged.connect(self.validate)
-        self.duration_edit.textChanged.connect(self.validate)
-        self.points_edit.textChanged.connect(self.validate)
-        self.points_check.toggled.connect(self.validate)
-        self.validate()
-
-    def values(self) -> tuple[str, list[str], int | None, int | None]:
-        """Title, choices, duration, points per vote (None when points voting is off)."""
-        points = parse_int(self.points_edit.text()) if self.points_check.isChecked() else None
-        return (
-            self.title_edit.text().strip(),
-            _lines(self.choices_edit.toPlainText()),
-            parse_int(self.duration_edit.text()),
-            points,
-        )
-
-    def problems(self) -> dict[str, str | None]:
-        """Each field's problem (None when fine), in words naming Twitch's limit."""
-        title, choices, duration, points = self.values()
-        choice_problem = limit_problem(_CHOICES, choices)
-        if choice_problem is None:
-            for line, choice in enumerate(choices, start=1):
-                problem = limit_problem(_CHOICE, choice)
-                if problem is not None:
-                    choice_problem = f"Choice {line}: {problem}"
-                    break
-        duration_problem = (
-            "Type the duration in whole seconds."
-            if duration is None
-            else limit_problem(_DURATION, duration)
-        )
-        points_problem: str | None = None
-        if self.points_check.isChecked():
-            points_problem = (
-                "Type the points per vote as a whole number."
-                if points is None
-                else limit_problem(_POINTS, points)
-            )
-        return {
-            "title": limit_problem(_TITLE, title),
-            "choices": choice_problem,
-            "duration": duration_problem,
-            "points": points_problem,
-        }
-
-    def validate(self) -> bool:
-        """Refresh every help line; True when the form can be sent."""
-        problems = self.problems()
-        typed = {
-            "title": self.title_edit.text(),
-            "choices": self.choices_edit.toPlainText(),
-            "duration": self.duration_edit.text(),
-            "points": self.points_edit.text(),
-        }
-        for name, field in self.fields.items():
-            field.show(problems[name], typed[name])
-        self.points_edit.setEnabled(self.points_check.isChecked())
-        self.title_count.setText(f"{len(self.title_edit.text().strip())}/{_TITLE.maximum}")
-        return not any(problems.values())
-
-    def fill(self, title: str, choices: list[str], duration: int, points: int | None) -> None:
-        self.title_edit.setText(title)
-        self.choices_edit.setPlainText("\n".join(choices))
-        self.duration_edit.setText(str(duration))
-        self.points_check.setChecked(points is not None)
-        if points is not None:
-            self.points_edit.setText(str(points))
 
 
 class PollsPanel(QWidget):

@@ -20,13 +20,10 @@ from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QFormLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QLineEdit,
     QListView,
-    QPlainTextEdit,
     QPushButton,
     QTableView,
     QVBoxLayout,
@@ -43,20 +40,17 @@ from companion.services.predictions_service import (
     now_utc,
     resolve_blocked_reason,
 )
-from companion.twitch import limits
+from companion.ui.engagement_forms import PredictionForm
 from companion.ui.outcome_bars import (
     BAR_COLORS,
     BarRow,
     HistoryTableModel,
     KeyFilter,
-    LimitField,
     OutcomeBarDelegate,
     OutcomeBarsModel,
     PressAgain,
     format_span,
     key_for,
-    limit_problem,
-    parse_int,
 )
 from companion.ui.templates_ui import TemplateBar
 
@@ -83,24 +77,6 @@ PREDICTION_KEYS = (
     " · L lock · C cancel and refund (twice) · Esc forget · Ctrl+N new · Ctrl+Enter start"
     " · Ctrl+S save template"
 )
-
-_TITLE, _OUTCOMES, _OUTCOME = (
-    limits.PREDICTION_TITLE,
-    limits.PREDICTION_OUTCOMES,
-    limits.PREDICTION_OUTCOME_TITLE,
-)
-_WINDOW = limits.PREDICTION_WINDOW
-FIELD_HELP = {
-    "title": f"The question, {_TITLE.minimum} to {_TITLE.maximum} characters (Twitch's limit).",
-    "outcomes": f"One outcome per line: {_OUTCOMES.minimum} to {_OUTCOMES.maximum} outcomes of"
-    f" at most {_OUTCOME.maximum} characters each. Two outcomes are blue and pink.",
-    "window": f"Seconds viewers can bet: {_WINDOW.minimum} to {_WINDOW.maximum}"
-    f" ({(_WINDOW.maximum or 0) // 60} min). It locks by itself when the time is up.",
-}
-
-
-def _outcome_lines(text: str) -> list[str]:
-    return [line.strip() for line in text.splitlines() if line.strip()]
 
 
 def _top(outcome: PredictionOutcome, count: int = 3) -> str:
@@ -178,87 +154,6 @@ def prediction_history_model(parent: QObject | None = None) -> HistoryTableModel
         tooltip=_breakdown,
     )
     return model
-
-
-class PredictionForm(QWidget):
-    """Title, outcomes (one per line), window: each explained and checked as you type."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.title_edit = QLineEdit()
-        self.title_edit.setPlaceholderText("Will we beat the boss this try?")
-        self.title_count = QLabel()
-        self.outcomes_edit = QPlainTextEdit()
-        self.outcomes_edit.setPlaceholderText("Yes\nNo")
-        self.outcomes_edit.setFixedHeight(96)
-        self.outcomes_edit.setTabChangesFocus(True)
-        self.window_edit = QLineEdit("120")
-        self.fields = {name: LimitField(text) for name, text in FIELD_HELP.items()}
-        layout = QFormLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        title_row = QHBoxLayout()
-        title_row.addWidget(self.title_edit, 1)
-        title_row.addWidget(self.title_count)
-        title_label = QLabel("&Title")
-        title_label.setBuddy(self.title_edit)
-        layout.addRow(title_label, title_row)
-        layout.addRow("", self.fields["title"].label)
-        layout.addRow("&Outcomes", self.outcomes_edit)
-        layout.addRow("", self.fields["outcomes"].label)
-        layout.addRow("&Window (s)", self.window_edit)
-        layout.addRow("", self.fields["window"].label)
-        self.title_edit.textChanged.connect(self.validate)
-        self.outcomes_edit.textChanged.connect(self.validate)
-        self.window_edit.textChanged.connect(self.validate)
-        self.validate()
-
-    def values(self) -> tuple[str, list[str], int | None]:
-        return (
-            self.title_edit.text().strip(),
-            _outcome_lines(self.outcomes_edit.toPlainText()),
-            parse_int(self.window_edit.text()),
-        )
-
-    def problems(self) -> dict[str, str | None]:
-        """Each field's problem (None when fine), in words naming Twitch's limit."""
-        title, outcomes, window = self.values()
-        outcome_problem = limit_problem(_OUTCOMES, outcomes)
-        if outcome_problem is None:
-            for line, outcome in enumerate(outcomes, start=1):
-                problem = limit_problem(_OUTCOME, outcome)
-                if problem is not None:
-                    outcome_problem = f"Outcome {line}: {problem}"
-                    break
-        if window is None:
-            window_problem: str | None = "Type the window in whole seconds."
-        else:
-            window_problem = limit_problem(_WINDOW, window)
-        return {
-            "title": limit_problem(_TITLE, title),
-            "outcomes": outcome_problem,
-            "window": window_problem,
-        }
-
-    def is_valid(self) -> bool:
-        return not any(self.problems().values())
-
-    def validate(self) -> bool:
-        """Refresh every help line; True when the form can be sent."""
-        problems = self.problems()
-        typed = {
-            "title": self.title_edit.text(),
-            "outcomes": self.outcomes_edit.toPlainText(),
-            "window": self.window_edit.text(),
-        }
-        for name, field in self.fields.items():
-            field.show(problems[name], typed[name])
-        self.title_count.setText(f"{len(self.title_edit.text().strip())}/{_TITLE.maximum}")
-        return not any(problems.values())
-
-    def fill(self, title: str, outcomes: list[str], window_seconds: int) -> None:
-        self.title_edit.setText(title)
-        self.outcomes_edit.setPlainText("\n".join(outcomes))
-        self.window_edit.setText(str(window_seconds))
 
 
 class PredictionsPanel(QWidget):
