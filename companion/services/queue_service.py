@@ -133,7 +133,6 @@ class QueueService(Service):
         self.queue = RedemptionQueue(self._send, scheduler=scheduler, undo_window=undo_seconds)
         self.queue.subscribe_actions(self._on_action)
         self._colors: dict[str, str] = {}
-        self._titles: dict[str, str] = {}
         self._pending_actions: list[str] = []  # undo stack: newest last
         self._in_actions: set[str] = set()  # ids in a sending action whose ledger entry is due
         self._seen_buffer: list[RedemptionRecord] = []
@@ -195,11 +194,10 @@ class QueueService(Service):
         self.queue.undo_window = max(0.0, seconds)
 
     def set_reward_colors(self, rewards: Iterable[CustomReward]) -> None:
-        """Remember reward colours and titles (redemption payloads do not carry colours)."""
+        """Remember reward colours (redemption payloads do not carry them)."""
         for reward in rewards:
             if reward.background_color:
                 self._colors[reward.id] = reward.background_color
-            self._titles[reward.id] = reward.title
 
     def reward_color(self, reward_id: str) -> str | None:
         """The reward's background colour, if known."""
@@ -223,6 +221,10 @@ class QueueService(Service):
 
     def on_redemption_updated(self, redemption: CustomRewardRedemption) -> None:
         """EventSub ``redemption.update``: fulfilled or refunded (here or elsewhere)."""
+        if redemption.status not in ("FULFILLED", "CANCELED"):
+            # EventSub may say "unknown"; a row only leaves on a status Twitch documents.
+            _log.info("redemption %s updated to %s; kept", redemption.id, redemption.status)
+            return
         removed = self.queue.mark_external(redemption.id, redemption.status)
         if redemption.id in self._in_actions:
             # Most likely the echo of our own call: the action's final ledger entry says

@@ -245,3 +245,31 @@ async def test_sign_out_empties_the_queue_and_sends_nothing(channel: SimChannel)
     await service.wait_idle()
     assert set(service.queue.ids()) == set(ids)
     await service.shutdown()
+
+
+async def test_an_update_with_an_unknown_status_keeps_the_row(channel: SimChannel) -> None:
+    from companion.twitch.models.channel_points import CustomRewardRedemption
+
+    service = make_service(channel, None)
+    reward = channel.create_reward("Hydrate")
+    rid = channel.redeem(reward, text="hello")
+    await until(lambda: len(service.queue) == 1)
+    event = {
+        "id": rid,
+        "broadcaster_user_id": channel.broadcaster_id,
+        "broadcaster_user_login": "caster",
+        "broadcaster_user_name": "Caster",
+        "user_id": channel.viewers[0],
+        "user_login": "viewer0",
+        "user_name": "Viewer0",
+        "user_input": "hello",
+        "status": "unknown",
+        "reward": {"id": reward, "title": "Hydrate", "cost": 100, "prompt": ""},
+        "redeemed_at": "2026-11-27T20:00:00.123456789Z",
+    }
+    service.on_redemption_updated(CustomRewardRedemption.from_eventsub(channel.client.http, event))
+    assert service.queue.ids() == [rid]
+    event["status"] = "canceled"
+    service.on_redemption_updated(CustomRewardRedemption.from_eventsub(channel.client.http, event))
+    assert service.queue.ids() == []
+    await service.shutdown()
