@@ -229,8 +229,8 @@ class RewardsService(Service):
         broadcaster = self._require()
         try:
             mine = await broadcaster.get_custom_rewards(only_manageable=True, ids=[reward_id])
-        except NotFound:
-            return
+        except (NotFound, Forbidden):
+            return  # not ours (or gone already): it stays read-only
         if any(r.id == reward_id for r in mine):
             self.manageable.add(reward_id)
             if reward_id in self.rewards:

@@ -321,8 +321,6 @@ class RewardForm(QWidget):
         errors: dict[str, str] = {}
         title = self.title_edit.text()
         error = self._limit_error(limits.REWARD_TITLE, title)
-        if error is None and title.strip() != title:
-            error = "Title starts or ends with a space; Twitch would keep it. Trim it."
         if error is None and title.casefold() in {t.casefold() for t in self._titles}:
             error = "Another reward already has this title; Twitch needs titles to be unique."
         if error:
