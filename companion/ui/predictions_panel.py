@@ -475,6 +475,10 @@ class PredictionsPanel(QWidget):
 
     # -- templates ---------------------------------------------------------------------------
 
+    def set_game(self, game: str | None) -> None:
+        """The channel's current game: its templates ("<game>: ...") are offered first."""
+        self.template_bar.set_game(game)
+
     def _reload_templates(self, current: str | None = None) -> None:
         if self.templates is not None:
             names = [t.name for t in self.templates.predictions()]

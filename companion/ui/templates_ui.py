@@ -31,7 +31,11 @@ _log = logging.getLogger(__name__)
 
 
 class TemplateBar(QWidget):
-    """Template picker (apply, delete) and "save the form as" (name, save)."""
+    """Template picker (apply, delete) and "save the form as" (name, save).
+
+    Templates named after a game ("Elden Ring: boss") are listed first and picked while
+    that game is set with :meth:`set_game` (the app passes the channel's current game).
+    """
 
     apply_requested = Signal(str)
     save_requested = Signal(str)
@@ -74,8 +78,21 @@ class TemplateBar(QWidget):
         self.name_edit.returnPressed.connect(self._save)
         self.set_names([])
 
+    game: str | None = None
+
+    def set_game(self, game: str | None) -> None:
+        """The game being played: its templates ("<game>: ...") come first and are picked."""
+        self.game = game.strip() if game and game.strip() else None
+        example = f"{self.game}: boss" if self.game else "Elden Ring: boss"
+        self.name_edit.setPlaceholderText(f"Template name, e.g. “{example}”")
+        self.set_names([self.combo.itemText(i) for i in range(self.combo.count())])
+
+    def _for_game(self, name: str) -> bool:
+        return self.game is not None and name.casefold().startswith(self.game.casefold() + ":")
+
     def set_names(self, names: list[str], current: str | None = None) -> None:
-        """Show these templates (``current`` selected when given)."""
+        """Show these templates: the current game's first (``current`` selected if given)."""
+        names = sorted(names, key=lambda name: not self._for_game(name))  # stable
         self.combo.clear()
         self.combo.addItems(names)
         if current is not None and current in names:

@@ -12,6 +12,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel
 
+from companion.core.templates import PredictionTemplate, TemplateStore
 from companion.services.predictions_service import (
     PredictionsService,
     auto_cancel_at,
@@ -20,6 +21,7 @@ from companion.services.predictions_service import (
 )
 from companion.twitch import SimpleTokenHandler
 from companion.twitch.http import HTTPHandler
+from companion.twitch.limits import LIMITS
 from companion.twitch.models.predictions import Prediction
 from companion.twitch.models.users import PartialUser
 from companion.ui.outcome_bars import PressAgain, format_span, key_for
@@ -30,6 +32,10 @@ if TYPE_CHECKING:
 
 REFERENCE = Path("/work/shared/twitch-reference")
 HTTP = HTTPHandler(SimpleTokenHandler("unused", "client"))
+
+
+def _check(name: str, value: object) -> None:
+    LIMITS[name].check(value)
 
 
 def helix(name: str) -> Any:
@@ -168,3 +174,20 @@ def test_press_again_forgets_after_its_timeout(qtbot: QtBot) -> None:
     assert confirm.press("c", "Press C again", lambda: ran.append("c")) is False
     assert confirm.press("c", "Press C again", lambda: ran.append("c")) is True
     assert ran == ["c"] and confirm.pending is None
+
+
+def test_templates_of_the_current_game_come_first(qtbot: QtBot, tmp_path: Path) -> None:
+    store = TemplateStore(tmp_path, _check)
+    for name in ("Hades: escape", "Elden Ring: boss", "Elden Ring: deaths"):
+        store.save_prediction(PredictionTemplate(name, "Q?", ("a", "b"), 60))
+    panel = PredictionsPanel(PredictionsService(), store)
+    qtbot.addWidget(panel)
+    bar = panel.template_bar
+    assert bar.combo.currentText() == "Hades: escape"
+    panel.set_game("elden ring")
+    names = [bar.combo.itemText(i) for i in range(bar.combo.count())]
+    assert names == ["Elden Ring: boss", "Elden Ring: deaths", "Hades: escape"]
+    assert bar.combo.currentText() == "Elden Ring: boss"
+    assert bar.name_edit.placeholderText() == "Template name, e.g. “elden ring: boss”"
+    panel.set_game(None)
+    assert bar.name_edit.placeholderText() == "Template name, e.g. “Elden Ring: boss”"
