@@ -9,7 +9,8 @@ Prints ``name: value unit`` lines: the bundle's size on disk (as ``du -sh``), th
 window, wait for its first paint, shut down, exit 0) for the frozen app, for
 ``python -m companion`` from the development venv, and for a bare PySide6 window
 (the floor any start-up figure compares with). Every run gets a fresh data folder
-and ``QT_QPA_PLATFORM=offscreen``; one unmeasured run first warms the disk cache.
+and ``QT_QPA_PLATFORM=offscreen``; the commands take turns, after one unmeasured
+round that warms the disk cache.
 """
 
 from __future__ import annotations
@@ -69,8 +70,22 @@ def wall_time(cmd: list[str]) -> float:
 
 def median_time(cmd: list[str], runs: int) -> float:
     """Median wall time of ``runs`` runs, after one unmeasured warm-up run."""
-    wall_time(cmd)
-    return statistics.median(wall_time(cmd) for _ in range(runs))
+    return median_times({"cmd": cmd}, runs)["cmd"]
+
+
+def median_times(commands: dict[str, list[str]], runs: int) -> dict[str, float]:
+    """Median wall time of each command over ``runs`` rounds, after one warm-up round.
+
+    The commands take turns within each round, so a burst of load from elsewhere on
+    the machine falls on all of them alike rather than on whichever ran then.
+    """
+    times: dict[str, list[float]] = {name: [] for name in commands}
+    for round_number in range(runs + 1):
+        for name, cmd in commands.items():
+            elapsed = wall_time(cmd)
+            if round_number:
+                times[name].append(elapsed)
+    return {name: statistics.median(values) for name, values in times.items()}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -87,14 +102,18 @@ def main(argv: list[str] | None = None) -> int:
     print(f"bundle_size: {disk_usage_bytes(args.bundle) / 2**20:.0f} MiB")
     for deb in sorted((BUILD / "deb").glob("*.deb")):
         print(f"deb_size: {deb.stat().st_size / 2**20:.0f} MiB")
-    frozen = median_time([str(executable), "--smoke-test"], args.runs)
-    print(f"frozen_smoke_test_median: {frozen:.3f} s")
-    unfrozen = median_time([args.python, "-m", "companion", "--smoke-test"], args.runs)
-    print(f"unfrozen_smoke_test_median: {unfrozen:.3f} s")
-    bare = median_time([args.python, "-c", BARE_WINDOW], args.runs)
-    print(f"bare_pyside6_window_median: {bare:.3f} s")
-    version = median_time([str(executable), "--version"], args.runs)
-    print(f"frozen_version_median: {version:.3f} s")
+    medians = median_times(
+        {
+            "frozen_smoke_test_median": [str(executable), "--smoke-test"],
+            "unfrozen_smoke_test_median": [args.python, "-m", "companion", "--smoke-test"],
+            "bare_pyside6_window_median": [args.python, "-c", BARE_WINDOW],
+            "frozen_version_median": [str(executable), "--version"],
+            "unfrozen_version_median": [args.python, "-m", "companion", "--version"],
+        },
+        args.runs,
+    )
+    for name, seconds in medians.items():
+        print(f"{name}: {seconds:.3f} s")
     print(f"runs: {args.runs} count")
     return 0
 
