@@ -88,8 +88,18 @@ DEB_DESCRIPTION = (
     " against a built-in Twitch simulator without an account."
 )
 
-# Everything whose change makes a new bundle (the venv's own key is separate).
-_BUNDLE_INPUTS = ("companion", "resources", "pyproject.toml", "packaging")
+# Everything whose change makes a new bundle (the venv's own key is separate). The
+# .deb is rebuilt on every run, so its own inputs (packaging/linux) are not here.
+_BUNDLE_INPUTS = (
+    "companion",
+    "resources",
+    "pyproject.toml",
+    "packaging/build.py",
+    "packaging/companion.spec",
+    "packaging/entry.py",
+    "packaging/icons.py",
+    "packaging/macos/Info.plist",
+)
 
 
 def project_version() -> str:
