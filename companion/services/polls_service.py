@@ -109,13 +109,25 @@ class PollsService(Service):
         if self.broadcaster is None:
             return
         polls = await self.broadcaster.get_polls(limit=HISTORY_SIZE)
-        running = next((p for p in polls if p.status == "ACTIVE"), None)
+        self.apply_read(polls)
+
+    def apply_read(self, polls: list[Poll]) -> None:
+        """Take a Get Polls page (most recent first) as the current state.
+
+        A read can be older than what this service already saw (an End response or event
+        landing while it was in flight): a poll known to have ended stays ended, and ended
+        ones the read does not list yet stay in the history.
+        """
         ended = [p for p in polls if p.status != "ACTIVE"]
-        self._ended = {p.id for p in ended}
+        self._ended |= {p.id for p in ended}
+        running = next((p for p in polls if p.status == "ACTIVE" and p.id not in self._ended), None)
         if running is not None and self.active is not None and self.active.id == running.id:
             running = _merge(running, self.active)
+        history = {p.id: p for p in self._history}
+        history.update({p.id: p for p in ended})
+        newest_first = sorted(history.values(), key=lambda p: p.started_at, reverse=True)
         self._set_active(running)
-        self._set_history(ended)
+        self._set_history(newest_first[:HISTORY_SIZE])
 
     def on_poll_event(self, kind: str, poll: Poll) -> None:
         """Apply a ``channel.poll.*`` event (connect to ``LiveEvents.poll_event``)."""

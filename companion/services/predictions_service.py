@@ -164,13 +164,27 @@ class PredictionsService(Service):
         if self.broadcaster is None:
             return
         predictions = await self.broadcaster.get_predictions(limit=HISTORY_SIZE)
-        running = next((p for p in predictions if p.status in RUNNING), None)
+        self.apply_read(predictions)
+
+    def apply_read(self, predictions: list[Prediction]) -> None:
+        """Take a Get Predictions page (most recent first) as the current state.
+
+        A read can be older than what this service already saw: an End response or event
+        may land while the read is in flight. So a prediction known to have ended stays
+        ended, and ended ones the read does not list yet stay in the history.
+        """
         ended = [p for p in predictions if p.status not in RUNNING]
-        self._ended = {p.id for p in ended}
+        self._ended |= {p.id for p in ended}
+        running = next(
+            (p for p in predictions if p.status in RUNNING and p.id not in self._ended), None
+        )
         if running is not None and self.active is not None and self.active.id == running.id:
             running = _merge(running, self.active)
+        history = {p.id: p for p in self._history}
+        history.update({p.id: p for p in ended})
+        newest_first = sorted(history.values(), key=lambda p: p.created_at, reverse=True)
         self._set_active(running)
-        self._set_history(ended)
+        self._set_history(newest_first[:HISTORY_SIZE])
 
     def on_prediction_event(self, kind: str, prediction: Prediction) -> None:
         """Apply a ``channel.prediction.*`` event (connect to ``LiveEvents.prediction_event``)."""

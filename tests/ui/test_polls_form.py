@@ -29,6 +29,11 @@ def reference(kind: str, name: str) -> Any:
     return data["data"][0] if kind == "helix" else data["event"]
 
 
+def _active(service: PollsService) -> object:
+    """The running one (a call, so mypy does not narrow it between steps)."""
+    return service.active
+
+
 @pytest.fixture
 def panel(qtbot: QtBot) -> PollsPanel:
     widget = PollsPanel(PollsService())
@@ -129,3 +134,17 @@ def test_begin_payload_without_votes_keeps_counts(panel: PollsPanel) -> None:
     # A late progress for an ended poll does not bring it back.
     service.on_poll_event("progress", progress)
     assert service.active is None
+
+
+def test_a_stale_read_does_not_bring_an_ended_poll_back(panel: PollsPanel) -> None:
+    service = panel.service
+    ended = Poll(HTTP, reference("helix", "end_poll.response.json"))
+    service.broadcaster = PartialUser(HTTP, ended.broadcaster.id)
+    stale = Poll(HTTP, reference("helix", "end_poll.response.json"))
+    stale.status = "ACTIVE"
+    service.on_poll_event("progress", stale)
+    assert service.active is not None
+    service.on_poll_event("end", ended)
+    service.apply_read([stale])
+    assert _active(service) is None
+    assert [(p.id, p.status) for p in service.history] == [(ended.id, "TERMINATED")]

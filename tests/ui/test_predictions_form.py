@@ -46,6 +46,11 @@ def eventsub(name: str) -> Any:
     return json.loads((REFERENCE / "eventsub" / name).read_text(encoding="utf-8"))["event"]
 
 
+def _active(service: PredictionsService) -> object:
+    """The running one (a call, so mypy does not narrow it between steps)."""
+    return service.active
+
+
 @pytest.fixture
 def panel(qtbot: QtBot) -> PredictionsPanel:
     widget = PredictionsPanel(PredictionsService())
@@ -191,3 +196,19 @@ def test_templates_of_the_current_game_come_first(qtbot: QtBot, tmp_path: Path) 
     assert bar.name_edit.placeholderText() == "Template name, e.g. “elden ring: boss”"
     panel.set_game(None)
     assert bar.name_edit.placeholderText() == "Template name, e.g. “Elden Ring: boss”"
+
+
+def test_a_stale_read_does_not_bring_an_ended_prediction_back(panel: PredictionsPanel) -> None:
+    service = panel.service
+    service.broadcaster = PartialUser(HTTP, "141981764", login="twitchdev")
+    resolved = Prediction(HTTP, helix("end_prediction.response.json"))
+    stale = Prediction(HTTP, helix("end_prediction.response.json"))
+    stale.status, stale.winning_outcome_id = "LOCKED", None
+    service.on_prediction_event("lock", stale)
+    assert service.active is not None
+    service.on_prediction_event("end", resolved)
+    # A Get Predictions sent before the end, answered after it.
+    service.apply_read([stale])
+    assert _active(service) is None
+    assert [(p.id, p.status) for p in service.history] == [(resolved.id, "RESOLVED")]
+    assert panel.history_model.index(0, 1).data() == "Won: yes"
