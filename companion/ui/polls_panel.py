@@ -2,7 +2,8 @@
 
 Left: the active poll (votes per choice, moved by EventSub, with a countdown to its end),
 its two ways to end early and the history. Right: the form, checked against
-``companion/twitch/limits.py`` as the streamer types, and templates.
+``companion/twitch/limits.py`` as the streamer types
+(:class:`~companion.ui.engagement_forms.PollForm`), and templates.
 
 Keyboard (shown on the panel as :data:`POLL_KEYS`): with the bars focused (Ctrl+B),
 E ends the poll and keeps the result on screen (press twice), A ends and hides it

@@ -2,7 +2,8 @@
 
 Left: the running prediction (outcome bars moved by EventSub, countdown to the lock, the
 warning before Twitch's automatic cancel), its actions and the history. Right: the form,
-checked against ``companion/twitch/limits.py`` as the streamer types, and templates.
+checked against ``companion/twitch/limits.py`` as the streamer types
+(:class:`~companion.ui.engagement_forms.PredictionForm`), and templates.
 
 Keyboard (shown on the panel as :data:`PREDICTION_KEYS`): with the bars focused
 (Ctrl+B), 1-9 and 0 pick the winner (press the same key twice), L locks, C cancels and
