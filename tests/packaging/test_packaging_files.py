@@ -139,7 +139,9 @@ def test_soname_to_package_rule(builder: ModuleType, soname: str, package: str) 
     assert builder.soname_package(soname) == package
 
 
-def test_icons_render_as_ico_and_icns(icons: ModuleType, tmp_path: Path) -> None:
+def test_icons_render_as_ico_and_icns(icons: ModuleType, qapp: object, tmp_path: Path) -> None:
+    # qapp first: write_icons would otherwise create a QGuiApplication, and every
+    # later widget test in this process would find that instead of a QApplication.
     written = icons.write_icons(tmp_path)
     assert sorted(p.name for p in written) == [
         "companion-256.png",
