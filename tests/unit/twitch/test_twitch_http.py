@@ -9,8 +9,6 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 import pytest
 from aiohttp import web
-from conftest import USER_ID, RecordingHandler
-from twitch_fakeserver import CLIENT_ID, FakeTwitch, Recorded, TokenInfo, error
 
 from companion.twitch import (
     APIUnavailable,
@@ -30,6 +28,8 @@ from companion.twitch import (
     tokens,
 )
 from companion.twitch.http import Route
+from tests.helpers.twitch_fakeserver import CLIENT_ID, FakeTwitch, Recorded, TokenInfo, error
+from tests.helpers.twitch_recording import USER_ID, RecordingHandler
 
 if TYPE_CHECKING:
     from companion.twitch.ratelimit import RateLimitStatus

@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any
 import jsonschema
 import pytest
 from aiohttp import web
-from conftest import USER_ID
 
 from companion.twitch.models import (
     CustomReward,
@@ -20,13 +19,13 @@ from companion.twitch.models import (
     ExtensionBuilder,
 )
 from companion.twitch.scopes import ENDPOINTS
+from tests.helpers.twitch_recording import USER_ID
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
-    from twitch_fakeserver import FakeTwitch, Recorded, TokenInfo
-
     from companion.twitch import Client
+    from tests.helpers.twitch_fakeserver import FakeTwitch, Recorded, TokenInfo
 
 REFERENCE = Path("/work/shared/twitch-reference")
 OPENAPI = json.loads((REFERENCE / "helix-openapi.json").read_text(encoding="utf-8"))

@@ -9,8 +9,6 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp import web
-from conftest import USER_ID, RecordingHandler
-from twitch_fakeserver import CLIENT_ID, FakeTwitch, Recorded, TokenInfo
 
 from companion.twitch import Client, InvalidToken, oauth
 from companion.twitch.errors import DeviceCodeExpired, OAuthError
@@ -21,6 +19,8 @@ from companion.twitch.models import (
     ExtensionBuilder,
 )
 from companion.twitch.models.extensions import parse_active_extensions
+from tests.helpers.twitch_fakeserver import CLIENT_ID, FakeTwitch, Recorded, TokenInfo
+from tests.helpers.twitch_recording import USER_ID, RecordingHandler
 
 HELIX = Path("/work/shared/twitch-reference/helix")
 

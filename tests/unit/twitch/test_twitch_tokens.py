@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import aiohttp
 import pytest
-from conftest import USER_ID, RecordingHandler
-from twitch_fakeserver import CLIENT_ID, FakeTwitch
 
 from companion.twitch import (
     APIUnavailable,
@@ -18,6 +16,8 @@ from companion.twitch import (
     Token,
 )
 from companion.twitch.models import BaseUser
+from tests.helpers.twitch_fakeserver import CLIENT_ID, FakeTwitch
+from tests.helpers.twitch_recording import USER_ID, RecordingHandler
 
 
 def test_base_token_compares_hashes_and_prints_the_token() -> None:
