@@ -29,19 +29,26 @@ from companion.auth.token_store import (
     TokenStore,
     UnavailableTokenStore,
 )
+from companion.core.jsonstore import StoreError
 from companion.core.logsetup import setup_logging
-from companion.core.paths import log_dir
+from companion.core.paths import data_dir, log_dir
 from companion.core.scopes import scopes_for
+from companion.core.templates import TemplateStore
 from companion.services.base import describe_error
 from companion.services.extensions_service import ExtensionsService
 from companion.services.goals_service import GoalsService
 from companion.services.live_events import LiveEvents
+from companion.services.polls_service import PollsService
+from companion.services.predictions_service import PredictionsService
 from companion.services.session import TwitchSession
 from companion.twitch.client import Client
+from companion.twitch.limits import LIMITS
 from companion.ui.accounts import SignInController
 from companion.ui.extensions_panel import ExtensionsPanel
 from companion.ui.goals import GoalsModel, GoalsPanel, GoalStrip
 from companion.ui.main_window import EmptyPanel, MainWindow
+from companion.ui.polls_panel import PollsPanel
+from companion.ui.predictions_panel import PredictionsPanel
 from companion.ui.settings import CLIENT_ID_ENV, AppSettings
 from companion.ui.single_instance import SingleInstanceGuard, activate_running_instance
 from companion.ui.theme import ThemeChoice, apply_theme
@@ -61,6 +68,7 @@ PANEL_TITLES = (
     ("rewards", "Rewards"),
     ("queue", "Queue"),
     ("predictions", "Predictions"),
+    ("polls", "Polls"),
     ("goals", "Goals"),
     ("extensions", "Extensions"),
 )
@@ -77,6 +85,11 @@ class ChannelService(Protocol):
     def refresh(self) -> None: ...
 
     async def shutdown(self) -> None: ...
+
+
+def check_limit(name: str, value: object) -> None:
+    """Check one value against one named Helix limit (templates use the client's table)."""
+    LIMITS[name].check(value)
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -139,9 +152,17 @@ class CompanionApp:
         self.goals.goals_changed.connect(self.goals_model.set_goals)
         self.goal_strip: GoalStrip | None = None
         self.extensions = ExtensionsService()
-        self.panel_services: list[ChannelService] = [self.goals, self.extensions]
+        self.predictions = PredictionsService()
+        self.polls = PollsService()
+        self.panel_services: list[ChannelService] = [
+            self.goals,
+            self.extensions,
+            self.predictions,
+            self.polls,
+        ]
         self.account_menu_actions: dict[str, QAction] = {}
         self._previous_excepthook = sys.excepthook
+        self._early_notices: list[str] = []
 
     # -- tasks ---------------------------------------------------------------------
 
@@ -162,9 +183,14 @@ class CompanionApp:
             self.notify_error(f"{task.get_name()}: {describe_error(error)}")
 
     def notify_error(self, text: str) -> None:
-        """Show an error as a non-modal notice (never a crash, never a blocking dialog)."""
+        """Show an error as a non-modal notice (never a crash, never a blocking dialog).
+
+        Notices raised while the window is being built are shown once it exists.
+        """
         if self.window is not None:
             self.window.show_notice(text)
+        else:
+            self._early_notices.append(text)
 
     def request_quit(self, exit_code: int = 0) -> None:
         """Ask the app to shut down; safe to call more than once."""
@@ -220,11 +246,26 @@ class CompanionApp:
         self._build_menus(window)
         return window
 
+    def _load_templates(self) -> TemplateStore:
+        """The saved prediction and poll templates; a broken file is set aside, not fatal."""
+        try:
+            return TemplateStore(data_dir(), check_limit)
+        except StoreError as error:
+            broken = data_dir() / TemplateStore.FILE_NAME
+            aside = broken.with_suffix(".unreadable.json")
+            broken.replace(aside)
+            _log.warning("templates file unreadable (%s); moved to %s", error, aside)
+            self.notify_error(f"Saved templates could not be read and were set aside: {aside}")
+            return TemplateStore(data_dir(), check_limit)
+
     def _build_panels(self) -> dict[str, QWidget]:
+        templates = self._load_templates()
         goals_panel = GoalsPanel(self.goals_model)
         self.goal_strip = GoalStrip(self.goals_model, self.settings)
         goals_panel.strip_button.clicked.connect(self.goal_strip.toggle)
         return {
+            "predictions": PredictionsPanel(self.predictions, templates),
+            "polls": PollsPanel(self.polls, templates),
             "goals": goals_panel,
             "extensions": ExtensionsPanel(self.extensions),
         }
@@ -357,6 +398,8 @@ class CompanionApp:
         self.live.revoked.connect(self.notify_error)
         self.live.error.connect(self.notify_error)
         self.live.goal_event.connect(self.goals.on_goal_event)
+        self.live.prediction_event.connect(self.predictions.on_prediction_event)
+        self.live.poll_event.connect(self.polls.on_poll_event)
         for service in self.panel_services:
             self.live.resynced.connect(service.refresh)
 
@@ -472,6 +515,9 @@ class CompanionApp:
         self.guard = SingleInstanceGuard()
         self.guard.listen()
         self.window = self._build_window()
+        for text in self._early_notices:
+            self.window.show_notice(text, timeout_ms=0)
+        self._early_notices.clear()
         self.guard.activation_requested.connect(self._bring_to_front)
         self.tray = TrayIcon()
         self.tray.notifications_enabled = self.settings.notify_redemptions

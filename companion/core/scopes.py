@@ -16,7 +16,8 @@ if TYPE_CHECKING:
 PANEL_SCOPES: dict[str, tuple[str, ...]] = {
     "rewards": ("channel:manage:redemptions",),
     "queue": ("channel:manage:redemptions",),
-    "predictions": ("channel:manage:predictions", "channel:manage:polls"),
+    "predictions": ("channel:manage:predictions",),
+    "polls": ("channel:manage:polls",),
     "goals": ("channel:read:goals",),
     "extensions": ("user:edit:broadcast",),
 }

@@ -45,3 +45,30 @@ async def test_failing_slot_and_task_are_shown_not_fatal(scratch_data_dir, qapp)
         app.request_quit(0)
         assert await asyncio.wait_for(runner, timeout=10) == 0
         keyring.set_keyring(previous)
+
+
+@pytest.mark.qt_loop
+async def test_unreadable_templates_are_set_aside_not_fatal(scratch_data_dir, qapp) -> None:
+    # Valid JSON of the wrong shape (the store moves plain garbage aside by itself).
+    bad = '{"version": 1, "predictions": 5, "polls": []}'
+    (scratch_data_dir / "templates.json").write_text(bad, encoding="utf-8")
+    previous = keyring.get_keyring()
+    keyring.set_keyring(MemoryKeyring())
+    app = CompanionApp(qapp, parse_args([]))
+    runner = asyncio.get_running_loop().create_task(app.run())
+    try:
+        await until(lambda: app.window is not None and app.window.isVisible())
+        assert (scratch_data_dir / "templates.unreadable.json").read_text() == bad
+        assert "Saved templates could not be read" in app.window.notice_bar.label.text()
+        assert [app.window.tabs.tabText(i) for i in range(app.window.tabs.count())] == [
+            "Rewards",
+            "Queue",
+            "Predictions",
+            "Polls",
+            "Goals",
+            "Extensions",
+        ]
+    finally:
+        app.request_quit(0)
+        assert await asyncio.wait_for(runner, timeout=10) == 0
+        keyring.set_keyring(previous)
