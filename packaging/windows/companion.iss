@@ -6,6 +6,8 @@
 ; Paths below are relative to this file (Inno Setup's default SourceDir).
 ; AppVersion must equal companion.__version__ (tests/packaging checks it); a release
 ; script may also pass it: iscc /DAppVersion=1.2.3 packaging\windows\companion.iss
+; It must stay numeric (x.y.z): VersionInfoVersion takes nothing else.
+; Needs Inno Setup 6.3 or later (the x64compatible architecture identifier).
 
 #ifndef AppVersion
   #define AppVersion "0.1.0"

@@ -65,6 +65,9 @@ def test_bundle_name_is_the_same_everywhere(builder: ModuleType) -> None:
 
 
 def test_versions_match_the_package() -> None:
+    # Both Windows' VersionInfoVersion and macOS' CFBundleShortVersionString take
+    # only dot-separated integers: a version like 1.0rc1 would break those builds.
+    assert re.fullmatch(r"\d+\.\d+\.\d+", __version__)
     assert iss_defines()["AppVersion"] == __version__
     assert iss_setup()["AppVersion"] == "{#AppVersion}"
     plist = plistlib.loads(PLIST.read_bytes())
