@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from companion.core.queue import RedemptionQueue
-from companion.core.queue_events import RowsChanged
+from companion.core.queue_events import AddOutcome, RowsChanged
 from companion.core.records import (
     ActionKind,
     ActionRecord,
@@ -58,6 +58,8 @@ _log = logging.getLogger(__name__)
 
 # Ledger writes are batched: a burst of 10,000 EventSub adds becomes a few appends.
 _LEDGER_FLUSH_MS = 200
+#: New redemptions wait at most this long to be queued together (see on_redemption_added).
+INGEST_BATCH_MS = 100
 
 FORBIDDEN_TEXT = (
     "Twitch refused (403): only the app that created this reward can change its redemptions"
@@ -136,6 +138,11 @@ class QueueService(Service):
         self._pending_actions: list[str] = []  # undo stack: newest last
         self._in_actions: set[str] = set()  # ids in a sending action whose ledger entry is due
         self._seen_buffer: list[RedemptionRecord] = []
+        self._incoming: list[RedemptionRecord] = []
+        self._ingest_timer = QTimer(self)
+        self._ingest_timer.setSingleShot(True)
+        self._ingest_timer.setInterval(INGEST_BATCH_MS)
+        self._ingest_timer.timeout.connect(self.drain_incoming)
         self._ledger_timer = QTimer(self)
         self._ledger_timer.setSingleShot(True)
         self._ledger_timer.setInterval(_LEDGER_FLUSH_MS)
@@ -171,6 +178,7 @@ class QueueService(Service):
         if self._broadcaster is not None and (
             broadcaster is None or broadcaster.id != self._broadcaster.id
         ):
+            self._incoming.clear()
             self.queue.clear()
         self._broadcaster = broadcaster
         if broadcaster is not None:
@@ -210,17 +218,41 @@ class QueueService(Service):
     # ------------------------------------------------------------------ incoming
 
     def on_redemption_added(self, redemption: CustomRewardRedemption) -> None:
-        """EventSub ``redemption.add`` (at least once, any order)."""
+        """EventSub ``redemption.add`` (at least once, any order).
+
+        Adds are gathered for up to 100 ms and queued together: a burst becomes one
+        block insert instead of one per row. Every insert makes a table view relayout
+        and repaint its whole viewport (measured: 6-11 ms with the filter proxy,
+        whatever the row count), so at hundreds of redemptions a second, inserting
+        one by one would spend the UI thread on repaints.
+        """
         if self._broadcaster is not None and redemption.broadcaster.id != self._broadcaster.id:
             return
-        record = record_from_redemption(redemption, self._colors.get(redemption.reward.id))
-        outcome = self.queue.add(record)
-        if outcome.name in ("ADDED", "NOT_UNFULFILLED"):
-            # NOT_UNFULFILLED: a skip-queue reward, FULFILLED on arrival; seen all the same.
-            self._remember_seen([record])
+        self._incoming.append(
+            record_from_redemption(redemption, self._colors.get(redemption.reward.id))
+        )
+        if not self._ingest_timer.isActive():
+            self._ingest_timer.start()
+
+    def drain_incoming(self) -> None:
+        """Queue every gathered add now (also before anything that needs them queued)."""
+        self._ingest_timer.stop()
+        if not self._incoming:
+            return
+        records, self._incoming = self._incoming, []
+        outcomes = self.queue.add_many(records)
+        # NOT_UNFULFILLED: a skip-queue reward, FULFILLED on arrival; seen all the same.
+        self._remember_seen(
+            [
+                record
+                for record, outcome in zip(records, outcomes, strict=True)
+                if outcome in (AddOutcome.ADDED, AddOutcome.NOT_UNFULFILLED)
+            ]
+        )
 
     def on_redemption_updated(self, redemption: CustomRewardRedemption) -> None:
         """EventSub ``redemption.update``: fulfilled or refunded (here or elsewhere)."""
+        self.drain_incoming()  # an update may follow its own add within one loop turn
         if redemption.status not in ("FULFILLED", "CANCELED"):
             # EventSub may say "unknown"; a row only leaves on a status Twitch documents.
             _log.info("redemption %s updated to %s; kept", redemption.id, redemption.status)
@@ -286,6 +318,7 @@ class QueueService(Service):
         broadcaster = self._broadcaster
         if broadcaster is None:
             return None
+        self.drain_incoming()
         started = self.queue.now()
         rewards = await broadcaster.get_custom_rewards(only_manageable=True)
         self.set_reward_colors(rewards)
@@ -448,6 +481,7 @@ class QueueService(Service):
 
     async def shutdown(self) -> None:
         """Send what is still in an undo window, write the ledger, then stop."""
+        self.drain_incoming()
         await self.queue.flush()
         self._flush_ledger()
         await self.wait_idle()

@@ -127,6 +127,9 @@ class QueueTableModel(QAbstractTableModel):
         self._reward_color = reward_color or (lambda _reward_id: None)
         self._now = now or (lambda: datetime.now(UTC))
         self._colors: dict[str, QColor] = {}
+        # Qt asks rowCount() dozens of times per inserted row; answer from a plain int
+        # that changes exactly when the queue announces a change.
+        self._count = len(queue)
         self._unsubscribe = queue.subscribe(self._after, self._before)
         self._now_cache = (0.0, self._now())
 
@@ -147,8 +150,10 @@ class QueueTableModel(QAbstractTableModel):
 
     def _after(self, event: QueueEvent) -> None:
         if isinstance(event, RowsInserted):
+            self._count = len(self.queue)
             self.endInsertRows()
         elif isinstance(event, RowsRemoved):
+            self._count = len(self.queue)
             self.endRemoveRows()
         elif isinstance(event, RowsChanged):
             self.dataChanged.emit(
@@ -168,7 +173,7 @@ class QueueTableModel(QAbstractTableModel):
     # ------------------------------------------------------------------ model API
 
     def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008  # Qt's signature
-        return 0 if parent.isValid() else len(self.queue)
+        return 0 if parent.isValid() else self._count
 
     def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else Column.COUNT
@@ -211,7 +216,7 @@ class QueueTableModel(QAbstractTableModel):
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         # The view asks ~10 roles per cell per paint; most are answered here, first.
-        if role not in _ROLES or not index.isValid() or not 0 <= index.row() < len(self.queue):
+        if role not in _ROLES or not index.isValid() or not 0 <= index.row() < self._count:
             return None
         row = self.queue.row(index.row())
         record = row.record
