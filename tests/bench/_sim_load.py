@@ -53,7 +53,21 @@ CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
 def process_cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of a process (all its threads), from ``/proc/PID/stat``."""
+    """CPU seconds a process has run, summed over its threads (scheduler nanoseconds).
+
+    ``/proc/PID/task/TID/schedstat`` counts the exact time on a CPU; the ``utime``/``stime``
+    of ``/proc/PID/stat`` are sampled at timer ticks, which undercounts a process that runs
+    in short bursts between other programs on a shared core.
+    """
+    total = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(OSError):  # a thread that ended meanwhile
+            total += int((task / "schedstat").read_text().split()[0])
+    return total / 1e9
+
+
+def process_tick_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds from ``/proc/PID/stat`` (tick-sampled; a cross-check)."""
     raw = Path(f"/proc/{pid}/stat").read_text()
     # The command name (field 2) may contain spaces; the numeric fields follow its ")".
     fields = raw.rsplit(")", 1)[1].split()
@@ -62,16 +76,16 @@ def process_cpu_seconds(pid: int) -> float:
 
 
 def run_queue_wait_seconds(pid: int) -> float:
-    """Seconds the process's main thread was runnable but waiting for a CPU (schedstat).
+    """Seconds the process's threads were runnable but waiting for a CPU (schedstat).
 
     The simulator is one thread, so this is how long other programs on the same core held it
     back: the gap between a wall-clock figure and the per-core figure.
     """
-    try:
-        parts = Path(f"/proc/{pid}/schedstat").read_text().split()
-    except OSError:
-        return float("nan")
-    return int(parts[1]) / 1e9
+    total = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(OSError):
+            total += int((task / "schedstat").read_text().split()[1])
+    return total / 1e9
 
 
 def loadavg() -> str:
@@ -107,6 +121,35 @@ def affinity(cores: set[int] | None) -> Iterator[None]:
         yield
     finally:
         os.sched_setaffinity(0, before)
+
+
+def calibrate(core: set[int] | None, seconds: float = 0.3) -> float:
+    """Speed of ``core`` right now: JSON pages (50 redemption-shaped records) per CPU second.
+
+    The machine is shared and virtual: the same work can take much longer from one minute to
+    the next. Printed beside each window so a slow figure can be told from a slow core.
+    """
+    record = {
+        "broadcaster_id": "100000001",
+        "broadcaster_login": "benchcaster",
+        "broadcaster_name": "BenchCaster",
+        "id": "7311d8a3-c2ce-4f44-bed4-d57b1e2feb89",
+        "user_id": "100000002",
+        "user_login": "benchviewer",
+        "user_name": "BenchViewer",
+        "user_input": "",
+        "status": "UNFULFILLED",
+        "redeemed_at": "2026-11-27T23:28:38Z",
+        "reward": {"id": "cd613e30", "title": "Bench", "prompt": "", "cost": 1},
+    }
+    page = {"data": [dict(record) for _ in range(50)], "pagination": {"cursor": "x" * 40}}
+    with affinity(core):
+        done = 0
+        start = time.thread_time()
+        while (spent := time.thread_time() - start) < seconds:
+            json.dumps(page, ensure_ascii=False, separators=(",", ":")).encode()
+            done += 1
+    return done / spent
 
 
 # --------------------------------------------------------------------------- the simulator
@@ -178,6 +221,10 @@ class SimProcess:
     def cpu_seconds(self) -> float:
         """CPU seconds the simulator process has used so far."""
         return process_cpu_seconds(self.pid)
+
+    def tick_cpu_seconds(self) -> float:
+        """The same, as sampled at timer ticks (``/proc/PID/stat``)."""
+        return process_tick_cpu_seconds(self.pid)
 
     def wait_seconds(self) -> float:
         """Seconds the simulator has waited for its core so far."""
