@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from PySide6.QtGui import QShowEvent
 
     from companion.core.ledger import HistoryRow, Ledger
+    from companion.services.rewards_service import RewardsService
 
 __all__ = ["HistoryModel", "HistoryView"]
 
@@ -226,6 +227,16 @@ class HistoryView(QWidget):
         self.search()
 
     # ------------------------------------------------------------------ rewards filter
+
+    def follow_rewards(self, service: RewardsService) -> None:
+        """Keep the reward filter in step with the rewards service's list."""
+
+        def refresh(*_args: object) -> None:
+            self.set_rewards({r.id: r.title for r in service.rewards.values()})
+
+        service.rewards_loaded.connect(refresh)
+        service.reward_changed.connect(refresh)
+        refresh()
 
     def set_rewards(self, rewards: dict[str, str]) -> None:
         """Reward id -> title for the filter (the rewards service's list, plus past ones)."""

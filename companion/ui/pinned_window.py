@@ -21,9 +21,16 @@ if TYPE_CHECKING:
     from companion.services.queue_service import QueueService
 
     from .queue_model import QueueTableModel
+    from .queue_panel import QueuePanel
     from .settings import AppSettings
 
-__all__ = ["PINNED_WINDOW_NAME", "TOGGLE_SHORTCUT", "PinnedQueueWindow", "install_toggle_shortcut"]
+__all__ = [
+    "PINNED_WINDOW_NAME",
+    "TOGGLE_SHORTCUT",
+    "PinnedQueueWindow",
+    "attach_pinned",
+    "install_toggle_shortcut",
+]
 
 _log = logging.getLogger(__name__)
 
@@ -145,3 +152,9 @@ def install_toggle_shortcut(host: QWidget, window: PinnedQueueWindow) -> QShortc
     shortcut.setContext(Qt.ShortcutContext.WindowShortcut)
     shortcut.activated.connect(window.toggle)
     return shortcut
+
+
+def attach_pinned(host: QWidget, panel: QueuePanel, window: PinnedQueueWindow) -> QShortcut:
+    """Wire the pinned window into the app: Ctrl+P in ``host`` and the panel's button."""
+    panel.pin_requested.connect(window.toggle)
+    return install_toggle_shortcut(host, window)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QItemSelection, QItemSelectionModel, Qt, QTimer
+from PySide6.QtCore import QItemSelection, QItemSelectionModel, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -87,7 +87,7 @@ class QueueView(QWidget):
         layout.setSpacing(6)
 
         # -- filter row
-        filters = QHBoxLayout()
+        filters = self.filter_row = QHBoxLayout()
         self.reward_filter = QComboBox()
         self.reward_filter.setMinimumContentsLength(18)
         self.reward_filter.setSizeAdjustPolicy(
@@ -407,9 +407,21 @@ class QueueView(QWidget):
 
 
 class QueuePanel(QueueView):
-    """The queue tab of the main window."""
+    """The queue tab of the main window.
+
+    Signals:
+        pin_requested(): the "Pinned queue" button was pressed (connect it to
+            ``PinnedQueueWindow.toggle``; see ``pinned_window.attach_pinned``).
+    """
+
+    pin_requested = Signal()
 
     def __init__(
         self, service: QueueService, model: QueueTableModel, parent: QWidget | None = None
     ) -> None:
         super().__init__(service, model, compact=False, parent=parent)
+        self.pin_button = QPushButton("Pinned queue (Ctrl+P)")
+        self.pin_button.setProperty("secondary", True)
+        self.pin_button.setToolTip("A small always-on-top window with the same queue and keys")
+        self.pin_button.clicked.connect(self.pin_requested.emit)
+        self.filter_row.addWidget(self.pin_button)

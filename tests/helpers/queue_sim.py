@@ -227,3 +227,31 @@ async def until(predicate: Any, timeout: float = 5.0) -> None:
         if loop.time() > deadline:
             raise AssertionError("condition not reached in time")
         await asyncio.sleep(0.01)
+
+
+def reward_payload(**over: Any) -> dict[str, Any]:
+    """A Get Custom Reward item (Helix shape), for models built without a request."""
+    base = {
+        "broadcaster_id": "1",
+        "broadcaster_login": "c",
+        "broadcaster_name": "C",
+        "id": "rw1",
+        "title": "Hydrate!",
+        "prompt": "",
+        "cost": 100,
+        "image": None,
+        "default_image": None,
+        "background_color": "#1F69FF",
+        "is_enabled": True,
+        "is_user_input_required": False,
+        "max_per_stream_setting": {"is_enabled": False, "max_per_stream": 0},
+        "max_per_user_per_stream_setting": {"is_enabled": False, "max_per_user_per_stream": 0},
+        "global_cooldown_setting": {"is_enabled": True, "global_cooldown_seconds": 60},
+        "is_paused": False,
+        "is_in_stock": True,
+        "should_redemptions_skip_request_queue": False,
+        "redemptions_redeemed_current_stream": None,
+        "cooldown_expires_at": None,
+    }
+    base.update(over)
+    return base

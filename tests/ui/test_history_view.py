@@ -129,3 +129,17 @@ def test_file_dialog_does_not_block(view: HistoryView, tmp_path) -> None:
     dialog.fileSelected.emit(str(tmp_path / "picked.csv"))
     assert view.path_edit.text() == str(tmp_path / "picked.csv")
     dialog.reject()
+
+
+def test_reward_filter_follows_the_rewards_service(view: HistoryView) -> None:
+    from companion.services.rewards_service import RewardsService
+    from companion.twitch.models.channel_points import CustomReward
+    from tests.helpers.queue_sim import reward_payload
+
+    rewards = RewardsService(None)
+    view.follow_rewards(rewards)
+    reward = CustomReward(None, reward_payload(id="new1", title="Posture check"))  # type: ignore[arg-type]
+    rewards.rewards[reward.id] = reward
+    rewards.reward_changed.emit(reward)
+    assert view.reward_combo.findData("new1") >= 0
+    assert view.reward_combo.itemText(view.reward_combo.findData("new1")) == "Posture check"

@@ -121,3 +121,19 @@ def test_ctrl_p_toggles(service, model, settings, qtbot) -> None:
     window.toggle()
     assert not window.isVisible()
     assert toggles == [True, False]
+
+
+def test_panel_button_and_ctrl_p_through_attach(service, model, settings, qtbot) -> None:
+    from companion.ui.pinned_window import attach_pinned
+
+    panel = QueuePanel(service, model)
+    qtbot.addWidget(panel)
+    window = make_pinned(service, model, settings, qtbot)
+    attach_pinned(panel, panel, window)
+    panel.pin_button.click()
+    assert window.isVisible()
+    panel.pin_button.click()
+    assert not window.isVisible()
+    activate(panel, qtbot)
+    qtbot.keyClick(panel.table, Qt.Key.Key_P, Qt.KeyboardModifier.ControlModifier)
+    assert window.isVisible()

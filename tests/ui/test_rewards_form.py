@@ -6,6 +6,7 @@ import pytest
 
 from companion.twitch.models.channel_points import CustomReward
 from companion.ui.reward_form import FIELD_HELP, RewardForm
+from tests.helpers.queue_sim import reward_payload
 
 
 @pytest.fixture
@@ -166,33 +167,6 @@ def test_create_values(form: RewardForm, qtbot) -> None:
             "global_cooldown": None,
         }
     ]
-
-
-def reward_payload(**over) -> dict:
-    base = {
-        "broadcaster_id": "1",
-        "broadcaster_login": "c",
-        "broadcaster_name": "C",
-        "id": "rw1",
-        "title": "Hydrate!",
-        "prompt": "",
-        "cost": 100,
-        "image": None,
-        "default_image": None,
-        "background_color": "#1F69FF",
-        "is_enabled": True,
-        "is_user_input_required": False,
-        "max_per_stream_setting": {"is_enabled": False, "max_per_stream": 0},
-        "max_per_user_per_stream_setting": {"is_enabled": False, "max_per_user_per_stream": 0},
-        "global_cooldown_setting": {"is_enabled": True, "global_cooldown_seconds": 60},
-        "is_paused": False,
-        "is_in_stock": True,
-        "should_redemptions_skip_request_queue": False,
-        "redemptions_redeemed_current_stream": None,
-        "cooldown_expires_at": None,
-    }
-    base.update(over)
-    return base
 
 
 def test_edit_sends_only_changes(qtbot) -> None:
