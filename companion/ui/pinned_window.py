@@ -11,8 +11,16 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QCloseEvent, QGuiApplication, QHideEvent, QKeySequence, QShortcut
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import (
+    QCloseEvent,
+    QGuiApplication,
+    QHideEvent,
+    QKeySequence,
+    QMoveEvent,
+    QResizeEvent,
+    QShortcut,
+)
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QVBoxLayout, QWidget
 
 from .queue_panel import QueueView
@@ -99,6 +107,13 @@ class PinnedQueueWindow(QWidget):
         if geometry is None or not self.restoreGeometry(geometry):
             self.resize(460, 360)
 
+        # Moves and resizes are saved shortly after they stop, so a crash or a quit
+        # while the window is open still keeps its place.
+        self._save_timer = QTimer(self)
+        self._save_timer.setSingleShot(True)
+        self._save_timer.setInterval(500)
+        self._save_timer.timeout.connect(self.save_geometry)
+
         close = QShortcut(QKeySequence(TOGGLE_SHORTCUT), self)
         close.setContext(Qt.ShortcutContext.WindowShortcut)
         close.activated.connect(self.toggle)
@@ -133,6 +148,16 @@ class PinnedQueueWindow(QWidget):
                 self.raise_()
             self.activateWindow()
         self.visibility_changed.emit(self.isVisible())
+
+    def moveEvent(self, event: QMoveEvent) -> None:
+        super().moveEvent(event)
+        if self.isVisible():
+            self._save_timer.start()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if self.isVisible():
+            self._save_timer.start()
 
     def hideEvent(self, event: QHideEvent) -> None:
         self.save_geometry()

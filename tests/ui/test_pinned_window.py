@@ -137,3 +137,13 @@ def test_panel_button_and_ctrl_p_through_attach(service, model, settings, qtbot)
     activate(panel, qtbot)
     qtbot.keyClick(panel.table, Qt.Key.Key_P, Qt.KeyboardModifier.ControlModifier)
     assert window.isVisible()
+
+
+def test_a_move_is_saved_without_closing(service, model, settings, qtbot) -> None:
+    window = make_pinned(service, model, settings, qtbot)
+    window.show()
+    qtbot.waitExposed(window)
+    window.resize(333, 244)
+    qtbot.waitUntil(lambda: settings.window_geometry("pinned") is not None, timeout=2000)
+    again = make_pinned(service, model, settings, qtbot)
+    assert (again.width(), again.height()) == (333, 244)
