@@ -405,6 +405,23 @@ class RewardsService(Service):
         self.notice.emit(message)
         return AdoptOutcome(copy, disabled, message)
 
+    async def disable_set(self, name: str) -> int:
+        """Turn off every reward of a set this app manages (the others stay as they are).
+
+        Returns:
+            How many rewards were changed.
+        """
+        if self.reward_sets is None:
+            raise ValueError("Reward sets are not available.")
+        members = [
+            reward_id
+            for reward_id in self.reward_sets.get(name)
+            if reward_id in self.manageable
+            and reward_id in self.rewards
+            and self.rewards[reward_id].enabled
+        ]
+        return await self._toggle_all(name, [(reward_id, False) for reward_id in members])
+
     async def apply_set(self, name: str, *, exclusive: bool = True) -> int:
         """Switch to a reward set: enable its rewards (and disable other sets' rewards).
 
@@ -415,14 +432,17 @@ class RewardsService(Service):
             raise ValueError("Reward sets are not available.")
         current = {i: self.rewards[i].enabled for i in self.manageable if i in self.rewards}
         toggles = self.reward_sets.enable_set(name, current, exclusive=exclusive)
+        return await self._toggle_all(name, [(t.reward_id, t.is_enabled) for t in toggles])
+
+    async def _toggle_all(self, name: str, toggles: list[tuple[str, bool]]) -> int:
         changed = 0
         failures: list[str] = []
-        for toggle in toggles:
+        for reward_id, enabled in toggles:
             try:
-                await self.set_enabled(toggle.reward_id, toggle.is_enabled)
+                await self.set_enabled(reward_id, enabled)
                 changed += 1
             except (TwitchError, ValueError) as exc:
-                title = self.rewards[toggle.reward_id].title
+                title = self.rewards[reward_id].title if reward_id in self.rewards else reward_id
                 failures.append(f"{title}: {describe_error(exc)}")
         text = f"Reward set “{name}”: {changed} reward(s) changed."
         if failures:

@@ -164,12 +164,16 @@ class RewardsPanel(QWidget):
         self.set_name_edit.setPlaceholderText("Set name, e.g. Elden Ring")
         self.save_set_button = QPushButton("Save selected as set")
         self.save_set_button.setProperty("secondary", True)
+        self.disable_set_button = QPushButton("Disable set")
+        self.disable_set_button.setProperty("secondary", True)
+        self.disable_set_button.setToolTip("Turn off every reward of the set in one go")
         self.delete_set_button = QPushButton("Delete set")
         self.delete_set_button.setProperty("secondary", True)
         sets_row = QHBoxLayout()
         sets_row.addWidget(QLabel("Reward sets:"))
         sets_row.addWidget(self.sets_combo)
         sets_row.addWidget(self.apply_set_button)
+        sets_row.addWidget(self.disable_set_button)
         sets_row.addWidget(self.delete_set_button)
         sets_row.addSpacing(16)
         sets_row.addWidget(self.set_name_edit, 1)
@@ -246,6 +250,7 @@ class RewardsPanel(QWidget):
         self.delete_button.clicked.connect(self.ask_delete)
         self.adopt_button.clicked.connect(self.ask_adopt)
         self.apply_set_button.clicked.connect(self.apply_set)
+        self.disable_set_button.clicked.connect(self.disable_set)
         self.save_set_button.clicked.connect(self.save_set)
         self.delete_set_button.clicked.connect(self.delete_set)
         self.set_name_edit.textChanged.connect(self._update_buttons)
@@ -344,6 +349,7 @@ class RewardsPanel(QWidget):
             self.pause_button.setText("Resume" if reward.paused else "Pause")
         sets_ok = self.service.reward_sets is not None
         self.apply_set_button.setEnabled(sets_ok and self.sets_combo.count() > 0)
+        self.disable_set_button.setEnabled(sets_ok and self.sets_combo.count() > 0)
         self.delete_set_button.setEnabled(sets_ok and self.sets_combo.count() > 0)
         self.save_set_button.setEnabled(
             sets_ok and bool(self.set_name_edit.text().strip()) and bool(self.selected_rewards())
@@ -488,6 +494,12 @@ class RewardsPanel(QWidget):
         name = self.sets_combo.currentData()
         if name:
             self._run(self.service.apply_set(str(name)), "rewards-apply-set")
+
+    def disable_set(self) -> None:
+        """Turn off every reward of the chosen set."""
+        name = self.sets_combo.currentData()
+        if name:
+            self._run(self.service.disable_set(str(name)), "rewards-disable-set")
 
     def save_set(self) -> None:
         """Save the selected rewards (this app's) as a named set."""

@@ -167,3 +167,7 @@ async def test_reward_sets_from_the_panel(channel, setup) -> None:
     panel.apply_set_button.click()
     await until(lambda: rewards.rewards[b].enabled and not rewards.rewards[a].enabled)
     assert "2 reward(s) changed" in panel.status_label.text()
+    panel.disable_set_button.click()
+    await until(lambda: not rewards.rewards[b].enabled)
+    assert not rewards.rewards[a].enabled
+    assert "1 reward(s) changed" in panel.status_label.text()
