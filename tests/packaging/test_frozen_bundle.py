@@ -11,6 +11,7 @@ installed into a scratch dpkg root.
 from __future__ import annotations
 
 import configparser
+import fcntl
 import os
 import re
 import shutil
@@ -27,6 +28,7 @@ import pytest
 from companion import __version__
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from types import ModuleType
 
 pytestmark = pytest.mark.timeout(600)
@@ -53,8 +55,12 @@ class Built:
 
 
 @pytest.fixture(scope="module")
-def built() -> Built:
-    """Run the one build command, exactly as a developer would."""
+def built() -> Iterator[Built]:
+    """Run the one build command, exactly as a developer would.
+
+    Then hold the build folder's lock shared while the tests use what was built, so a
+    second test run in the same tree (which takes it exclusively to rebuild) waits.
+    """
     result = subprocess.run(
         [sys.executable, str(BUILD_SCRIPT)],
         capture_output=True,
@@ -67,7 +73,12 @@ def built() -> Built:
     assert result.returncode == 0, log[-4000:]
     paths = dict(re.findall(r"^(bundle|deb): (.+)$", result.stdout, re.MULTILINE))
     assert set(paths) == {"bundle", "deb"}, result.stdout
-    return Built(bundle=Path(paths["bundle"]), deb=Path(paths["deb"]), build_log=log)
+    with (ROOT / "build" / "packaging" / ".lock").open("a+") as lock:
+        fcntl.flock(lock, fcntl.LOCK_SH)
+        try:
+            yield Built(bundle=Path(paths["bundle"]), deb=Path(paths["deb"]), build_log=log)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def frozen_env(data_dir: Path) -> dict[str, str]:
