@@ -2,13 +2,14 @@
 
 Runs ``pytest -m bench`` on every benchmark file in this folder (``bench_*.py`` and
 ``test_*bench*.py``; the ``bench_`` files are outside pytest's default file pattern, so
-they are named explicitly), shows pytest's output as it comes, then prints the machine
-and every figure line (``name: value unit``) in one block. The core benchmark's table
-lines (``label   12.3 ms``) are turned into figures named ``core_<label>``.
+they are named explicitly), one pytest process per file (a benchmark's leftovers, Qt
+timers, garbage, a warm cache, never reach the next one), shows pytest's output as it
+comes, then prints the machine and every figure line (``name: value unit``) in one
+block. The core benchmark's table lines (``label   12.3 ms``) become ``core_<label>``.
 
 Options: ``--only NAME`` (repeatable; a file name without ``.py``), ``--json PATH`` to also
-write the figures as JSON. Extra arguments after ``--`` go to pytest. The exit code is
-pytest's.
+write the figures as JSON. Extra arguments after ``--`` go to pytest. The exit code is the
+first non-zero pytest exit code (0 when every file passed).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
-FIGURE = re.compile(r"^([a-z][a-z0-9_]*): (-?[0-9][0-9.,]*) ?(.*)$")
+FIGURE = re.compile(r"^([A-Za-z][A-Za-z0-9_]*): (-?[0-9][0-9.,]*) ?(.*)$")
 CORE_ROW = re.compile(r"^([A-Za-z0-9][A-Za-z0-9 ,()x-]*?)\s{2,}([0-9.]+) ms(.*)$")
 
 
@@ -82,27 +83,32 @@ def main(argv: list[str] | None = None) -> int:
     if not files:
         print("no benchmark files matched", file=sys.stderr)
         return 2
-    command = [
-        sys.executable,
-        "-m",
-        "pytest",
-        "-m",
-        "bench",
-        "-s",
-        "-q",
-        "-p",
-        "no:cacheprovider",
-        *[str(f.relative_to(ROOT)) for f in files],
-        *args.pytest_args,
-    ]
-    print("$", " ".join(command), flush=True)
-    proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True, bufsize=1)
-    assert proc.stdout is not None
     lines: list[str] = []
-    for line in proc.stdout:
-        sys.stdout.write(line)
-        lines.append(line)
-    code = proc.wait()
+    code = 0
+    for path in files:
+        command = [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-m",
+            "bench",
+            "-s",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            str(path.relative_to(ROOT)),
+            *args.pytest_args,
+        ]
+        print("$", " ".join(command), flush=True)
+        proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True, bufsize=1)
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            sys.stdout.write(line)
+            lines.append(line)
+        result = proc.wait()
+        if result != 0:
+            print(f"!! {path.name} exited with {result}", flush=True)
+            code = code or result
 
     found = figures("".join(lines))
     info = machine()
