@@ -453,7 +453,8 @@ async def _helix_load(url: str, seconds: float, connections: int) -> dict[str, A
 class ReaderResult:
     """What the WebSocket reader saw."""
 
-    notifications: int
+    notifications: int  # counted up to the expected number
+    late: int  # notifications after the expected number (while lingering)
     message_ids: int  # distinct message ids among the notifications
     event_ids: list[str]  # the redemption id of each notification, in arrival order
     other_types: dict[str, int]  # welcome, keepalive, ...
@@ -493,6 +494,7 @@ class WsReader:
         r = _result_line(out)
         return ReaderResult(
             r["notifications"],
+            r["late"],
             r["message_ids"],
             r["event_ids"],
             r["other_types"],
@@ -508,16 +510,17 @@ class WsReader:
             self.proc.communicate()
 
 
-async def _ws_read(url: str, expect: int, timeout: float) -> dict[str, Any]:
+async def _ws_read(url: str, expect: int, timeout: float, linger: float) -> dict[str, Any]:
     import aiohttp
 
     message_ids: set[str] = set()
     event_ids: list[str] = []
     other: dict[str, int] = {}
     first_at = last_at = 0.0
+    late = 0
     async with aiohttp.ClientSession() as session, session.ws_connect(url) as ws:
         deadline = time.monotonic() + timeout
-        while len(event_ids) < expect:
+        while True:
             left = deadline - time.monotonic()
             if left <= 0:
                 break
@@ -532,11 +535,18 @@ async def _ws_read(url: str, expect: int, timeout: float) -> dict[str, Any]:
             meta = envelope["metadata"]
             kind = meta["message_type"]
             if kind == "notification":
+                if len(event_ids) >= expect:
+                    late += 1
+                    continue
                 last_at = time.monotonic()
                 if not event_ids:
                     first_at = last_at
                 message_ids.add(meta["message_id"])
                 event_ids.append(envelope["payload"]["event"]["id"])
+                if len(event_ids) == expect:
+                    # Listen a little longer: "exactly once" needs a notification beyond the
+                    # expected count (a duplicate, a stray) to be seen too.
+                    deadline = min(deadline, last_at + linger)
                 continue
             other[kind] = other.get(kind, 0) + 1
             if kind == "session_welcome":
@@ -545,6 +555,7 @@ async def _ws_read(url: str, expect: int, timeout: float) -> dict[str, Any]:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return {
         "notifications": len(event_ids),
+        "late": late,
         "message_ids": len(message_ids),
         "event_ids": event_ids,
         "other_types": other,
@@ -565,11 +576,12 @@ def _main(argv: list[str] | None = None) -> int:
     reader.add_argument("url")
     reader.add_argument("--expect", type=int, required=True)
     reader.add_argument("--timeout", type=float, default=60.0)
+    reader.add_argument("--linger", type=float, default=0.5, help="listen on after --expect")
     args = parser.parse_args(argv)
     if args.mode == "helix":
         result = asyncio.run(_helix_load(args.url, args.seconds, args.connections))
     else:
-        result = asyncio.run(_ws_read(args.url, args.expect, args.timeout))
+        result = asyncio.run(_ws_read(args.url, args.expect, args.timeout, args.linger))
     print("RESULT " + json.dumps(result), flush=True)
     return 0
 

@@ -70,7 +70,11 @@ def sim() -> Iterator[SimProcess]:
 
 def _machine_line() -> str:
     cores = "unpinned (one CPU)" if SIM_CORE is None else f"sim on {SIM_CORE}, load on {LOAD_CORE}"
-    return f"machine: {os.cpu_count()} x {cpu_model()}; {cores}; load average {loadavg()}"
+    usable = len(os.sched_getaffinity(0))
+    return (
+        f"machine: {os.cpu_count()} x {cpu_model()} ({usable} usable); {cores}; "
+        f"load average {loadavg()}"
+    )
 
 
 def _helix_load(url: str, channel: Channel, seconds: float) -> LoadResult:
@@ -181,6 +185,7 @@ def test_sim_eventsub_throughput(sim: SimProcess) -> None:
 
     assert made["count"] == BURST
     assert result.notifications == BURST
+    assert result.late == 0, "more notifications than redemptions"
     assert result.message_ids == BURST, "a message id came twice"
     counts = Counter(result.event_ids)
     assert len(counts) == BURST and max(counts.values()) == 1, "a redemption came twice"
