@@ -45,6 +45,7 @@ class Service(QObject):
         super().__init__(parent)
         self._tasks: set[asyncio.Task[Any]] = set()
         self._latest: dict[str, asyncio.Task[Any]] = {}
+        self._shut_down = False
 
     @property
     def busy(self) -> bool:
@@ -52,13 +53,20 @@ class Service(QObject):
 
     def spawn(
         self, coro: Coroutine[Any, Any, Any], *, name: str, latest_wins: bool = False
-    ) -> asyncio.Task[Any]:
+    ) -> asyncio.Task[Any] | None:
         """Run ``coro`` as a named task owned by this service.
 
         With ``latest_wins`` a still-running task of the same name is cancelled first
         (a refresh that a newer refresh makes pointless). A failure is logged and
         reported through :attr:`error`; it never escapes to the event loop.
+
+        After :meth:`shutdown` nothing new starts (a late timer must not leave a task that
+        the stopped loop would never run): the coroutine is closed and None returned.
         """
+        if self._shut_down:
+            _log.debug("%s not started: %s is shut down", name, type(self).__name__)
+            coro.close()
+            return None
         if latest_wins:
             previous = self._latest.get(name)
             if previous is not None and not previous.done():
@@ -90,7 +98,8 @@ class Service(QObject):
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
     async def shutdown(self) -> None:
-        """Cancel and await every task."""
+        """Cancel and await every task; refuse new ones from now on."""
+        self._shut_down = True
         tasks = list(self._tasks)
         for task in tasks:
             task.cancel()

@@ -485,6 +485,13 @@ class QueueService(Service):
         await self.queue.flush()
         self._flush_ledger()
         await self.wait_idle()
+        for timer in (
+            self._ingest_timer,
+            self._ledger_timer,
+            self._counts_timer,
+            self._elsewhere_timer,
+        ):
+            timer.stop()
         await super().shutdown()
 
 

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 SETTINGS_FILE_NAME = "settings.ini"
 
-PANEL_KEYS = ("rewards", "queue", "predictions", "polls", "goals", "extensions")
+PANEL_KEYS = ("rewards", "queue", "history", "predictions", "polls", "goals", "extensions")
 
 # Default client id for real sign-in; empty until the streamer registers one.
 CLIENT_ID_ENV = "COMPANION_CLIENT_ID"

@@ -63,6 +63,7 @@ async def test_unreadable_templates_are_set_aside_not_fatal(scratch_data_dir, qa
         assert [app.window.tabs.tabText(i) for i in range(app.window.tabs.count())] == [
             "Rewards",
             "Queue",
+            "History",
             "Predictions",
             "Polls",
             "Goals",

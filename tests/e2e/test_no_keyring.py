@@ -49,6 +49,6 @@ async def test_no_keyring_offers_this_run_only(scratch_data_dir, monkeypatch, qa
         assert await asyncio.wait_for(runner, timeout=10) == 0
         keyring.set_keyring(previous)
         await sim.stop()
-    # Nothing was written anywhere but the log and settings (which hold no token).
+    # Nothing was written but settings and the ledger (the no-secrets test reads them all).
     names = sorted(p.name for p in scratch_data_dir.rglob("*") if p.is_file())
-    assert names == ["settings.ini"]
+    assert names == ["ledger.sqlite3", "settings.ini"]
