@@ -6,7 +6,7 @@ core. Results and method: ``docs/simulator-performance.md``.
 
 The simulator runs as ``python -m companion.sim`` in its own process pinned to one core; the
 load runs in other processes pinned to the other core (``wrk`` when installed, else a Python
-aiohttp client, which is much slower and then is the limit of the wall-clock figure). The
+aiohttp client, which needs more CPU per request, so its wall-clock figure may be its own). The
 server's CPU seconds come from the scheduler (``/proc/PID/task/*/schedstat``), so each
 figure is given twice:
 
