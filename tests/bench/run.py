@@ -26,7 +26,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 FIGURE = re.compile(r"^([A-Za-z][A-Za-z0-9_]*): (-?[0-9][0-9.,]*) ?(.*)$")
-CORE_ROW = re.compile(r"^([A-Za-z0-9][A-Za-z0-9 ,()x-]*?)\s{2,}([0-9.]+) ms(.*)$")
+CORE_ROW = re.compile(r"^([A-Za-z0-9][A-Za-z0-9_ ,()x-]*?)\s{2,}([0-9.]+) ms(.*)$")
 
 
 def bench_files(only: list[str]) -> list[Path]:
