@@ -13,15 +13,15 @@ import asyncio
 import logging
 import os
 import signal
-import sqlite3
 import sys
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 import qasync
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QApplication
 
 from companion import __version__
+from companion.app_panels import PanelSet, open_ledger
 from companion.auth.handler import KeyringTokenHandler
 from companion.auth.token_store import (
     KeyringTokenStore,
@@ -30,35 +30,15 @@ from companion.auth.token_store import (
     TokenStore,
     UnavailableTokenStore,
 )
-from companion.core.jsonstore import StoreError
-from companion.core.ledger import Ledger
 from companion.core.logsetup import setup_logging
-from companion.core.paths import data_dir, log_dir
-from companion.core.reward_sets import RewardSets
+from companion.core.paths import log_dir
 from companion.core.scopes import scopes_for
-from companion.core.templates import TemplateStore
 from companion.services.base import describe_error
-from companion.services.extensions_service import ExtensionsService
-from companion.services.goals_service import GoalsService
 from companion.services.live_events import LiveEvents
-from companion.services.polls_service import PollsService
-from companion.services.predictions_service import PredictionsService
-from companion.services.queue_service import QueueService
-from companion.services.rewards_service import RewardsService
 from companion.services.session import TwitchSession
 from companion.twitch.client import Client
-from companion.twitch.limits import LIMITS
 from companion.ui.accounts import SignInController
-from companion.ui.extensions_panel import ExtensionsPanel
-from companion.ui.goals import GoalsModel, GoalsPanel, GoalStrip
-from companion.ui.history_view import HistoryView
 from companion.ui.main_window import EmptyPanel, MainWindow
-from companion.ui.pinned_window import PinnedQueueWindow, attach_pinned
-from companion.ui.polls_panel import PollsPanel
-from companion.ui.predictions_panel import PredictionsPanel
-from companion.ui.queue_model import QueueTableModel
-from companion.ui.queue_panel import QueuePanel
-from companion.ui.rewards_panel import RewardsPanel
 from companion.ui.settings import CLIENT_ID_ENV, AppSettings
 from companion.ui.single_instance import SingleInstanceGuard, activate_running_instance
 from companion.ui.theme import ThemeChoice, apply_theme
@@ -67,10 +47,8 @@ from companion.ui.tray import TrayIcon
 if TYPE_CHECKING:
     from collections.abc import Coroutine, Sequence
 
-    from PySide6.QtCore import SignalInstance
-
     from companion.sim import Simulator
-    from companion.twitch.models.users import PartialUser, User
+    from companion.twitch.models.users import User
     from companion.twitch.oauth import DeviceFlow
     from companion.twitch.tokens import Token
 
@@ -86,28 +64,8 @@ PANEL_TITLES = (
     ("extensions", "Extensions"),
 )
 
-LEDGER_FILE_NAME = "ledger.sqlite3"
-
 #: Redemptions per second the demo channel's simulated viewers make.
 DEMO_TRAFFIC_RATE = 0.4
-
-
-class ChannelService(Protocol):
-    """A panel's service: pointed at a channel at sign-in, re-read after a resync."""
-
-    @property
-    def error(self) -> SignalInstance: ...
-
-    def set_broadcaster(self, broadcaster: PartialUser | None) -> None: ...
-
-    def refresh(self) -> None: ...
-
-    async def shutdown(self) -> None: ...
-
-
-def check_limit(name: str, value: object) -> None:
-    """Check one value against one named Helix limit (templates use the client's table)."""
-    LIMITS[name].check(value)
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -164,26 +122,8 @@ class CompanionApp:
         self.store: TokenStore | None = None
         self.signin: SignInController | None = None
         self.live = LiveEvents()
-        # Panel services exist from the start; they get a broadcaster at sign-in.
-        self.goals = GoalsService()
-        self.goals_model = GoalsModel()
-        self.goals.goals_changed.connect(self.goals_model.set_goals)
-        self.goal_strip: GoalStrip | None = None
-        self.extensions = ExtensionsService()
-        self.predictions = PredictionsService()
-        self.polls = PollsService()
-        self.ledger: Ledger | None = None
-        self.queue: QueueService | None = None
-        self.rewards: RewardsService | None = None
-        self.queue_model: QueueTableModel | None = None
-        self.queue_panel: QueuePanel | None = None
-        self.pinned: PinnedQueueWindow | None = None
-        self.panel_services: list[ChannelService] = [
-            self.goals,
-            self.extensions,
-            self.predictions,
-            self.polls,
-        ]
+        # Built once the ledger is open; panel services get a broadcaster at sign-in.
+        self.panels: PanelSet | None = None
         self.account_menu_actions: dict[str, QAction] = {}
         self._previous_excepthook = sys.excepthook
         self._early_notices: list[str] = []
@@ -254,7 +194,8 @@ class CompanionApp:
             else "Not signed in. Use Account → Sign in to connect your channel."
         )
         enabled = set(self.settings.enabled_panels())
-        built = self._build_panels()
+        assert self.panels is not None
+        built = self.panels.build()
         panels = [
             (title, built.get(key) or EmptyPanel(title, message))
             for key, title in PANEL_TITLES
@@ -269,77 +210,6 @@ class CompanionApp:
             window.restoreGeometry(geometry)
         self._build_menus(window)
         return window
-
-    def _load_templates(self) -> TemplateStore:
-        """The saved prediction and poll templates; a broken file is set aside, not fatal."""
-        try:
-            return TemplateStore(data_dir(), check_limit)
-        except StoreError as error:
-            broken = data_dir() / TemplateStore.FILE_NAME
-            aside = broken.with_suffix(".unreadable.json")
-            broken.replace(aside)
-            _log.warning("templates file unreadable (%s); moved to %s", error, aside)
-            self.notify_error(f"Saved templates could not be read and were set aside: {aside}")
-            return TemplateStore(data_dir(), check_limit)
-
-    def _wire_live_events(self, window: MainWindow) -> None:
-        """Every service hears the live events it needs; all re-read Helix after a resync."""
-        live = self.live
-        live.state_changed.connect(window.set_eventsub_state)
-        live.revoked.connect(self.notify_error)
-        live.error.connect(self.notify_error)
-        live.goal_event.connect(self.goals.on_goal_event)
-        live.prediction_event.connect(self.predictions.on_prediction_event)
-        live.poll_event.connect(self.polls.on_poll_event)
-        if self.queue is not None and self.rewards is not None:
-            self.queue.connect_events(live, resync=False)
-            self.rewards.connect_events(live, resync=False)
-        for service in self.panel_services:
-            live.resynced.connect(service.refresh)
-            service.error.connect(self.notify_error)
-
-    async def _open_ledger(self) -> Ledger | None:
-        """The redemption ledger; without it the queue still works, and the streamer is told."""
-        try:
-            return await Ledger.aopen(data_dir() / LEDGER_FILE_NAME)
-        except (OSError, sqlite3.Error) as error:
-            _log.error("ledger unavailable: %s", error)
-            self.notify_error(f"The redemption history could not be opened: {error}")
-            return None
-
-    def _build_queue_services(self) -> None:
-        self.queue = QueueService(None, self.ledger, undo_seconds=self.settings.undo_seconds)
-        self.rewards = RewardsService(None, self.queue, RewardSets(data_dir()))
-        self.panel_services += [self.queue, self.rewards]
-        self.queue_model = QueueTableModel(self.queue.queue, self.queue.reward_color)
-
-    def _build_panels(self) -> dict[str, QWidget]:
-        templates = self._load_templates()
-        self._build_queue_services()
-        assert self.queue is not None and self.rewards is not None
-        assert self.queue_model is not None
-        queue_panel = QueuePanel(self.queue, self.queue_model)
-        self.pinned = PinnedQueueWindow(self.queue, self.queue_model, self.settings)
-        self.queue_panel = queue_panel
-        history: QWidget
-        if self.ledger is not None:
-            history_view = HistoryView(self.ledger)
-            history_view.follow_rewards(self.rewards)
-            history = history_view
-        else:
-            history = EmptyPanel("History", "The redemption history could not be opened.")
-        goals_panel = GoalsPanel(self.goals_model)
-        self.goal_strip = GoalStrip(self.goals_model, self.settings)
-        goals_panel.strip_button.clicked.connect(self.goal_strip.toggle)
-        return {
-            "rewards": RewardsPanel(self.rewards),
-            "queue": queue_panel,
-            "history": history,
-            "predictions": PredictionsPanel(self.predictions, templates),
-            "polls": PollsPanel(self.polls, templates),
-            "goals": goals_panel,
-            "extensions": ExtensionsPanel(self.extensions),
-        }
 
     def _build_menus(self, window: MainWindow) -> None:
         menu_bar = window.menuBar()
@@ -512,10 +382,9 @@ class CompanionApp:
             await self.session.activate(user_id)
 
     def _on_signed_in(self, user: User) -> None:
-        assert self.window is not None
+        assert self.window is not None and self.panels is not None
         broadcaster = self.session.broadcaster if self.session is not None else None
-        for service in self.panel_services:
-            service.set_broadcaster(broadcaster)
+        self.panels.set_broadcaster(broadcaster)
         if self.session is not None and self.session.broadcaster:
             self.spawn(
                 self.live.start(self.session.http, self.session.broadcaster), name="live events"
@@ -530,9 +399,8 @@ class CompanionApp:
             self._refresh_account_menu()
 
     def _on_signed_out(self, reason: str) -> None:
-        assert self.window is not None
-        for service in self.panel_services:
-            service.set_broadcaster(None)
+        assert self.window is not None and self.panels is not None
+        self.panels.set_broadcaster(None)
         self.spawn(self.live.stop(), name="live events stop")
         self.window.set_account(f"Not signed in ({reason})")
         self.window.show_notice(f"{reason}. Use Account → Sign in to reconnect.", timeout_ms=0)
@@ -575,9 +443,13 @@ class CompanionApp:
         apply_theme(self.qt_app, theme)
         self.guard = SingleInstanceGuard()
         self.guard.listen()
-        self.ledger = await self._open_ledger()
+        self.panels = PanelSet(
+            self.settings, await open_ledger(self.notify_error), self.notify_error
+        )
         self.window = self._build_window()
-        self._wire_live_events(self.window)
+        self.live.state_changed.connect(self.window.set_eventsub_state)
+        self.live.revoked.connect(self.notify_error)
+        self.live.error.connect(self.notify_error)
         for text in self._early_notices:
             self.window.show_notice(text, timeout_ms=0)
         self._early_notices.clear()
@@ -586,11 +458,7 @@ class CompanionApp:
         self.tray.notifications_enabled = self.settings.notify_redemptions
         self.tray.show_window_requested.connect(self._bring_to_front)
         self.tray.quit_requested.connect(lambda: self.request_quit(0))
-        if self.pinned is not None and self.queue_panel is not None and self.queue is not None:
-            attach_pinned(self.window, self.queue_panel, self.pinned)
-            self.tray.toggle_pinned_requested.connect(self.pinned.toggle)
-            queue, tray = self.queue, self.tray
-            queue.counts_changed.connect(lambda: tray.set_queue_count(len(queue.queue)))
+        self.panels.wire(self.live, self.window, self.tray)
         self.tray.show()
         if self.args.smoke_test:
             self.window.first_painted.connect(lambda: self.request_quit(0))
@@ -613,14 +481,8 @@ class CompanionApp:
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
         await self.live.shutdown()
-        for service in self.panel_services:
-            await service.shutdown()
-        if self.goal_strip is not None:
-            self.goal_strip.hide()
-        if self.pinned is not None:
-            self.pinned.hide()
-        if self.ledger is not None:
-            await self.ledger.aclose()
+        if self.panels is not None:
+            await self.panels.shutdown()
         if self.session is not None:
             await self.session.shutdown()
         if self.client is not None:

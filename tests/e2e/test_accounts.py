@@ -56,7 +56,8 @@ async def test_two_accounts_switch_and_sign_out(scratch_data_dir, monkeypatch, q
         await until(lambda: app.session.user is not None and app.session.user.id == first)
         assert app.window.account_label.text() == "Signed in as DemoCaster"
         assert app.settings.active_account == first
-        assert app.goals.broadcaster is not None and app.goals.broadcaster.id == first
+        assert app.panels.goals.broadcaster is not None
+        assert app.panels.goals.broadcaster.id == first
 
         first_token = json.loads(backend.entries[(SERVICE_NAME, f"twitch-user:{first}")])
         await app.sign_out()

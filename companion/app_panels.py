@@ -1,0 +1,212 @@
+"""The panels of the main window and the services behind them (part of the composition root).
+
+:class:`PanelSet` builds every panel service, model and widget, connects them to the live
+events, and points them at a channel when someone signs in. ``app.py`` owns one.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import time
+from typing import TYPE_CHECKING, Protocol
+
+from companion.core.jsonstore import StoreError
+from companion.core.ledger import Ledger
+from companion.core.paths import data_dir
+from companion.core.reward_sets import RewardSets
+from companion.core.templates import TemplateStore
+from companion.services.extensions_service import ExtensionsService
+from companion.services.goals_service import GoalsService
+from companion.services.polls_service import PollsService
+from companion.services.predictions_service import PredictionsService
+from companion.services.queue_service import QueueService
+from companion.services.rewards_service import RewardsService
+from companion.twitch.limits import LIMITS
+from companion.ui.extensions_panel import ExtensionsPanel
+from companion.ui.goals import GoalsModel, GoalsPanel, GoalStrip
+from companion.ui.history_view import HistoryView
+from companion.ui.main_window import EmptyPanel
+from companion.ui.pinned_window import PinnedQueueWindow, attach_pinned
+from companion.ui.polls_panel import PollsPanel
+from companion.ui.predictions_panel import PredictionsPanel
+from companion.ui.queue_model import QueueTableModel
+from companion.ui.queue_panel import QueuePanel
+from companion.ui.rewards_panel import RewardsPanel
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from PySide6.QtCore import SignalInstance
+    from PySide6.QtWidgets import QWidget
+
+    from companion.services.live_events import LiveEvents
+    from companion.twitch.models.channel_points import CustomRewardRedemption
+    from companion.twitch.models.users import PartialUser
+    from companion.ui.main_window import MainWindow
+    from companion.ui.settings import AppSettings
+    from companion.ui.tray import TrayIcon
+
+_log = logging.getLogger(__name__)
+
+LEDGER_FILE_NAME = "ledger.sqlite3"
+
+#: Seconds between two desktop notifications: a burst becomes one summary, not a flood.
+NOTIFY_EVERY_SECONDS = 10.0
+
+
+class ChannelService(Protocol):
+    """A panel's service: pointed at a channel at sign-in, re-read after a resync."""
+
+    @property
+    def error(self) -> SignalInstance: ...
+
+    def set_broadcaster(self, broadcaster: PartialUser | None) -> None: ...
+
+    def refresh(self) -> None: ...
+
+    async def shutdown(self) -> None: ...
+
+
+def check_limit(name: str, value: object) -> None:
+    """Check one value against one named Helix limit (templates use the client's table)."""
+    LIMITS[name].check(value)
+
+
+async def open_ledger(notify: Callable[[str], None]) -> Ledger | None:
+    """The redemption ledger; without it the queue still works, and the streamer is told."""
+    try:
+        return await Ledger.aopen(data_dir() / LEDGER_FILE_NAME)
+    except (OSError, sqlite3.Error) as error:
+        _log.error("ledger unavailable: %s", error)
+        notify(f"The redemption history could not be opened: {error}")
+        return None
+
+
+class PanelSet:
+    """Every panel's service, model and widget, built once per run.
+
+    Args:
+        settings: The app's settings (undo window, window geometry, opacity).
+        ledger: The opened ledger, or None if it could not be opened.
+        notify: Shows a non-modal notice.
+    """
+
+    def __init__(
+        self, settings: AppSettings, ledger: Ledger | None, notify: Callable[[str], None]
+    ) -> None:
+        self.settings = settings
+        self.ledger = ledger
+        self.notify = notify
+        self.goals = GoalsService()
+        self.goals_model = GoalsModel()
+        self.goals.goals_changed.connect(self.goals_model.set_goals)
+        self.extensions = ExtensionsService()
+        self.predictions = PredictionsService()
+        self.polls = PollsService()
+        self.queue = QueueService(None, ledger, undo_seconds=settings.undo_seconds)
+        self.rewards = RewardsService(None, self.queue, RewardSets(data_dir()))
+        self.queue_model = QueueTableModel(self.queue.queue, self.queue.reward_color)
+        self.services: list[ChannelService] = [
+            self.queue,
+            self.rewards,
+            self.goals,
+            self.extensions,
+            self.predictions,
+            self.polls,
+        ]
+        self.queue_panel: QueuePanel | None = None
+        self.pinned: PinnedQueueWindow | None = None
+        self.goal_strip: GoalStrip | None = None
+        self._tray: TrayIcon | None = None
+        self._last_notified = float("-inf")
+        self._unnotified = 0
+
+    def _load_templates(self) -> TemplateStore:
+        """The saved prediction and poll templates; a broken file is set aside, not fatal."""
+        try:
+            return TemplateStore(data_dir(), check_limit)
+        except StoreError as error:
+            broken = data_dir() / TemplateStore.FILE_NAME
+            aside = broken.with_suffix(".unreadable.json")
+            broken.replace(aside)
+            _log.warning("templates file unreadable (%s); moved to %s", error, aside)
+            self.notify(f"Saved templates could not be read and were set aside: {aside}")
+            return TemplateStore(data_dir(), check_limit)
+
+    def build(self) -> dict[str, QWidget]:
+        """The panel widgets by settings key (``rewards``, ``queue``, ``history``, ...)."""
+        templates = self._load_templates()
+        self.queue_panel = QueuePanel(self.queue, self.queue_model)
+        self.pinned = PinnedQueueWindow(self.queue, self.queue_model, self.settings)
+        history: QWidget
+        if self.ledger is not None:
+            history_view = HistoryView(self.ledger)
+            history_view.follow_rewards(self.rewards)
+            history = history_view
+        else:
+            history = EmptyPanel("History", "The redemption history could not be opened.")
+        goals_panel = GoalsPanel(self.goals_model)
+        self.goal_strip = GoalStrip(self.goals_model, self.settings)
+        goals_panel.strip_button.clicked.connect(self.goal_strip.toggle)
+        return {
+            "rewards": RewardsPanel(self.rewards),
+            "queue": self.queue_panel,
+            "history": history,
+            "predictions": PredictionsPanel(self.predictions, templates),
+            "polls": PollsPanel(self.polls, templates),
+            "goals": goals_panel,
+            "extensions": ExtensionsPanel(self.extensions),
+        }
+
+    def wire(self, live: LiveEvents, window: MainWindow, tray: TrayIcon) -> None:
+        """Live events to services, resyncs to re-reads, errors to notices, queue to tray."""
+        live.goal_event.connect(self.goals.on_goal_event)
+        live.prediction_event.connect(self.predictions.on_prediction_event)
+        live.poll_event.connect(self.polls.on_poll_event)
+        self.queue.connect_events(live, resync=False)
+        self.rewards.connect_events(live, resync=False)
+        for service in self.services:
+            live.resynced.connect(service.refresh)
+            service.error.connect(self.notify)
+        self._tray = tray
+        queue = self.queue
+        queue.counts_changed.connect(lambda: tray.set_queue_count(len(queue.queue)))
+        live.redemption_added.connect(self._notify_redemption)
+        if self.pinned is not None and self.queue_panel is not None:
+            attach_pinned(window, self.queue_panel, self.pinned)
+            tray.toggle_pinned_requested.connect(self.pinned.toggle)
+
+    def _notify_redemption(self, redemption: CustomRewardRedemption) -> None:
+        """A desktop notification per redemption, or one summary per burst."""
+        tray = self._tray
+        if tray is None or not tray.notifications_enabled:
+            return
+        now = time.monotonic()
+        self._unnotified += 1
+        if now - self._last_notified < NOTIFY_EVERY_SECONDS:
+            return
+        viewer = redemption.user.name or redemption.user.login or "A viewer"
+        title = redemption.reward.title
+        if self._unnotified == 1:
+            text = f"{viewer} redeemed {title}"
+            if redemption.input:
+                text += f": {redemption.input}"
+        else:
+            text = f"{self._unnotified} new redemptions, the latest {title} by {viewer}"
+        if tray.notify("New redemption", text):
+            self._last_notified = now
+            self._unnotified = 0
+
+    def set_broadcaster(self, broadcaster: PartialUser | None) -> None:
+        for service in self.services:
+            service.set_broadcaster(broadcaster)
+
+    async def shutdown(self) -> None:
+        for service in self.services:
+            await service.shutdown()
+        for window in (self.goal_strip, self.pinned):
+            if window is not None:
+                window.hide()
+        if self.ledger is not None:
+            await self.ledger.aclose()
