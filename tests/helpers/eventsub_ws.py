@@ -9,12 +9,12 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from pathlib import Path
 from typing import Any
 
 import aiohttp
 
-REFERENCE = Path("/work/shared/twitch-reference")
+from tests.helpers.reference import REFERENCE
+
 EVENTSUB_REFERENCE = REFERENCE / "eventsub"
 
 

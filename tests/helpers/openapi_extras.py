@@ -13,12 +13,13 @@ from __future__ import annotations
 import copy
 import functools
 import json
-from pathlib import Path
 from typing import Any
 
 import jsonschema  # type: ignore[import-untyped]  # no stubs in the venv
 
-OPENAPI = Path("/work/shared/twitch-reference/helix-openapi.json")
+from tests.helpers.reference import REFERENCE
+
+OPENAPI = REFERENCE / "helix-openapi.json"
 
 
 @functools.cache

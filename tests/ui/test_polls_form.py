@@ -4,7 +4,6 @@ merge of EventSub payloads without vote counts (no network: the service is not s
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -16,11 +15,11 @@ from companion.twitch.http import HTTPHandler
 from companion.twitch.models.polls import Poll
 from companion.twitch.models.users import PartialUser
 from companion.ui.polls_panel import PollsPanel, choice_rows
+from tests.helpers.reference import REFERENCE
 
 if TYPE_CHECKING:
     from pytestqt.qtbot import QtBot
 
-REFERENCE = Path("/work/shared/twitch-reference")
 HTTP = HTTPHandler(SimpleTokenHandler("unused", "client"))
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -26,11 +25,13 @@ from companion.twitch.models.predictions import Prediction
 from companion.twitch.models.users import PartialUser
 from companion.ui.outcome_bars import PressAgain, format_span, key_for
 from companion.ui.predictions_panel import PredictionsPanel, outcome_rows
+from tests.helpers.reference import REFERENCE
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from pytestqt.qtbot import QtBot
 
-REFERENCE = Path("/work/shared/twitch-reference")
 HTTP = HTTPHandler(SimpleTokenHandler("unused", "client"))
 
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 import copy
 import json
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import jsonschema  # type: ignore[import-untyped]  # no stubs in the venv
 
-REFERENCE = Path("/work/shared/twitch-reference")
+from tests.helpers.reference import REFERENCE
 
 
 def load(name: str) -> Any:

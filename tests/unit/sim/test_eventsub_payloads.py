@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,8 +24,9 @@ from companion.sim.eventsub_session import (
     revocation_message,
     welcome_message,
 )
+from tests.helpers.reference import REFERENCE
 
-HELIX = Path("/work/shared/twitch-reference/helix")
+HELIX = REFERENCE / "helix"
 
 
 def _helix(name: str) -> dict[str, Any]:

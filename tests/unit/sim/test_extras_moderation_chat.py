@@ -5,18 +5,16 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import aiohttp
 import pytest
 
+from tests.helpers.reference import REFERENCE
 from tests.helpers.sim_extras import ExtrasSimulator, RawCaller, make_sim, token_for
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
-
-REFERENCE = Path("/work/shared/twitch-reference")
 
 
 @dataclass

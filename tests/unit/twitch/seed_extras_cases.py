@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from companion.twitch import SimpleTokenHandler
@@ -38,11 +37,11 @@ from companion.twitch.models.subscriptions import SubscriptionEvent
 from companion.twitch.models.users import PartialUser
 from companion.twitch.models.videos import Video
 from tests.helpers.openapi_extras import examples
+from tests.helpers.reference import REFERENCE
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-REFERENCE = Path("/work/shared/twitch-reference")
 HTTP = HTTPHandler(SimpleTokenHandler("unused", "client"))
 CASTER = PartialUser(HTTP, "141981764", "twitchdev", "TwitchDev")
 WHEN = datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC)

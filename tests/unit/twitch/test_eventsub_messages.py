@@ -5,7 +5,6 @@ from __future__ import annotations
 import gc
 import json
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -35,8 +34,9 @@ from companion.twitch.models.predictions import Prediction
 from companion.twitch.models.users import BaseUser
 from companion.twitch.timeutil import parse_timestamp
 from companion.twitch.tokens import SimpleTokenHandler
+from tests.helpers.reference import REFERENCE
 
-REFERENCE = Path("/work/shared/twitch-reference/eventsub")
+REFERENCE = REFERENCE / "eventsub"
 
 
 def load(name: str) -> Any:

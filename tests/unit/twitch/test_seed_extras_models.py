@@ -33,6 +33,7 @@ from companion.twitch.models.raids import Raid
 from companion.twitch.models.schedule import Schedule, ScheduleSegment, ScheduleVacation
 from companion.twitch.models.subscriptions import SubscriptionEvent
 from companion.twitch.models.videos import Video
+from tests.helpers.reference import SEED_FILE
 from tests.unit.twitch.seed_extras_cases import (
     BAN_EVENT,
     CASES,
@@ -415,9 +416,8 @@ _INSTANCES = {
 
 def _seed_attributes() -> dict[str, list[str]]:
     import re
-    from pathlib import Path
 
-    text = Path("/work/shared/seed/000_fb769ffef5653a28.txt").read_text(encoding="utf-8")
+    text = SEED_FILE.read_text(encoding="utf-8")
     blocks = re.split(r"^- class twitchio\.", text, flags=re.MULTILINE)[1:]
     out: dict[str, list[str]] = {}
     for block in blocks:

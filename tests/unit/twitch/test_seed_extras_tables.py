@@ -9,6 +9,7 @@ import pytest
 from companion.twitch.models._extra_common import EXTRA_ENDPOINTS, EXTRA_LIMITS, EXTRA_SCOPES
 from companion.twitch.models._extras import ClientExtrasMixin, UserExtrasMixin
 from tests.helpers.openapi_extras import operation
+from tests.helpers.reference import SEED_FILE
 
 #: Methods that are aliases of another (same request, same scopes).
 ALIASES = {"PartialUser.unban": "PartialUser.unban_user"}
@@ -58,7 +59,7 @@ def test_the_seed_classes_page_lists_every_class_with_a_real_test() -> None:
     import re
     from pathlib import Path
 
-    seed = Path("/work/shared/seed/000_fb769ffef5653a28.txt").read_text(encoding="utf-8")
+    seed = SEED_FILE.read_text(encoding="utf-8")
     classes = set(re.findall(r"^- class twitchio\.(\w+)", seed, flags=re.MULTILINE))
     assert len(classes) == 44
     page = Path("docs/seed-classes.md").read_text(encoding="utf-8")

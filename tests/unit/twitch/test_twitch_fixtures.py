@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -25,8 +24,11 @@ from companion.twitch.models import (
     User,
 )
 from companion.twitch.models.extensions import parse_active_extensions
+from tests.helpers.reference import REFERENCE
 
-REFERENCE = Path("/work/shared/twitch-reference")
+if TYPE_CHECKING:
+    from pathlib import Path
+
 HELIX = REFERENCE / "helix"
 EVENTSUB = REFERENCE / "eventsub"
 

@@ -5,7 +5,6 @@ validates against the endpoint's request schema."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import jsonschema
@@ -19,6 +18,7 @@ from companion.twitch.models import (
     ExtensionBuilder,
 )
 from companion.twitch.scopes import ENDPOINTS
+from tests.helpers.reference import REFERENCE
 from tests.helpers.twitch_recording import USER_ID
 
 if TYPE_CHECKING:
@@ -27,7 +27,6 @@ if TYPE_CHECKING:
     from companion.twitch import Client
     from tests.helpers.twitch_fakeserver import FakeTwitch, Recorded, TokenInfo
 
-REFERENCE = Path("/work/shared/twitch-reference")
 OPENAPI = json.loads((REFERENCE / "helix-openapi.json").read_text(encoding="utf-8"))
 
 # (method, path) -> the documented response the fake answers with (None: 204).

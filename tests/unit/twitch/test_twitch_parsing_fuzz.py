@@ -7,7 +7,6 @@ import contextlib
 import copy
 import json
 from datetime import UTC, datetime, timedelta, timezone
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -30,11 +29,11 @@ from companion.twitch.models import (
 )
 from companion.twitch.models.extensions import parse_active_extensions
 from companion.twitch.timeutil import format_timestamp, parse_timestamp
+from tests.helpers.reference import REFERENCE
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-REFERENCE = Path("/work/shared/twitch-reference")
 HTTP = HTTPHandler(SimpleTokenHandler("unused", "client"))
 
 

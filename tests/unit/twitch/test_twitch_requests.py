@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -19,10 +18,11 @@ from companion.twitch.models import (
     ExtensionBuilder,
 )
 from companion.twitch.models.extensions import parse_active_extensions
+from tests.helpers.reference import REFERENCE
 from tests.helpers.twitch_fakeserver import CLIENT_ID, FakeTwitch, Recorded, TokenInfo
 from tests.helpers.twitch_recording import USER_ID, RecordingHandler
 
-HELIX = Path("/work/shared/twitch-reference/helix")
+HELIX = REFERENCE / "helix"
 
 
 def doc(name: str) -> Any:
