@@ -64,6 +64,9 @@ PANEL_TITLES = (
     ("extensions", "Extensions"),
 )
 
+#: The undo windows offered in Settings (seconds; 0 sends at once).
+UNDO_CHOICES = (0.0, 3.0, 5.0, 10.0)
+
 #: Redemptions per second the demo channel's simulated viewers make.
 DEMO_TRAFFIC_RATE = 0.4
 
@@ -239,6 +242,14 @@ class CompanionApp:
         notify.setCheckable(True)
         notify.setChecked(self.settings.notify_redemptions)
         notify.toggled.connect(self._set_notifications)
+        undo_menu = settings_menu.addMenu("Undo window for queue actions")
+        undo_group = QActionGroup(window)
+        for seconds in UNDO_CHOICES:
+            action = undo_menu.addAction(f"{seconds:g} s" if seconds else "Off (send at once)")
+            action.setCheckable(True)
+            action.setChecked(seconds == self.settings.undo_seconds)
+            action.triggered.connect(lambda _=False, s=seconds: self.set_undo_seconds(s))
+            undo_group.addAction(action)
 
     def _refresh_account_menu(self) -> None:
         self.switch_menu.clear()
@@ -252,6 +263,11 @@ class CompanionApp:
                 lambda _=False, uid=user_id: self.spawn(self.switch_account(uid), name="switch")
             )
             self.account_menu_actions[user_id] = action
+
+    def set_undo_seconds(self, seconds: float) -> None:
+        self.settings.undo_seconds = seconds
+        if self.panels is not None:
+            self.panels.queue.set_undo_seconds(seconds)
 
     def set_theme(self, choice: ThemeChoice) -> None:
         self.settings.theme = choice

@@ -73,3 +73,29 @@ async def test_unreadable_templates_are_set_aside_not_fatal(scratch_data_dir, qa
         app.request_quit(0)
         assert await asyncio.wait_for(runner, timeout=10) == 0
         keyring.set_keyring(previous)
+
+
+@pytest.mark.qt_loop
+async def test_undo_window_setting_reaches_the_queue(scratch_data_dir, qapp) -> None:
+    previous = keyring.get_keyring()
+    keyring.set_keyring(MemoryKeyring())
+    app = CompanionApp(qapp, parse_args([]))
+    runner = asyncio.get_running_loop().create_task(app.run())
+    try:
+        await until(lambda: app.window is not None and app.window.isVisible())
+        menu = next(
+            action.menu()
+            for action in app.window.menuBar().actions()
+            if action.text() == "&Settings"
+        )
+        undo = next(a.menu() for a in menu.actions() if a.text().startswith("Undo window"))
+        choices = {a.text(): a for a in undo.actions()}
+        assert list(choices) == ["Off (send at once)", "3 s", "5 s", "10 s"]
+        assert choices["5 s"].isChecked()
+        choices["10 s"].trigger()
+        assert app.settings.undo_seconds == 10.0
+        assert app.panels.queue.queue.undo_window == 10.0
+    finally:
+        app.request_quit(0)
+        assert await asyncio.wait_for(runner, timeout=10) == 0
+        keyring.set_keyring(previous)
