@@ -12,15 +12,18 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QComboBox,
     QGridLayout,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QPushButton,
     QSpinBox,
+    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -43,6 +46,56 @@ _KIND_TITLES = {"panel": "Panel", "overlay": "Video overlay", "component": "Vide
 # The reference gives no range for component x/y (only int32); keep it to a sane,
 # non-negative board size and let Twitch be the judge of placement.
 _COORD_MAX = 8000
+
+
+_Index = QModelIndex | QPersistentModelIndex
+
+
+class InstalledExtensionsModel(QAbstractTableModel):
+    """The installed extensions: name, version, where they fit, and whether they are ready."""
+
+    HEADERS = ("Extension", "Version", "Fits in", "Ready to activate")
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._rows: list[MaybeActiveExtension] = []
+
+    def set_extensions(self, extensions: list[MaybeActiveExtension]) -> None:
+        self.beginResetModel()
+        self._rows = list(extensions)
+        self.endResetModel()
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008 - Qt API
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008 - Qt API
+        return 0 if parent.isValid() else len(self.HEADERS)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> object:
+        if (
+            role == Qt.ItemDataRole.DisplayRole
+            and orientation == Qt.Orientation.Horizontal
+            and 0 <= section < len(self.HEADERS)
+        ):
+            return self.HEADERS[section]
+        return None
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> object:
+        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+            return None
+        ext = self._rows[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return (
+                ext.name,
+                ext.version,
+                ", ".join(ext.types),
+                "Yes" if ext.can_activate else "No: configure it on Twitch first",
+            )[index.column()]
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return ext.id
+        return None
 
 
 class SlotRow:
@@ -119,6 +172,18 @@ class ExtensionsPanel(QWidget):
         self.warning_label.setProperty("role", "error")
         self.warning_label.setWordWrap(True)
         layout.addWidget(self.warning_label)
+        installed_title = QLabel("Installed")
+        installed_title.setProperty("role", "title")
+        self.installed_model = InstalledExtensionsModel(self)
+        self.installed_view = QTableView()
+        self.installed_view.setModel(self.installed_model)
+        self.installed_view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.installed_view.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.installed_view.verticalHeader().hide()
+        self.installed_view.horizontalHeader().setSectionResizeMode(
+            QHeaderView.ResizeMode.ResizeToContents
+        )
+        self.installed_view.horizontalHeader().setStretchLastSection(True)
         self.status_label = QLabel("Sign in to see your extensions.")
         self.status_label.setWordWrap(True)
         layout.addWidget(self.status_label)
@@ -132,7 +197,8 @@ class ExtensionsPanel(QWidget):
         buttons.addWidget(self.reload_button)
         buttons.addStretch(1)
         layout.addLayout(buttons)
-        layout.addStretch(1)
+        layout.addWidget(installed_title)
+        layout.addWidget(self.installed_view, 1)
         QShortcut(QKeySequence("Ctrl+Return"), self, self.apply)
         QShortcut(QKeySequence("F5"), self, service.refresh)
         service.loaded.connect(self.show_board)
@@ -141,6 +207,7 @@ class ExtensionsPanel(QWidget):
         service.busy_changed.connect(self._on_busy)
 
     def show_board(self, installed: list[MaybeActiveExtension], plan: Plan) -> None:
+        self.installed_model.set_extensions(installed)
         for slot, row in self.rows.items():
             row.fill(candidates(installed, slot[0]), plan.get(slot))
         usable = sum(1 for ext in installed if ext.can_activate)

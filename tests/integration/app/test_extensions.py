@@ -58,12 +58,25 @@ def test_conflicts_name_the_extension() -> None:
 
 
 @pytest.mark.qt_loop
-async def test_board_loads_applies_and_reads_back(live_channel: LiveChannel, qtbot) -> None:
+async def test_board_loads_applies_and_reads_back(
+    live_channel: LiveChannel, qtbot, qtmodeltester
+) -> None:
     service = ExtensionsService()
     panel = ExtensionsPanel(service)
     qtbot.addWidget(panel)
     service.set_broadcaster(live_channel.broadcaster)
     await service.wait_idle()
+    installed = panel.installed_model
+    qtmodeltester.check(installed)
+    assert installed.rowCount() == 4
+    assert [installed.index(row, 0).data() for row in range(4)] == [
+        "Stream Schedule",
+        "Alert Box",
+        "Mini Poll",
+        "Needs Configuration",
+    ]
+    assert installed.index(3, 3).data() == "No: configure it on Twitch first"
+    assert installed.index(1, 2).data() == "overlay, mobile"
     assert panel.plan() == {
         ("panel", "1"): SCHEDULE,
         ("panel", "2"): None,
