@@ -46,6 +46,11 @@ def json_ok(payload: Any, status: int = 200) -> web.Response:
     )
 
 
+def raw_json_ok(text: str, status: int = 200) -> web.Response:
+    """A response whose JSON text was assembled already (from cached fragments)."""
+    return web.Response(body=text.encode(), status=status, content_type="application/json")
+
+
 def require_token(
     request: web.Request,
     *,

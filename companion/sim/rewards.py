@@ -428,6 +428,7 @@ class RewardsState(StateBase):
         previous = dict(red.data)
         reward.by_status[red.status].remove(red)
         red.data["status"] = status
+        red.changed()
         reward.by_status[status].add(red)
         out = dict(red.data)
         self.emit("redemption.update", reward.broadcaster_id, out, previous)
@@ -446,6 +447,31 @@ class RewardsState(StateBase):
         first: int,
     ) -> tuple[list[dict[str, Any]], str | None]:
         """Get Custom Reward Redemption. Returns the page and the next cursor (or None)."""
+        page, cursor = self.redemption_page(
+            broadcaster_id,
+            client_id,
+            reward_id,
+            status=status,
+            ids=ids,
+            sort=sort,
+            after=after,
+            first=first,
+        )
+        return [dict(r.data) for r in page], cursor
+
+    def redemption_page(
+        self,
+        broadcaster_id: str,
+        client_id: str,
+        reward_id: str,
+        *,
+        status: str | None,
+        ids: list[str],
+        sort: str,
+        after: str | None,
+        first: int,
+    ) -> tuple[list[RedemptionRecord], str | None]:
+        """The records of a Get Custom Reward Redemption page, and the next cursor."""
         ch = self.channel(broadcaster_id)
         self._require_partner(self.users[broadcaster_id])
         if status is not None and status not in REDEMPTION_STATUSES:
@@ -468,7 +494,7 @@ class RewardsState(StateBase):
             if not found:
                 raise not_found("All of the redemptions specified were not found.")
             found.sort(key=lambda r: r.seq, reverse=sort == "NEWEST")
-            return [dict(r.data) for r in found], None
+            return found, None
         assert status is not None
         after_seq: int | None = None
         if after:
@@ -481,7 +507,7 @@ class RewardsState(StateBase):
         more = len(page) > first
         page = page[:first]
         cursor = encode_cursor({"s": page[-1].seq, "o": sort}) if more and page else None
-        return [dict(r.data) for r in page], cursor
+        return page, cursor
 
     def update_redemptions(
         self,
