@@ -38,7 +38,7 @@ from companion.services.live_events import LiveEvents
 from companion.services.session import TwitchSession
 from companion.twitch.client import Client
 from companion.ui.accounts import SignInController
-from companion.ui.main_window import EmptyPanel, MainWindow
+from companion.ui.main_window import MainWindow
 from companion.ui.settings import CLIENT_ID_ENV, AppSettings
 from companion.ui.single_instance import SingleInstanceGuard, activate_running_instance
 from companion.ui.theme import ThemeChoice, apply_theme
@@ -128,6 +128,7 @@ class CompanionApp:
         # Built once the ledger is open; panel services get a broadcaster at sign-in.
         self.panels: PanelSet | None = None
         self.account_menu_actions: dict[str, QAction] = {}
+        self.panel_actions: dict[str, QAction] = {}
         self._previous_excepthook = sys.excepthook
         self._early_notices: list[str] = []
 
@@ -191,20 +192,12 @@ class CompanionApp:
     # -- window --------------------------------------------------------------------
 
     def _build_window(self) -> MainWindow:
-        message = (
-            "Demo mode is starting…"
-            if self.args.demo
-            else "Not signed in. Use Account → Sign in to connect your channel."
-        )
-        enabled = set(self.settings.enabled_panels())
         assert self.panels is not None
         built = self.panels.build()
-        panels = [
-            (title, built.get(key) or EmptyPanel(title, message))
-            for key, title in PANEL_TITLES
-            if key in enabled
-        ]
-        window = MainWindow(panels)
+        window = MainWindow([(title, built[key]) for key, title in PANEL_TITLES])
+        enabled = set(self.settings.enabled_panels())
+        for index, (key, _title) in enumerate(PANEL_TITLES):
+            window.tabs.setTabVisible(index, key in enabled)
         if self.args.demo:
             window.setWindowTitle("Streamer Companion (demo)")
         window.close_requested.connect(self.request_quit)
@@ -238,6 +231,16 @@ class CompanionApp:
             theme_group.addAction(action)
 
         settings_menu = menu_bar.addMenu("&Settings")
+        panels_menu = settings_menu.addMenu("Panels")
+        enabled = set(self.settings.enabled_panels())
+        for index, (key, title) in enumerate(PANEL_TITLES):
+            action = panels_menu.addAction(title)
+            action.setCheckable(True)
+            action.setChecked(key in enabled)
+            action.toggled.connect(
+                lambda on, i=index, k=key: self.set_panel_enabled(window, i, k, on)
+            )
+            self.panel_actions[key] = action
         notify = settings_menu.addAction("Desktop notifications for redemptions")
         notify.setCheckable(True)
         notify.setChecked(self.settings.notify_redemptions)
@@ -263,6 +266,15 @@ class CompanionApp:
                 lambda _=False, uid=user_id: self.spawn(self.switch_account(uid), name="switch")
             )
             self.account_menu_actions[user_id] = action
+
+    def set_panel_enabled(self, window: MainWindow, index: int, key: str, on: bool) -> None:
+        """Show or hide a panel; sign-in asks only for the scopes of the shown panels."""
+        enabled = set(self.settings.enabled_panels())
+        enabled = enabled | {key} if on else enabled - {key}
+        self.settings.set_enabled_panels(enabled)
+        window.tabs.setTabVisible(index, on)
+        if self.signin is not None:
+            self.signin.scopes = self.scopes()
 
     def set_undo_seconds(self, seconds: float) -> None:
         self.settings.undo_seconds = seconds

@@ -99,3 +99,27 @@ async def test_undo_window_setting_reaches_the_queue(scratch_data_dir, qapp) -> 
         app.request_quit(0)
         assert await asyncio.wait_for(runner, timeout=10) == 0
         keyring.set_keyring(previous)
+
+
+@pytest.mark.qt_loop
+async def test_panels_can_be_hidden_and_scopes_follow(scratch_data_dir, qapp) -> None:
+    previous = keyring.get_keyring()
+    keyring.set_keyring(MemoryKeyring())
+    app = CompanionApp(qapp, parse_args([]))
+    runner = asyncio.get_running_loop().create_task(app.run())
+    try:
+        await until(lambda: app.window is not None and app.signin is not None)
+        assert "channel:manage:polls" in app.scopes()
+        app.panel_actions["polls"].setChecked(False)
+        polls_index = [app.window.tabs.tabText(i) for i in range(7)].index("Polls")
+        assert not app.window.tabs.isTabVisible(polls_index)
+        assert "polls" not in app.settings.enabled_panels()
+        assert "channel:manage:polls" not in app.scopes()
+        assert "channel:manage:polls" not in app.signin.scopes
+        app.panel_actions["polls"].setChecked(True)
+        assert app.window.tabs.isTabVisible(polls_index)
+        assert "channel:manage:polls" in app.signin.scopes
+    finally:
+        app.request_quit(0)
+        assert await asyncio.wait_for(runner, timeout=10) == 0
+        keyring.set_keyring(previous)
