@@ -40,6 +40,18 @@ EVENT_KINDS: Final[frozenset[str]] = frozenset(
         "stream.online",
         "stream.offline",
         "authorization.revoked",
+        # Emitted by the extras store (companion.sim.eventsub_extra_types maps them).
+        "ban.add",
+        "ban.remove",
+        "moderator.add",
+        "moderator.remove",
+        "follow.add",
+        "subscription.add",
+        "subscription.gift",
+        "subscription.message",
+        "hype_train.begin",
+        "hype_train.progress",
+        "hype_train.end",
     }
 )
 

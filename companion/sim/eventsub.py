@@ -48,6 +48,7 @@ from typing import TYPE_CHECKING, Any, Final, Protocol
 from aiohttp import WSCloseCode, WSMsgType, web
 from yarl import URL
 
+from companion.sim.eventsub_extra_types import may_moderate
 from companion.sim.eventsub_payloads import KIND_TO_TYPE, build_event, reward_id_of
 from companion.sim.eventsub_session import (
     CLOSE_STATUS,
@@ -155,7 +156,11 @@ class EventSubHub:
         self.max_pending_messages: int = 100_000
         self._sessions: dict[str, Session] = {}  # live sessions by id
         self._reconnects: dict[str, _Reconnect] = {}  # reconnect token -> pending reconnect
-        self._registry = SubscriptionRegistry(self._connected_at_of, self._user_exists)
+        self._registry = SubscriptionRegistry(
+            self._connected_at_of,
+            self._user_exists,
+            functools.partial(may_moderate, state),
+        )
         self._history: deque[tuple[str, str]] = deque(maxlen=HISTORY_SIZE)
         self._silenced_until = 0.0
         self._tasks: set[asyncio.Task[None]] = set()

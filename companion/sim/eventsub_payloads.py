@@ -119,12 +119,18 @@ class SubscriptionType:
         version: The only version documented for it (all ours are ``"1"``).
         scopes: The token needs ANY one of these; empty when the type needs no authorization.
         optional_condition: Condition keys allowed besides ``broadcaster_user_id``.
+        required_condition: Condition keys required besides ``broadcaster_user_id``
+            (``channel.follow`` v2's ``moderator_user_id``).
+        authorized_by: The condition key naming the user whose token must create the
+            subscription (the broadcaster, or for ``channel.follow`` v2 the moderator).
     """
 
     name: str
     version: str
     scopes: frozenset[str]
     optional_condition: frozenset[str] = frozenset()
+    required_condition: frozenset[str] = frozenset()
+    authorized_by: str = "broadcaster_user_id"
 
     @property
     def needs_authorization(self) -> bool:
@@ -461,6 +467,13 @@ def _stream_event(
     return event
 
 
+#: Event builders for the kinds `companion.sim.eventsub_extra_types` registers (bans,
+#: moderators, follows, subscriptions, hype trains), by kind.
+EXTRA_BUILDERS: Final[
+    dict[str, Callable[[str, Mapping[str, Any], str, UserLookup], dict[str, Any]]]
+] = {}
+
+
 def build_event(
     kind: str, record: Mapping[str, Any], broadcaster_id: str, users: UserLookup
 ) -> dict[str, Any]:
@@ -478,6 +491,9 @@ def build_event(
     Raises:
         KeyError: ``kind`` has no EventSub type.
     """
+    extra = EXTRA_BUILDERS.get(kind)
+    if extra is not None:
+        return extra(kind, record, broadcaster_id, users)
     area = kind.split(".", 1)[0]
     if area == "reward":
         return _reward_event(record, broadcaster_id, users)
@@ -492,3 +508,11 @@ def build_event(
     if area == "stream":
         return _stream_event(kind, record, broadcaster_id, users)
     raise KeyError(kind)
+
+
+# --------------------------------------------------------------------------------------------
+# The types fed by the extras register themselves into SUBSCRIPTION_TYPES, KIND_TO_TYPE and
+# EXTRA_BUILDERS; imported last so the tables above exist whichever module loads first.
+# --------------------------------------------------------------------------------------------
+
+from companion.sim import eventsub_extra_types as _extra_types  # noqa: E402, F401

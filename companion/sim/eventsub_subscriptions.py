@@ -221,15 +221,20 @@ class SubscriptionRegistry:
         session_connected_at: Returns the ``connected_at`` of a live session that may take
             subscriptions, or None when no such session exists.
         user_exists: Whether a user id names a user of the simulated Twitch.
+        may_moderate: ``(broadcaster_id, user_id)``: whether the user may act as the
+            channel's moderator (types authorized by a moderator, e.g. ``channel.follow``
+            v2); default: only the broadcaster.
     """
 
     def __init__(
         self,
         session_connected_at: Callable[[str], str | None],
         user_exists: Callable[[str], bool],
+        may_moderate: Callable[[str, str], bool] | None = None,
     ) -> None:
         self._session_connected_at = session_connected_at
         self._user_exists = user_exists
+        self._may_moderate = may_moderate or (lambda broadcaster, user: broadcaster == user)
         self._subs: dict[str, Subscription] = {}  # insertion order = oldest first
         self._routes: dict[RouteKey, dict[str, Subscription]] = {}
         self._by_session: dict[str, dict[str, Subscription]] = {}
@@ -403,8 +408,13 @@ class SubscriptionRegistry:
                 raise _Rejected(403, "The access token is missing the required scopes.")
             # The scoped channel types need the broadcaster's own authorization; the reference
             # does not give the status for another user's token, 403 is Twitch's usual answer.
-            if broadcaster_id != user_id:
+            # Moderator-authorized types (channel.follow v2) need the token of the condition's
+            # moderator, who must moderate the channel (or be its broadcaster).
+            authorizer = clean[sub_type.authorized_by]
+            if authorizer != user_id:
                 raise _Rejected(403, "The broadcaster has not authorized this subscription.")
+            if authorizer != broadcaster_id and not self._may_moderate(broadcaster_id, authorizer):
+                raise _Rejected(403, "The moderator is not one of the broadcaster's moderators.")
         connected_at = self._session_connected_at(session_id)
         if connected_at is None:
             raise _Rejected(400, "The session_id is not valid.")
@@ -431,7 +441,8 @@ class SubscriptionRegistry:
     def _condition(
         self, sub_type: SubscriptionType, condition: Mapping[str, Any]
     ) -> dict[str, str]:
-        allowed = {"broadcaster_user_id"} | sub_type.optional_condition
+        required = {"broadcaster_user_id"} | sub_type.required_condition
+        allowed = required | sub_type.optional_condition
         clean: dict[str, str] = {}
         for key, value in condition.items():
             if key not in allowed:
@@ -439,11 +450,11 @@ class SubscriptionRegistry:
             if not isinstance(value, str) or not value:
                 raise _Rejected(400, f"The condition field {key} must be a non-empty string.")
             clean[key] = value
-        broadcaster_id = clean.get("broadcaster_user_id")
-        if broadcaster_id is None:
+        if not required <= clean.keys():
             raise _Rejected(400, "The condition object is missing one or more required fields.")
-        if not self._user_exists(broadcaster_id):
-            raise _Rejected(400, "The user specified in the condition object does not exist.")
+        for key in sorted(required):
+            if key.endswith("_user_id") and not self._user_exists(clean[key]):
+                raise _Rejected(400, "The user specified in the condition object does not exist.")
         return clean
 
     def _check_limits(

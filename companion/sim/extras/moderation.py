@@ -94,6 +94,7 @@ async def ban_user(request: web.Request) -> web.Response:
     now = store.now()
     ban = BanRecord(user_id, moderator, now, now + duration if duration else None, reason)
     bans[user_id] = ban
+    store.banned(broadcaster, ban)
     item = {
         "broadcaster_id": broadcaster,
         "moderator_id": moderator,
@@ -108,7 +109,7 @@ async def unban_user(request: web.Request) -> web.Response:
     """``DELETE /helix/moderation/bans``: 204."""
     rec = require_token(request, scopes_any=MANAGE_BANS)
     store = store_of(request)
-    broadcaster, _moderator = require_moderator(
+    broadcaster, moderator = require_moderator(
         store, rec, query_one(request, "broadcaster_id"), query_one(request, "moderator_id")
     )
     user_id = query_one(request, "user_id", required=True)
@@ -118,6 +119,7 @@ async def unban_user(request: web.Request) -> web.Response:
         # helix/error.unban_user_not_banned.400.json
         raise bad_request("user is not banned")
     del bans[user_id]
+    store.unbanned(broadcaster, user_id, moderator)
     return web.Response(status=204)
 
 
