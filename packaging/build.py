@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gzip
 import hashlib
 import json
 import logging
@@ -361,6 +362,19 @@ def deb_depends(bundle: Path) -> list[str]:
     return [f"libc6 (>= {glibc_floor(bundle)})", *DEB_DEPENDS]
 
 
+def _changelog(version: str) -> bytes:
+    """A Debian changelog entry for this version (policy wants one in every package).
+
+    Dated from ``SOURCE_DATE_EPOCH`` when set (reproducible builds), else now.
+    """
+    stamp = float(os.environ.get("SOURCE_DATE_EPOCH") or time.time())
+    return (
+        f"{PACKAGE_NAME} ({version}) unstable; urgency=medium\n\n"
+        f"  * Streamer Companion {version}, packaged from the project's sources.\n\n"
+        f" -- {MAINTAINER}  {time.strftime('%a, %d %b %Y %H:%M:%S +0000', time.gmtime(stamp))}\n"
+    ).encode()
+
+
 def _deb_tree(bundle: Path, root: Path, version: str) -> None:
     """Lay out the package's files under ``root`` (the future ``/``)."""
     shutil.rmtree(root, ignore_errors=True)
@@ -380,6 +394,7 @@ def _deb_tree(bundle: Path, root: Path, version: str) -> None:
     doc = root / "usr" / "share" / "doc" / PACKAGE_NAME
     doc.mkdir(parents=True)
     shutil.copy2(PACKAGING / "linux" / "copyright", doc / "copyright")
+    (doc / "changelog.gz").write_bytes(gzip.compress(_changelog(version), 9, mtime=0))
     # dpkg keeps whatever modes it is given: directories and executables 0755,
     # everything else (shared libraries included, as policy asks) 0644.
     for path in [root, *root.rglob("*")]:

@@ -373,6 +373,7 @@ def test_deb_contents(built: Built) -> None:
     assert entries["./usr/share/applications/streamer-companion.desktop"][0] == "-rw-r--r--"
     assert "./usr/share/icons/hicolor/scalable/apps/streamer-companion.svg" in entries
     assert "./usr/share/doc/streamer-companion/copyright" in entries
+    assert "./usr/share/doc/streamer-companion/changelog.gz" in entries
     # Every file of the bundle, and nothing writable by others.
     bundle_files = {
         f"./{INSTALL_DIR}/{p.relative_to(built.bundle).as_posix()}"
