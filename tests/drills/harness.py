@@ -3,8 +3,9 @@
 One :class:`Drill` is what the app builds after a demo sign-in, minus the widgets:
 ``Client`` + ``KeyringTokenHandler`` (tokens in a this-run-only store, as in demo mode) +
 ``TwitchSession`` + ``LiveEvents`` + ``QueueService`` on a real SQLite ``Ledger``, wired
-the way ``companion/app.py`` wires its panel services (sign-in points the queue at the
-channel and starts live events; sign-out points it at nobody and stops them).
+the way ``companion/app.py`` and ``app_panels.py`` wire the panel services (sign-in points
+the queue at the channel and starts live events; sign-out points it at nobody and stops
+them; ``resynced`` calls ``refresh``).
 
 The simulator is the demo one, with two extra aiohttp middlewares of our own that log every
 Helix request twice: when it *arrives* (outermost, before any fault) and when it *reaches a
@@ -217,7 +218,9 @@ class Drill:
         self.live = LiveEvents(**self._live_options)
         self.ledger = await Ledger.aopen(self.tmp_path / "ledger.sqlite3")
         self.queue = QueueService(None, self.ledger, undo_seconds=0.05)
-        self.queue.connect_events(self.live)
+        # As companion/app_panels.py: resync goes through the ChannelService refresh().
+        self.queue.connect_events(self.live, resync=False)
+        self.live.resynced.connect(self.queue.refresh)
         told = self.told
         self.session.signed_in.connect(self._on_signed_in)
         self.session.signed_out.connect(self._on_signed_out)

@@ -132,7 +132,7 @@ async def test_keepalive_silence_counts_as_a_dead_socket(quiet_drill: Drill) -> 
 
     await until(lambda: len(reconciled) == 1, timeout=14, what="the reconnect after silence")
     elapsed = time.monotonic() - silenced
-    assert 10.0 <= elapsed <= 12.5
+    assert 10.0 <= elapsed <= 13.5  # 10 s keepalive + 0.5 s margin + reconnect and re-read
     assert drill.live.client is not None
     assert drill.live.client.sessions_started == sessions + 1
     assert any(

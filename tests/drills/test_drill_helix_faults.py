@@ -118,7 +118,9 @@ async def test_429_storm_waits_for_the_reset_then_gives_up_after_five_tries(
         "Fulfilled 0; 12 failed and stay in the queue "
         f"(429 on PATCH {REDEMPTIONS_PATH}: Too Many Requests)"
     )
-    assert 4 * 0.9 <= waited <= 4 * 2 + 1.5
+    # Four waits of 1-2 s each (the injected reset), a little more when the real bucket's
+    # reset, which the client keeps if it is later, is further away.
+    assert 4 * 0.9 <= waited <= 4 * 3 + 2
     assert len(drill.sim.arrivals("PATCH")) == 5
     assert drill.sim.routed("PATCH") == []
     assert (0, 800) in budget  # the status bar showed the empty budget
@@ -145,8 +147,8 @@ async def test_2s_latency_spike_keeps_the_queue_live(drill: Drill) -> None:
     await until(lambda: drill.queue.queue.get(songs[0]).state is RowState.SENDING)  # type: ignore[union-attr]
     # While the call hangs, EventSub keeps filling the queue.
     late = drill.redeem(5)
-    await drill.delivered(late, timeout=1.0)
-    assert time.monotonic() - started < 1.5
+    await drill.delivered(late, timeout=1.5)
+    # Still in flight when they were queued: the hanging call blocked nothing.
     assert all(drill.queue.queue.get(i).state is RowState.SENDING for i in songs)  # type: ignore[union-attr]
 
     await until(lambda: drill.told.texts("queue.action_finished") != [], timeout=5)
