@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 __all__ = [
     "APP_SUBSCRIPTION_TYPES",
     "DEDUP_WINDOW_SECONDS",
+    "EXTRA_SUBSCRIPTION_TYPES",
     "MAX_MESSAGE_AGE_SECONDS",
     "MAX_SUBSCRIPTIONS_PER_CONNECTION",
     "EventSubEvent",
@@ -35,6 +36,7 @@ __all__ = [
     "SubscriptionSpec",
     "app_subscriptions",
     "build_model",
+    "extra_subscriptions",
     "model_factory",
     "scopes_for",
 ]
@@ -91,7 +93,37 @@ _SCOPES_BY_PREFIX: Final[dict[str, tuple[str, ...]]] = {
     "channel.poll": _READ_POLLS,
     "channel.goal": ("channel:read:goals",),
     "stream": (),
+    "channel.moderator": ("moderation:read",),
+    "channel.subscription": ("channel:read:subscriptions",),
+    "channel.hype_train": ("channel:read:hype_train",),
 }
+
+#: Types whose scope cannot be told from their prefix (``channel.ban`` -> ``channel``).
+_SCOPES_BY_TYPE: Final[dict[str, tuple[str, ...]]] = {
+    "channel.ban": ("channel:moderate",),
+    "channel.unban": ("channel:moderate",),
+    "channel.follow": ("moderator:read:followers",),
+    "channel.subscribe": ("channel:read:subscriptions",),
+}
+
+#: The seed-model types fed by EventSub alone (bans, moderators, follows, subscriptions, hype
+#: trains), with the version subscribed to. Not in the app's default list: their scopes are
+#: not among the ones the app asks for. ``channel.follow`` is version 2 (condition with a
+#: moderator); the hype-train types are version 1, the one ``HypeTrainEvent`` reads
+#: (``last_contribution``).
+EXTRA_SUBSCRIPTION_TYPES: Final[tuple[tuple[str, str], ...]] = (
+    ("channel.ban", "1"),
+    ("channel.unban", "1"),
+    ("channel.moderator.add", "1"),
+    ("channel.moderator.remove", "1"),
+    ("channel.follow", "2"),
+    ("channel.subscribe", "1"),
+    ("channel.subscription.gift", "1"),
+    ("channel.subscription.message", "1"),
+    ("channel.hype_train.begin", "1"),
+    ("channel.hype_train.progress", "1"),
+    ("channel.hype_train.end", "1"),
+)
 
 #: Subscription type -> (module under ``companion.twitch.models``, class with ``from_eventsub``).
 _MODELS: Final[dict[str, tuple[str, str]]] = {
@@ -111,6 +143,7 @@ _MODELS: Final[dict[str, tuple[str, str]]] = {
     "channel.goal.progress": ("goals", "Goal"),
     "channel.goal.end": ("goals", "Goal"),
     # stream.online / stream.offline have no model in the client core: raw payload only.
+    # The extra types' models need the type or the message time too: see _EXTRA_MODELS.
 }
 
 
@@ -126,6 +159,9 @@ _IMPLIED_STATUS: Final[dict[str, str]] = {
 
 def scopes_for(subscription_type: str) -> tuple[str, ...]:
     """Scopes that authorise ``subscription_type`` (any one); empty when none is needed."""
+    exact = _SCOPES_BY_TYPE.get(subscription_type)
+    if exact is not None:
+        return exact
     prefix = subscription_type.rsplit(".", 1)[0]
     return _SCOPES_BY_PREFIX.get(prefix, ())
 
@@ -162,6 +198,24 @@ def app_subscriptions(broadcaster_id: str) -> list[SubscriptionSpec]:
     ]
 
 
+def extra_subscriptions(broadcaster_id: str, moderator_id: str) -> list[SubscriptionSpec]:
+    """Subscriptions for the EventSub-fed seed models on one channel (`EXTRA_SUBSCRIPTION_TYPES`).
+
+    Args:
+        broadcaster_id: The channel.
+        moderator_id: The user whose token subscribes to ``channel.follow`` v2: the
+            broadcaster or one of their moderators. Every other type needs the broadcaster's
+            own token, so pass the broadcaster here when one client creates them all.
+    """
+    specs = []
+    for name, version in EXTRA_SUBSCRIPTION_TYPES:
+        condition = {"broadcaster_user_id": str(broadcaster_id)}
+        if name == "channel.follow":
+            condition["moderator_user_id"] = str(moderator_id)
+        specs.append(SubscriptionSpec(name, version, condition))
+    return specs
+
+
 class MessageMetadata(TypedDict, total=False):
     """The ``metadata`` object of a WebSocket message (the keys this client reads)."""
 
@@ -182,8 +236,10 @@ class EventSubEvent:
         message_id: Twitch's message id (``resync:...`` for reconciliation events).
         message_timestamp: When Twitch sent it (when it was fetched, for resync events).
         model: The client core's model (``CustomRewardRedemption``, ``CustomReward``,
-            ``Prediction``, ``Poll``, ``Goal``), or None when there is none for this type
-            or it failed to parse (see ``parse_error``).
+            ``Prediction``, ``Poll``, ``Goal``; for the extra types ``BanEvent``,
+            ``ModEvent``, ``FollowEvent``, ``SubscriptionEvent``, ``HypeTrainEvent``), or
+            None when there is none for this type or it failed to parse (see
+            ``parse_error``).
         payload: The raw ``event`` object (the Helix object for resync events).
         subscription: The raw ``subscription`` object (empty for resync events).
         resync: True when produced by reconciliation after a reconnect, not by Twitch.
@@ -250,16 +306,75 @@ class Revocation:
 
 _factories: dict[str, Callable[[HTTPHandler, Any], Any] | None] = {}
 
+if TYPE_CHECKING:
+    #: A model builder for the extra types: ``(http, type, event, message time) -> model``.
+    _ExtraFactory = Callable[[HTTPHandler, str, Any, datetime | None], Any]
+
+
+def _ban_model(http: HTTPHandler, type_: str, event: Any, sent: datetime | None) -> Any:
+    from .models.moderation import BanEvent
+
+    # channel.unban carries no time of its own: the notification's time stands in.
+    return BanEvent.from_eventsub(http, event, timestamp=sent)
+
+
+def _mod_model(http: HTTPHandler, type_: str, event: Any, sent: datetime | None) -> Any:
+    from .models.moderation import ModEvent, ModEventEnum
+
+    # The event carries no time; the notification's is when it happened.
+    when = sent if sent is not None else datetime.now(UTC)
+    return ModEvent(http, event, type=ModEventEnum(type_), timestamp=when)
+
+
+def _follow_model(http: HTTPHandler, type_: str, event: Any, sent: datetime | None) -> Any:
+    from .models.follows import FollowEvent
+
+    return FollowEvent.from_eventsub(http, event)
+
+
+def _subscription_model(http: HTTPHandler, type_: str, event: Any, sent: datetime | None) -> Any:
+    from .models.subscriptions import SubscriptionEvent
+
+    return SubscriptionEvent.from_eventsub(http, type_, event)
+
+
+def _hype_train_model(http: HTTPHandler, type_: str, event: Any, sent: datetime | None) -> Any:
+    from .models.hype_train import HypeTrainEvent
+
+    return HypeTrainEvent.from_eventsub(http, event, timestamp=sent)
+
+
+#: The extra types' builders (their models need the type name or the message time).
+_EXTRA_MODELS: Final[dict[str, _ExtraFactory]] = {
+    "channel.ban": _ban_model,
+    "channel.unban": _ban_model,
+    "channel.moderator.add": _mod_model,
+    "channel.moderator.remove": _mod_model,
+    "channel.follow": _follow_model,
+    "channel.subscribe": _subscription_model,
+    "channel.subscription.gift": _subscription_model,
+    "channel.subscription.message": _subscription_model,
+    "channel.hype_train.begin": _hype_train_model,
+    "channel.hype_train.progress": _hype_train_model,
+    "channel.hype_train.end": _hype_train_model,
+}
+
 
 def model_factory(subscription_type: str) -> Callable[[HTTPHandler, Any], Any] | None:
     """The core's ``Model.from_eventsub`` for a type, or None if the core has none (yet).
 
     Looked up lazily and cached: the client core grows its models independently, and a
-    missing one must only cost the typed model, never the event.
+    missing one must only cost the typed model, never the event. For the extra types the
+    factory takes ``timestamp=`` (the message time) as well.
     """
     if subscription_type in _factories:
         return _factories[subscription_type]
     found: Callable[[HTTPHandler, Any], Any] | None = None
+    extra = _EXTRA_MODELS.get(subscription_type)
+    if extra is not None:
+        found = functools.partial(_call_extra, extra, subscription_type)
+        _factories[subscription_type] = found
+        return found
     target = _MODELS.get(subscription_type)
     if target is not None:
         module_name, class_name = target
@@ -280,12 +395,35 @@ def model_factory(subscription_type: str) -> Callable[[HTTPHandler, Any], Any] |
     return found
 
 
-def build_model(http: HTTPHandler, subscription_type: str, event: Any) -> tuple[Any, str | None]:
-    """``(model, parse_error)`` for one event payload; a bad payload never raises."""
+def _call_extra(
+    extra: _ExtraFactory,
+    subscription_type: str,
+    http: HTTPHandler,
+    event: Any,
+    *,
+    timestamp: datetime | None = None,
+) -> Any:
+    return extra(http, subscription_type, event, timestamp)
+
+
+def build_model(
+    http: HTTPHandler, subscription_type: str, event: Any, timestamp: datetime | None = None
+) -> tuple[Any, str | None]:
+    """``(model, parse_error)`` for one event payload; a bad payload never raises.
+
+    Args:
+        http: The HTTP handler the model keeps.
+        subscription_type: The notification's type.
+        event: The ``payload.event`` object.
+        timestamp: The notification's time (the extra types' models use it).
+    """
     factory = model_factory(subscription_type)
     if factory is None:
         return None, None
     try:
+        extra = _EXTRA_MODELS.get(subscription_type)
+        if extra is not None:
+            return extra(http, subscription_type, event, timestamp), None
         return factory(http, event), None
     except Exception as exc:  # a model bug or an unexpected payload must not kill the socket
         _log.warning("could not parse a %s event: %r", subscription_type, exc)
@@ -428,7 +566,7 @@ def parse_notification(
     sub_type = str(metadata.get("subscription_type") or subscription.get("type") or "")
     version = str(metadata.get("subscription_version") or subscription.get("version") or "")
     event = payload.get("event") or {}
-    model, error = build_model(http, sub_type, event)
+    model, error = build_model(http, sub_type, event, sent)
     return EventSubEvent(
         subscription_type=sub_type,
         subscription_version=version,

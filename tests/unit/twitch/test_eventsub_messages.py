@@ -115,13 +115,20 @@ def test_documented_notifications_become_core_models(
     assert event.resync is False
 
 
-def test_notification_without_a_model_keeps_the_raw_payload(http: HTTPHandler) -> None:
+def test_documented_follow_notification_parses_and_types_without_a_model_have_none(
+    http: HTTPHandler,
+) -> None:
+    from companion.twitch.models.follows import FollowEvent
+
     message = load("ws.notification.channel_follow.json")
     metadata = message["metadata"]
 
     event = parse_notification(http, metadata, message["payload"], message_time(metadata))
 
-    assert event.model is None
+    # channel.follow is routed to FollowEvent (the v1 example's event fields are v2's too).
+    assert isinstance(event.model, FollowEvent)
+    assert (event.model.from_user.id, event.model.to_user.id) == ("1337", "12826")
+    assert event.model.followed_at == parse_timestamp("2023-07-15T18:16:11.17106713Z")
     assert event.parse_error is None
     assert event.payload == message["payload"]["event"]
     assert event.message_id == "befa7b53-d79d-478f-86b9-120f112b044e"
