@@ -1,8 +1,8 @@
-"""The frozen app's entry script: what ``companion`` (``companion.app:main``) runs."""
+"""The frozen app's entry script: what ``companion`` (``companion.cli:main``) runs."""
 
 import sys
 
-from companion.app import main
+from companion.cli import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -114,7 +114,7 @@ def test_desktop_entry_matches_the_command_and_the_icon(builder: ModuleType) -> 
         "gui-scripts"
     ]
     assert entry["Exec"] == entry["TryExec"] == builder.COMMAND_NAME
-    assert gui_scripts[builder.COMMAND_NAME] == "companion.app:main"
+    assert gui_scripts[builder.COMMAND_NAME] == "companion.cli:main"
     # The .deb installs the SVG as hicolor/scalable/apps/<Icon>.svg.
     assert entry["Icon"] == builder.PACKAGE_NAME
     assert entry["Type"] == "Application"
