@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Final
 
-from .store import BanRecord, channel_cheermote
+from .records import BanRecord
+from .store import channel_cheermote
 
 if TYPE_CHECKING:
     from .store import ExtrasStore

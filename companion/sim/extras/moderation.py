@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from aiohttp import web
 
 from ..errors import SimError, bad_request
 from ..http_common import json_ok, query_one, read_json_object, require_broadcaster, require_token
 from .common import ids_param, page, paged, require_moderator, store_of, time_text
-from .store import BanRecord, ExtrasStore
+from .records import BanRecord
+
+if TYPE_CHECKING:
+    from .store import ExtrasStore
 
 _log = logging.getLogger(__name__)
 
