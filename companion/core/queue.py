@@ -105,6 +105,9 @@ class RedemptionQueue(QueueStore):
         self._wall_clock = wall_clock or (lambda: datetime.now(UTC))
         self._id_factory = id_factory or (lambda: uuid.uuid4().hex)
         self._actions: dict[str, _Action] = {}
+        # Rows clear() dropped while their action's call was in flight: that call's own
+        # result, not "handled elsewhere", is what their action reports.
+        self._cleared_in_flight: set[str] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self._action_listeners: list[Callable[[ActionRecord], None]] = []
 
@@ -170,6 +173,9 @@ class RedemptionQueue(QueueStore):
         for live in list(self._actions.values()):
             if live.record.state is ActionState.PENDING:
                 self.undo(live.record.action_id)
+        self._cleared_in_flight.update(
+            row.redemption_id for row in self.rows() if row.action_id is not None
+        )
         removed = self._remove(self.ids(), handled=False)
         if removed:
             _log.info("queue cleared (%d rows)", len(removed))
@@ -435,9 +441,17 @@ class RedemptionQueue(QueueStore):
         errors: dict[str, str | None] = {}
         already_here = 0
         for redemption_id in batch:
+            cleared = redemption_id in self._cleared_in_flight
+            self._cleared_in_flight.discard(redemption_id)
             if redemption_id in outcome.done:
                 done.append(redemption_id)
                 to_remove.append(redemption_id)
+            elif cleared and redemption_id not in outcome.already_handled:
+                # Sign-out emptied the queue mid-call; the row is gone, but the call failed
+                # and nothing was handled, so say that (re-reading brings the row back).
+                failed[redemption_id] = outcome.failed.get(
+                    redemption_id, "no result reported for this redemption"
+                )
             elif redemption_id in outcome.already_handled or not self._owns(
                 redemption_id, action_id
             ):

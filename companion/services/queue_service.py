@@ -137,6 +137,7 @@ class QueueService(Service):
         self._colors: dict[str, str] = {}
         self._pending_actions: list[str] = []  # undo stack: newest last
         self._in_actions: set[str] = set()  # ids in a sending action whose ledger entry is due
+        self._echoed_status: dict[str, str] = {}  # EventSub's word on ids in such an action
         self._seen_buffer: list[RedemptionRecord] = []
         self._incoming: list[RedemptionRecord] = []
         self._ingest_timer = QTimer(self)
@@ -259,8 +260,11 @@ class QueueService(Service):
             return
         removed = self.queue.mark_external(redemption.id, redemption.status)
         if redemption.id in self._in_actions:
-            # Most likely the echo of our own call: the action's final ledger entry says
-            # what happened (with the action as "handled by").
+            # Most likely the echo of our own call (the action's final ledger entry says
+            # what happened). But it may be someone else's fulfil racing ours: then our
+            # call finds the row "already handled", and this status is the only word on
+            # what happened to it, so it is kept for when the action settles.
+            self._echoed_status[redemption.id] = redemption.status
             return
         # The ledger learns the new status (or the whole redemption, if it was never seen).
         record = record_from_redemption(redemption, self._colors.get(redemption.reward.id))
@@ -441,6 +445,14 @@ class QueueService(Service):
         self._write_action(record)
         if record.state.finished:
             self._in_actions.difference_update(record.redemption_ids)
+            elsewhere = [
+                (rid, self._echoed_status[rid])
+                for rid in record.already_handled
+                if rid in self._echoed_status
+            ]
+            for rid in record.redemption_ids:
+                self._echoed_status.pop(rid, None)
+            self._write_status(elsewhere, "handled elsewhere")
             self.action_finished.emit(summarize(record))
 
     # ------------------------------------------------------------------ ledger
@@ -461,7 +473,7 @@ class QueueService(Service):
         batch, self._seen_buffer = self._seen_buffer, []
         self.spawn(self._ledger.arecord_redemptions(batch), name="queue-ledger-seen")
 
-    def _write_status(self, updates: list[tuple[str, str]], note: str) -> None:
+    def _write_status(self, updates: list[tuple[str, str]], note: str | None) -> None:
         if self._ledger is None or not updates:
             return
         self._flush_ledger()  # the ledger applies writes in the order they are asked for
