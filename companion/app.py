@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import qasync
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QInputDialog
 
 from companion import __version__
 from companion.app_panels import PanelSet, open_ledger
@@ -245,6 +245,8 @@ class CompanionApp:
         notify.setCheckable(True)
         notify.setChecked(self.settings.notify_redemptions)
         notify.toggled.connect(self._set_notifications)
+        client_id_action = settings_menu.addAction("Twitch client id…")
+        client_id_action.triggered.connect(lambda: self.ask_client_id(window))
         undo_menu = settings_menu.addMenu("Undo window for queue actions")
         undo_group = QActionGroup(window)
         for seconds in UNDO_CHOICES:
@@ -275,6 +277,27 @@ class CompanionApp:
         window.tabs.setTabVisible(index, on)
         if self.signin is not None:
             self.signin.scopes = self.scopes()
+
+    def ask_client_id(self, window: MainWindow) -> QInputDialog:
+        """Ask for the public client id (non-modal; see the README for registering one)."""
+        dialog = QInputDialog(window)
+        dialog.setWindowTitle("Twitch client id")
+        dialog.setLabelText(
+            "The client id of your Twitch application (Client Type: Public).\n"
+            f"{CLIENT_ID_ENV}, when set, takes precedence."
+        )
+        dialog.setTextValue(self.settings.client_id)
+        dialog.textValueSelected.connect(self.set_client_id)
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.open()
+        return dialog
+
+    def set_client_id(self, client_id: str) -> None:
+        """A new client id applies to the next sign-in (a token belongs to its client)."""
+        self.settings.client_id = client_id
+        if self.handler is not None and self.client is not None and not self.args.demo:
+            self.handler.client_id = self._client_id()
+            self.client.http.forget_client_id()
 
     def set_undo_seconds(self, seconds: float) -> None:
         self.settings.undo_seconds = seconds
@@ -367,7 +390,8 @@ class CompanionApp:
         handler = self.handler
 
         async def make_flow() -> DeviceFlow:
-            return await client.device_flow(client_id, self.scopes())
+            # Read each time: the client id may have been set in Settings since start-up.
+            return await client.device_flow(self._client_id(), self.scopes())
 
         async def validate(token: Token) -> None:
             await token.validate(client.http, handler, await client.http.get_session())

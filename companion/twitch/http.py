@@ -271,6 +271,11 @@ class HTTPHandler:
             self._client_id = client_id
         return self._client_id
 
+    def forget_client_id(self) -> None:
+        """Ask the token handler for the client id again (it was changed in settings)."""
+        self._client_id = None
+        self._app_token = None
+
     async def app_token(self) -> BaseToken:
         """The app token: the handler's, or one made with the client credentials."""
         async with self._app_token_lock:

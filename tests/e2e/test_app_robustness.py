@@ -123,3 +123,29 @@ async def test_panels_can_be_hidden_and_scopes_follow(scratch_data_dir, qapp) ->
         app.request_quit(0)
         assert await asyncio.wait_for(runner, timeout=10) == 0
         keyring.set_keyring(previous)
+
+
+@pytest.mark.qt_loop
+async def test_client_id_is_asked_without_blocking_and_saved(scratch_data_dir, qapp) -> None:
+    previous = keyring.get_keyring()
+    keyring.set_keyring(MemoryKeyring())
+    app = CompanionApp(qapp, parse_args([]))
+    runner = asyncio.get_running_loop().create_task(app.run())
+    try:
+        await until(lambda: app.window is not None and app.handler is not None)
+        dialog = app.ask_client_id(app.window)
+        assert dialog.isVisible()
+        assert not runner.done()  # the loop keeps running while the dialog is open
+        dialog.setTextValue("  abc123publicclient  ")
+        dialog.accept()
+        assert app.settings.client_id == "abc123publicclient"
+        assert app.handler.client_id == "abc123publicclient"
+        assert await app.client.http.client_id() == "abc123publicclient"
+        app.set_client_id("second-client")
+        assert await app.client.http.client_id() == "second-client"
+        flow = await app.signin._flow_factory()
+        assert flow._client_id == "second-client"
+    finally:
+        app.request_quit(0)
+        assert await asyncio.wait_for(runner, timeout=10) == 0
+        keyring.set_keyring(previous)
