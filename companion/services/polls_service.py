@@ -17,14 +17,10 @@ import logging
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Literal
 
-from PySide6.QtCore import Signal
-
-from companion.services.base import Service
+from companion.services.running_item import RunningItemService
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
-
-    from PySide6.QtCore import QObject
 
     from companion.twitch.models.polls import Poll
     from companion.twitch.models.users import PartialUser
@@ -71,76 +67,26 @@ def _merge(new: Poll, old: Poll) -> Poll:
     return new
 
 
-class PollsService(Service):
+class PollsService(RunningItemService["Poll"]):
     """The broadcaster's active poll and recent history, with the actions."""
 
-    active_changed = Signal(object)
-    history_changed = Signal(list)
+    SINGULAR = "poll"
+    PLURAL = "polls"
+    RUNNING = frozenset({"ACTIVE"})
+    HISTORY_SIZE = HISTORY_SIZE
 
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.broadcaster: PartialUser | None = None
-        self.active: Poll | None = None
-        self._history: list[Poll] = []
-        # Ended ids: a late progress event must not bring an ended poll back.
-        self._ended: set[str] = set()
+    async def _read(self, broadcaster: PartialUser) -> list[Poll]:
+        return await broadcaster.get_polls(limit=HISTORY_SIZE)
 
-    @property
-    def history(self) -> list[Poll]:
-        return list(self._history)
+    def _merge(self, new: Poll, old: Poll) -> Poll:
+        return _merge(new, old)
 
-    # -- reading ---------------------------------------------------------------------------
-
-    def set_broadcaster(self, broadcaster: PartialUser | None) -> None:
-        """Switch channel (None: signed out) and read its polls."""
-        self.broadcaster = broadcaster
-        self._ended.clear()
-        self._set_active(None)
-        self._set_history([])
-        if broadcaster is not None:
-            self.refresh()
-
-    def refresh(self) -> None:
-        """Read the active poll and the history again (latest request wins)."""
-        self.spawn(self.reload(), name="polls refresh", latest_wins=True)
-
-    async def reload(self) -> None:
-        """Get Polls (one page, most recent first): active one plus history."""
-        if self.broadcaster is None:
-            return
-        polls = await self.broadcaster.get_polls(limit=HISTORY_SIZE)
-        self.apply_read(polls)
-
-    def apply_read(self, polls: list[Poll]) -> None:
-        """Take a Get Polls page (most recent first) as the current state.
-
-        A read can be older than what this service already saw (an End response or event
-        landing while it was in flight): a poll known to have ended stays ended, and ended
-        ones the read does not list yet stay in the history.
-        """
-        ended = [p for p in polls if p.status != "ACTIVE"]
-        self._ended |= {p.id for p in ended}
-        running = next((p for p in polls if p.status == "ACTIVE" and p.id not in self._ended), None)
-        if running is not None and self.active is not None and self.active.id == running.id:
-            running = _merge(running, self.active)
-        history = {p.id: p for p in self._history}
-        history.update({p.id: p for p in ended})
-        newest_first = sorted(history.values(), key=lambda p: p.started_at, reverse=True)
-        self._set_active(running)
-        self._set_history(newest_first[:HISTORY_SIZE])
+    def _started(self, item: Poll) -> datetime:
+        return item.started_at
 
     def on_poll_event(self, kind: str, poll: Poll) -> None:
         """Apply a ``channel.poll.*`` event (connect to ``LiveEvents.poll_event``)."""
-        if self.broadcaster is None or poll.broadcaster.id != self.broadcaster.id:
-            return
-        if poll.id in self._ended:
-            return
-        if kind == "end":
-            self._finish(poll)
-            return
-        if self.active is not None and self.active.id == poll.id:
-            poll = _merge(poll, self.active)
-        self._set_active(poll)
+        self.on_event(kind, poll)
 
     # -- actions ---------------------------------------------------------------------------
 
@@ -159,12 +105,6 @@ class PollsService(Service):
             name="poll create",
         )
 
-    @property
-    def creating(self) -> bool:
-        """Whether a create request is in flight."""
-        task = self._latest.get("poll create")
-        return task is not None and not task.done()
-
     async def create_now(
         self,
         title: str,
@@ -179,9 +119,7 @@ class PollsService(Service):
         created = await broadcaster.create_poll(
             title, list(choices), duration_seconds, channel_points_per_vote
         )
-        if self.active is None or self.active.id != created.id:
-            self._set_active(created)
-        return created
+        return self._created(created)
 
     def end(self, status: Literal["TERMINATED", "ARCHIVED"]) -> None:
         """End the active poll now: TERMINATED stays visible, ARCHIVED hides it."""
@@ -194,26 +132,3 @@ class PollsService(Service):
         ended = await broadcaster.end_poll(self.active.id, status)
         self._finish(ended)
         return ended
-
-    # -- internals -------------------------------------------------------------------------
-
-    def _require_broadcaster(self) -> PartialUser:
-        if self.broadcaster is None:
-            raise ValueError("Sign in to run polls.")
-        return self.broadcaster
-
-    def _finish(self, poll: Poll) -> None:
-        if self.active is not None and self.active.id == poll.id:
-            poll = _merge(poll, self.active)
-            self._set_active(None)
-        if poll.id not in self._ended:
-            self._ended.add(poll.id)
-            self._set_history([poll, *self._history][:HISTORY_SIZE])
-
-    def _set_active(self, poll: Poll | None) -> None:
-        self.active = poll
-        self.active_changed.emit(poll)
-
-    def _set_history(self, history: list[Poll]) -> None:
-        self._history = history
-        self.history_changed.emit(self.history)

@@ -21,14 +21,10 @@ import logging
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Signal
-
-from companion.services.base import Service
+from companion.services.running_item import RunningItemService
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
-
-    from PySide6.QtCore import QObject
 
     from companion.twitch.models.predictions import Prediction
     from companion.twitch.models.users import PartialUser
@@ -126,80 +122,28 @@ def _merge(new: Prediction, old: Prediction) -> Prediction:
     return new
 
 
-class PredictionsService(Service):
+class PredictionsService(RunningItemService["Prediction"]):
     """The broadcaster's running prediction and recent history, with the actions."""
 
-    active_changed = Signal(object)
-    history_changed = Signal(list)
+    SINGULAR = "prediction"
+    PLURAL = "predictions"
+    RUNNING = RUNNING
+    HISTORY_SIZE = HISTORY_SIZE
 
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.broadcaster: PartialUser | None = None
-        self.active: Prediction | None = None
-        self._history: list[Prediction] = []
-        # Ended ids: a late progress event must not bring an ended prediction back.
-        self._ended: set[str] = set()
+    async def _read(self, broadcaster: PartialUser) -> list[Prediction]:
+        return await broadcaster.get_predictions(limit=HISTORY_SIZE)
 
-    @property
-    def history(self) -> list[Prediction]:
-        return list(self._history)
+    def _merge(self, new: Prediction, old: Prediction) -> Prediction:
+        return _merge(new, old)
 
-    # -- reading ---------------------------------------------------------------------------
-
-    def set_broadcaster(self, broadcaster: PartialUser | None) -> None:
-        """Switch channel (None: signed out) and read its predictions."""
-        self.broadcaster = broadcaster
-        self._ended.clear()
-        self._set_active(None)
-        self._set_history([])
-        if broadcaster is not None:
-            self.refresh()
-
-    def refresh(self) -> None:
-        """Read the running prediction and the history again (latest request wins)."""
-        self.spawn(self.reload(), name="predictions refresh", latest_wins=True)
-
-    async def reload(self) -> None:
-        """Get Predictions (one page, most recent first): running one plus history."""
-        if self.broadcaster is None:
-            return
-        predictions = await self.broadcaster.get_predictions(limit=HISTORY_SIZE)
-        self.apply_read(predictions)
-
-    def apply_read(self, predictions: list[Prediction]) -> None:
-        """Take a Get Predictions page (most recent first) as the current state.
-
-        A read can be older than what this service already saw: an End response or event
-        may land while the read is in flight. So a prediction known to have ended stays
-        ended, and ended ones the read does not list yet stay in the history.
-        """
-        ended = [p for p in predictions if p.status not in RUNNING]
-        self._ended |= {p.id for p in ended}
-        running = next(
-            (p for p in predictions if p.status in RUNNING and p.id not in self._ended), None
-        )
-        if running is not None and self.active is not None and self.active.id == running.id:
-            running = _merge(running, self.active)
-        history = {p.id: p for p in self._history}
-        history.update({p.id: p for p in ended})
-        newest_first = sorted(history.values(), key=lambda p: p.created_at, reverse=True)
-        self._set_active(running)
-        self._set_history(newest_first[:HISTORY_SIZE])
+    def _started(self, item: Prediction) -> datetime:
+        return item.created_at
 
     def on_prediction_event(self, kind: str, prediction: Prediction) -> None:
         """Apply a ``channel.prediction.*`` event (connect to ``LiveEvents.prediction_event``)."""
-        if self.broadcaster is None or prediction.broadcaster.id != self.broadcaster.id:
-            return
-        if prediction.id in self._ended:
-            return
-        if kind == "end":
-            self._finish(prediction)
-            return
         if kind == "lock":
             prediction.status = "LOCKED"
-        if self.active is not None and self.active.id == prediction.id:
-            prediction = _merge(prediction, self.active)
-        self._set_active(prediction)
+        self.on_event(kind, prediction)
 
     # -- actions ---------------------------------------------------------------------------
 
@@ -209,12 +153,6 @@ class PredictionsService(Service):
             return  # a second Ctrl+Enter while the first request is in flight
         self.spawn(self.create_now(title, outcomes, window_seconds), name="prediction create")
 
-    @property
-    def creating(self) -> bool:
-        """Whether a create request is in flight."""
-        task = self._latest.get("prediction create")
-        return task is not None and not task.done()
-
     async def create_now(
         self, title: str, outcomes: Sequence[str], window_seconds: int
     ) -> Prediction:
@@ -223,9 +161,7 @@ class PredictionsService(Service):
         if reason is not None:
             raise ValueError(reason)
         created = await broadcaster.create_prediction(title, list(outcomes), window_seconds)
-        if self.active is None or self.active.id != created.id:
-            self._set_active(created)
-        return created
+        return self._created(created)
 
     def lock(self) -> None:
         """Stop taking bets now (ACTIVE only)."""
@@ -265,39 +201,6 @@ class PredictionsService(Service):
         canceled = await broadcaster.end_prediction(self.active.id, "CANCELED")
         self._apply_response(canceled)
         return canceled
-
-    # -- internals -------------------------------------------------------------------------
-
-    def _require_broadcaster(self) -> PartialUser:
-        if self.broadcaster is None:
-            raise ValueError("Sign in to run predictions.")
-        return self.broadcaster
-
-    def _apply_response(self, prediction: Prediction) -> None:
-        if prediction.status in RUNNING:
-            if prediction.id in self._ended:
-                return
-            if self.active is not None and self.active.id == prediction.id:
-                prediction = _merge(prediction, self.active)
-            self._set_active(prediction)
-        else:
-            self._finish(prediction)
-
-    def _finish(self, prediction: Prediction) -> None:
-        if self.active is not None and self.active.id == prediction.id:
-            prediction = _merge(prediction, self.active)
-            self._set_active(None)
-        if prediction.id not in self._ended:
-            self._ended.add(prediction.id)
-            self._set_history([prediction, *self._history][:HISTORY_SIZE])
-
-    def _set_active(self, prediction: Prediction | None) -> None:
-        self.active = prediction
-        self.active_changed.emit(prediction)
-
-    def _set_history(self, history: list[Prediction]) -> None:
-        self._history = history
-        self.history_changed.emit(self.history)
 
 
 def now_utc() -> datetime:
