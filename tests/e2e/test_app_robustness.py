@@ -1,8 +1,12 @@
-"""A failing slot or task is shown as a notice and the app keeps running."""
+"""The real app in-process: failures become notices, bad files are set aside, and the
+Settings menu reaches the services. Each test runs the app until its block ends and then
+requires a clean shutdown with exit code 0."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from typing import TYPE_CHECKING
 
 import keyring
 import pytest
@@ -11,6 +15,9 @@ from PySide6.QtCore import QTimer
 from companion.app import CompanionApp, parse_args
 from tests.helpers.memory_keyring import MemoryKeyring
 
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
 
 async def until(predicate, timeout: float = 5.0) -> None:
     async with asyncio.timeout(timeout):
@@ -18,14 +25,27 @@ async def until(predicate, timeout: float = 5.0) -> None:
             await asyncio.sleep(0.02)
 
 
-@pytest.mark.qt_loop
-async def test_failing_slot_and_task_are_shown_not_fatal(scratch_data_dir, qapp) -> None:
+@contextlib.asynccontextmanager
+async def running_app(qapp) -> AsyncIterator[CompanionApp]:
+    """The real app (not signed in, an in-memory keyring) running until the block ends;
+    then it must shut down with exit code 0."""
     previous = keyring.get_keyring()
     keyring.set_keyring(MemoryKeyring())
     app = CompanionApp(qapp, parse_args([]))
     runner = asyncio.get_running_loop().create_task(app.run())
     try:
         await until(lambda: app.window is not None and app.window.isVisible())
+        yield app
+        assert not runner.done()  # still up after whatever the test did
+    finally:
+        app.request_quit(0)
+        assert await asyncio.wait_for(runner, timeout=10) == 0
+        keyring.set_keyring(previous)
+
+
+@pytest.mark.qt_loop
+async def test_failing_slot_and_task_are_shown_not_fatal(scratch_data_dir, qapp) -> None:
+    async with running_app(qapp) as app:
 
         def broken_slot() -> None:
             raise ValueError("the reward form broke")
@@ -40,11 +60,6 @@ async def test_failing_slot_and_task_are_shown_not_fatal(scratch_data_dir, qapp)
         app.spawn(broken_task(), name="ledger write")
         await until(lambda: "ledger write" in app.window.notice_bar.label.text())
         assert app.window.notice_bar.label.text() == "ledger write: RuntimeError: lost the thread"
-        assert not runner.done()
-    finally:
-        app.request_quit(0)
-        assert await asyncio.wait_for(runner, timeout=10) == 0
-        keyring.set_keyring(previous)
 
 
 @pytest.mark.qt_loop
@@ -52,12 +67,7 @@ async def test_unreadable_templates_are_set_aside_not_fatal(scratch_data_dir, qa
     # Valid JSON of the wrong shape (the store moves plain garbage aside by itself).
     bad = '{"version": 1, "predictions": 5, "polls": []}'
     (scratch_data_dir / "templates.json").write_text(bad, encoding="utf-8")
-    previous = keyring.get_keyring()
-    keyring.set_keyring(MemoryKeyring())
-    app = CompanionApp(qapp, parse_args([]))
-    runner = asyncio.get_running_loop().create_task(app.run())
-    try:
-        await until(lambda: app.window is not None and app.window.isVisible())
+    async with running_app(qapp) as app:
         assert (scratch_data_dir / "templates.unreadable.json").read_text() == bad
         assert "Saved templates could not be read" in app.window.notice_bar.label.text()
         assert [app.window.tabs.tabText(i) for i in range(app.window.tabs.count())] == [
@@ -69,20 +79,11 @@ async def test_unreadable_templates_are_set_aside_not_fatal(scratch_data_dir, qa
             "Goals",
             "Extensions",
         ]
-    finally:
-        app.request_quit(0)
-        assert await asyncio.wait_for(runner, timeout=10) == 0
-        keyring.set_keyring(previous)
 
 
 @pytest.mark.qt_loop
 async def test_undo_window_setting_reaches_the_queue(scratch_data_dir, qapp) -> None:
-    previous = keyring.get_keyring()
-    keyring.set_keyring(MemoryKeyring())
-    app = CompanionApp(qapp, parse_args([]))
-    runner = asyncio.get_running_loop().create_task(app.run())
-    try:
-        await until(lambda: app.window is not None and app.window.isVisible())
+    async with running_app(qapp) as app:
         menu = next(
             action.menu()
             for action in app.window.menuBar().actions()
@@ -95,20 +96,12 @@ async def test_undo_window_setting_reaches_the_queue(scratch_data_dir, qapp) -> 
         choices["10 s"].trigger()
         assert app.settings.undo_seconds == 10.0
         assert app.panels.queue.queue.undo_window == 10.0
-    finally:
-        app.request_quit(0)
-        assert await asyncio.wait_for(runner, timeout=10) == 0
-        keyring.set_keyring(previous)
 
 
 @pytest.mark.qt_loop
 async def test_panels_can_be_hidden_and_scopes_follow(scratch_data_dir, qapp) -> None:
-    previous = keyring.get_keyring()
-    keyring.set_keyring(MemoryKeyring())
-    app = CompanionApp(qapp, parse_args([]))
-    runner = asyncio.get_running_loop().create_task(app.run())
-    try:
-        await until(lambda: app.window is not None and app.signin is not None)
+    async with running_app(qapp) as app:
+        await until(lambda: app.signin is not None)
         assert "channel:manage:polls" in app.scopes()
         app.panel_actions["polls"].setChecked(False)
         polls_index = [app.window.tabs.tabText(i) for i in range(7)].index("Polls")
@@ -119,23 +112,16 @@ async def test_panels_can_be_hidden_and_scopes_follow(scratch_data_dir, qapp) ->
         app.panel_actions["polls"].setChecked(True)
         assert app.window.tabs.isTabVisible(polls_index)
         assert "channel:manage:polls" in app.signin.scopes
-    finally:
-        app.request_quit(0)
-        assert await asyncio.wait_for(runner, timeout=10) == 0
-        keyring.set_keyring(previous)
 
 
 @pytest.mark.qt_loop
 async def test_client_id_is_asked_without_blocking_and_saved(scratch_data_dir, qapp) -> None:
-    previous = keyring.get_keyring()
-    keyring.set_keyring(MemoryKeyring())
-    app = CompanionApp(qapp, parse_args([]))
-    runner = asyncio.get_running_loop().create_task(app.run())
-    try:
-        await until(lambda: app.window is not None and app.handler is not None)
+    async with running_app(qapp) as app:
+        await until(lambda: app.handler is not None)
         dialog = app.ask_client_id(app.window)
         assert dialog.isVisible()
-        assert not runner.done()  # the loop keeps running while the dialog is open
+        await asyncio.sleep(0.05)  # the loop keeps running while the dialog is open
+        assert dialog.isVisible()
         dialog.setTextValue("  abc123publicclient  ")
         dialog.accept()
         assert app.settings.client_id == "abc123publicclient"
@@ -145,7 +131,3 @@ async def test_client_id_is_asked_without_blocking_and_saved(scratch_data_dir, q
         assert await app.client.http.client_id() == "second-client"
         flow = await app.signin._flow_factory()
         assert flow._client_id == "second-client"
-    finally:
-        app.request_quit(0)
-        assert await asyncio.wait_for(runner, timeout=10) == 0
-        keyring.set_keyring(previous)
