@@ -9,6 +9,7 @@ from typing import Any
 
 import jsonschema  # type: ignore[import-untyped]  # no stubs in the venv
 
+from tests.helpers.eventsub_ws import collect_types
 from tests.helpers.reference import REFERENCE
 
 
@@ -17,34 +18,12 @@ def load(name: str) -> Any:
     return json.loads((REFERENCE / name).read_text(encoding="utf-8"))
 
 
-def json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    return "object"
-
-
 def shape(
     value: Any, path: str = "$", out: dict[str, set[str]] | None = None
 ) -> dict[str, set[str]]:
     """Map every path (lists as ``[]``) to the set of JSON types seen there."""
     out = {} if out is None else out
-    out.setdefault(path, set()).add(json_type(value))
-    if isinstance(value, dict):
-        for key, item in value.items():
-            shape(item, f"{path}.{key}", out)
-    elif isinstance(value, list):
-        for item in value:
-            shape(item, f"{path}[]", out)
+    collect_types(value, path, out)
     return out
 
 
