@@ -557,7 +557,7 @@ class CompanionApp:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of ``companion`` and ``python -m companion``."""
+    """Run the app (``companion.cli.main`` calls this once ``--version`` is ruled out)."""
     args = parse_args(sys.argv[1:] if argv is None else argv)
     if args.version:
         print(f"companion {__version__}")
