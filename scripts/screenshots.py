@@ -17,13 +17,12 @@ import sys
 import tempfile
 from pathlib import Path
 
-import qasync
 from PySide6.QtWidgets import QApplication
 
 
 async def _grab(app: QApplication, out_dir: Path) -> None:
-    from companion.app import CompanionApp, parse_args  # noqa: PLC0415 - after env setup
-    from companion.ui.theme import ThemeChoice, apply_theme  # noqa: PLC0415
+    from companion.app import CompanionApp, parse_args
+    from companion.ui.theme import ThemeChoice, apply_theme
 
     companion = CompanionApp(app, parse_args(["--demo"]))
     runner = asyncio.get_running_loop().create_task(companion.run())
@@ -58,8 +57,9 @@ def main() -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
     app.setQuitOnLastWindowClosed(False)
-    with asyncio.Runner(loop_factory=qasync.QEventLoop) as runner:
-        runner.run(_grab(app, out_dir))
+    from companion.qtloop import run
+
+    run(lambda: _grab(app, out_dir))
     return 0
 
 

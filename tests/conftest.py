@@ -27,14 +27,16 @@ if TYPE_CHECKING:
 
 
 def _qasync_loop() -> asyncio.AbstractEventLoop:
-    import qasync
     from PySide6.QtWidgets import QApplication
+
+    from companion.qtloop import CompanionEventLoop
 
     app = QApplication.instance() or QApplication([])
     # Closing a test's last window must not quit the app: qasync's loop would stop with
     # "Event loop stopped before Future completed" (the app sets the same in main()).
     app.setQuitOnLastWindowClosed(False)
-    loop: asyncio.AbstractEventLoop = qasync.QEventLoop(app)
+    # The app's own loop class (precise timers), not qasync's plain one.
+    loop: asyncio.AbstractEventLoop = CompanionEventLoop(app)
     return loop
 
 
@@ -58,9 +60,9 @@ def scratch_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture(scope="session")
 def _session_qloop(qapp: Any) -> Iterator[asyncio.AbstractEventLoop]:
-    import qasync
+    from companion.qtloop import CompanionEventLoop
 
-    loop: asyncio.AbstractEventLoop = qasync.QEventLoop(qapp, already_running=True)
+    loop: asyncio.AbstractEventLoop = CompanionEventLoop(qapp, already_running=True)
     yield loop
     # Do NOT stop() it: that calls QApplication.exit() outside exec() and breaks
     # every later qtbot.wait*. Leftover tasks are cancelled per test in `qloop`.

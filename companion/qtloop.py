@@ -1,0 +1,182 @@
+"""The app's event loop: qasync's Qt-driven asyncio loop, with timers that keep their word.
+
+Two things here exist because a stream lasts hours:
+
+* :class:`CompanionEventLoop` runs delayed callbacks on Qt *precise* timers. qasync starts
+  every timer with Qt's default *coarse* type, which may fire up to 5 % early, so
+  ``asyncio.sleep(2)`` returned after 1.90 s (measured with PySide6 6.10 and 6.12): an undo
+  window ended early, a wait for ``Ratelimit-Reset`` could wake before the bucket refilled.
+  It also counts the callbacks it schedules, the unit the soak test measures a stream in.
+* :func:`binding_refcount_defect` is a fast self-check for the PySide6 defect of issue 14
+  (6.12.0 drops a reference to ``None`` or ``True`` on nearly every call that returns
+  nothing or a bool, so CPython 3.11 frees ``None`` and aborts after ~11 minutes of
+  qasync ticks). ``pyproject.toml`` keeps such releases out; this catches an install that
+  bypassed the pin (a distribution's package, a hand-made venv) before it ruins a stream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import math
+import sys
+from typing import TYPE_CHECKING, Any
+
+import qasync
+from PySide6.QtCore import QObject, Qt, QTimerEvent, Signal
+
+if TYPE_CHECKING:
+    import contextvars
+    from collections.abc import Callable
+
+
+class _PreciseTimers(QObject):
+    """Runs asyncio timer handles after their delay on Qt precise timers (never early)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._handles: dict[int, asyncio.TimerHandle] = {}
+        self._timer_ids: dict[asyncio.TimerHandle, int] = {}
+        self._stopped = False
+
+    def add(self, handle: asyncio.TimerHandle, delay: float) -> asyncio.TimerHandle:
+        # Round up: truncating 2.0004 s to 2000 ms would also be early.
+        milliseconds = math.ceil(max(0.0, delay) * 1000)
+        timer_id = self.startTimer(milliseconds, Qt.TimerType.PreciseTimer)
+        self._handles[timer_id] = handle
+        self._timer_ids[handle] = timer_id
+        return handle
+
+    def discard(self, handle: asyncio.TimerHandle) -> None:
+        """Forget a cancelled handle now, not when its (maybe distant) deadline comes.
+
+        aiohttp arms a timeout per request and cancels it when the answer arrives; kept
+        until their deadlines, those handles would pile up for minutes.
+        """
+        timer_id = self._timer_ids.pop(handle, None)
+        if timer_id is not None:
+            del self._handles[timer_id]
+            self.killTimer(timer_id)
+
+    def timerEvent(self, event: QTimerEvent) -> None:
+        timer_id = event.timerId()
+        self.killTimer(timer_id)
+        handle = self._handles.pop(timer_id, None)
+        if handle is None:
+            return
+        del self._timer_ids[handle]
+        if self._stopped or handle.cancelled():
+            return
+        handle._run()  # what every asyncio loop does with a due handle
+
+    def pending(self) -> int:
+        return len(self._handles)
+
+    def stop(self) -> None:
+        self._stopped = True
+        for timer_id in list(self._handles):
+            self.killTimer(timer_id)
+        self._handles.clear()
+        self._timer_ids.clear()
+
+
+class CompanionEventLoop(qasync.QEventLoop):  # type: ignore[misc]  # qasync is untyped
+    """qasync's loop with precise delayed callbacks and a count of scheduled callbacks.
+
+    ``call_soon`` (delay 0) keeps qasync's own zero timers; real delays get an
+    :class:`asyncio.TimerHandle` on a precise timer, dropped as soon as it is cancelled.
+    ``callbacks_scheduled`` counts both.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._precise = _PreciseTimers()
+        self.callbacks_scheduled = 0
+
+    def _add_callback(self, handle: asyncio.Handle, delay: float = 0) -> asyncio.Handle:
+        self.callbacks_scheduled += 1
+        result: asyncio.Handle = super()._add_callback(handle, delay)
+        return result
+
+    def call_later(
+        self,
+        delay: float,
+        callback: Callable[..., object],
+        *args: Any,
+        context: contextvars.Context | None = None,
+    ) -> asyncio.Handle:
+        if delay <= 0:
+            result: asyncio.Handle = super().call_later(delay, callback, *args, context=context)
+            return result
+        if asyncio.iscoroutinefunction(callback):
+            raise TypeError("coroutines cannot be used with call_later")
+        if not callable(callback):
+            raise TypeError(f"callback must be callable: {type(callback).__name__}")
+        self.callbacks_scheduled += 1
+        handle = asyncio.TimerHandle(self.time() + delay, callback, args, self, context)
+        return self._precise.add(handle, delay)
+
+    def _timer_handle_cancelled(self, handle: asyncio.TimerHandle) -> None:
+        self._precise.discard(handle)
+
+    def pending_timers(self) -> int:
+        """Delayed callbacks waiting for their time (the soak test watches this stay flat)."""
+        return self._precise.pending()
+
+    def close(self) -> None:
+        self._precise.stop()
+        super().close()
+
+
+def run(main: Callable[[], Any]) -> Any:
+    """Run the coroutine ``main()`` returns on a new :class:`CompanionEventLoop`."""
+    with asyncio.Runner(loop_factory=CompanionEventLoop) as runner:
+        return runner.run(main())
+
+
+class _Probe(QObject):
+    """A QObject whose calls return nothing or a bool, as qasync's and the panels' do."""
+
+    fired = Signal(object)
+
+    def timerEvent(self, event: QTimerEvent) -> None:
+        del event
+
+
+def _refcounts() -> tuple[int, int, int]:
+    gc.collect()
+    return sys.getrefcount(None), sys.getrefcount(True), sys.getrefcount(False)
+
+
+def binding_refcount_defect(calls: int = 256) -> str | None:
+    """Describe a reference leak of ``None``/``True``/``False`` in the Qt binding, or None.
+
+    Makes ``calls`` rounds of ``startTimer``/``killTimer``, a signal emission and a
+    ``setObjectName`` (each returns nothing or a bool through the binding) and compares
+    the reference counts before and after. A sound binding changes them by 0; the
+    defective one drops one per call. Takes about a millisecond.
+    """
+    probe = _Probe()
+    probe.fired.connect(lambda _value: None)
+
+    def round_trip() -> None:
+        probe.killTimer(probe.startTimer(60_000))
+        probe.fired.emit(None)
+        probe.setObjectName("probe")
+
+    for _ in range(8):  # warm up caches so they do not count as drift
+        round_trip()
+    before = _refcounts()
+    for _ in range(calls):
+        round_trip()
+    after = _refcounts()
+    probe.deleteLater()
+    drops = {
+        name: b - a
+        for name, b, a in zip(("None", "True", "False"), before, after, strict=True)
+        if b - a > calls // 4
+    }
+    if not drops:
+        return None
+    lost = ", ".join(f"{name} lost {count}" for name, count in drops.items())
+    return f"{calls} calls into the Qt binding dropped references ({lost})"
