@@ -16,11 +16,10 @@ import signal
 import sys
 from typing import TYPE_CHECKING, Any
 
-import qasync
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QApplication, QInputDialog
 
-from companion import __version__
+from companion import __version__, qtloop
 from companion.app_panels import PanelSet, open_ledger
 from companion.auth.handler import KeyringTokenHandler
 from companion.auth.token_store import (
@@ -30,6 +29,7 @@ from companion.auth.token_store import (
     TokenStore,
     UnavailableTokenStore,
 )
+from companion.core.crash_report import start_crash_watch
 from companion.core.logsetup import setup_logging
 from companion.core.paths import log_dir
 from companion.core.scopes import scopes_for
@@ -45,7 +45,7 @@ from companion.ui.theme import ThemeChoice, apply_theme
 from companion.ui.tray import TrayIcon
 
 if TYPE_CHECKING:
-    from collections.abc import Coroutine, Sequence
+    from collections.abc import Callable, Coroutine, Sequence
 
     from companion.sim import Simulator
     from companion.twitch.models.users import User
@@ -108,9 +108,17 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 class CompanionApp:
     """Owns the window, the services and every background task of one run."""
 
-    def __init__(self, qt_app: QApplication, args: argparse.Namespace) -> None:
+    def __init__(
+        self,
+        qt_app: QApplication,
+        args: argparse.Namespace,
+        *,
+        driver: Callable[[CompanionApp], Coroutine[Any, Any, None]] | None = None,
+    ) -> None:
         self.qt_app = qt_app
         self.args = args
+        # Something that drives the running app like a person (the soak test); None in use.
+        self.driver = driver
         self.exit_code = 0
         self.settings = AppSettings()
         self._quit = asyncio.Event()
@@ -519,6 +527,8 @@ class CompanionApp:
         if not self.args.smoke_test:
             starter = self._start_demo() if self.args.demo else self._start_real()
             self.spawn(starter, name="start-up")
+        if self.driver is not None:
+            self.spawn(self.driver(self), name="driver")
         try:
             await self._quit.wait()
         finally:
@@ -556,13 +566,37 @@ class CompanionApp:
         _log.info("shutdown complete")
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the app (``companion.cli.main`` calls this once ``--version`` is ruled out)."""
+def _binding_check(companion: CompanionApp) -> None:
+    """Warn, once and plainly, when the installed Qt binding leaks references (issue 14)."""
+    defect = qtloop.binding_refcount_defect()
+    if defect is None:
+        return
+    import PySide6
+
+    _log.error("Qt binding PySide6 %s is defective: %s", PySide6.__version__, defect)
+    companion.notify_error(
+        f"This installation uses Qt for Python {PySide6.__version__}, which has a known "
+        "defect that makes the app crash after minutes of use; reinstall Streamer "
+        "Companion (or pip install 'pyside6-essentials>=6.8,<6.11') before you go live."
+    )
+
+
+def main(
+    argv: Sequence[str] | None = None,
+    *,
+    driver: Callable[[CompanionApp], Coroutine[Any, Any, None]] | None = None,
+) -> int:
+    """Run the app (``companion.cli.main`` calls this once ``--version`` is ruled out).
+
+    ``driver``, when given, is started as a background task once the window shows: the
+    soak test drives the real app through it.
+    """
     args = parse_args(sys.argv[1:] if argv is None else argv)
     if args.version:
         print(f"companion {__version__}")
         return 0
-    log_path = setup_logging(log_dir(), console=args.verbose)
+    logs = log_dir()
+    log_path = setup_logging(logs, console=args.verbose)
     _log.info("Streamer Companion %s starting; log file %s", __version__, log_path)
     qt_app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(qt_app, QApplication)
@@ -573,10 +607,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         _log.info("another instance is running; asked it to come to the front")
         print("Streamer Companion is already running; brought it to the front.")
         return 0
+    crash_watch, previous = start_crash_watch(logs)
     # The window's close goes through CompanionApp.request_quit so tasks are awaited first.
     qt_app.setQuitOnLastWindowClosed(False)
-    companion = CompanionApp(qt_app, args)
-    with asyncio.Runner(loop_factory=qasync.QEventLoop) as runner:
-        code = runner.run(companion.run())
+    companion = CompanionApp(qt_app, args, driver=driver)
+    if previous is not None:
+        companion.notify_error(previous.sentence())
+    _binding_check(companion)
+    code: int = qtloop.run(companion.run)
     _log.info("exit code %d", code)
+    if crash_watch is not None:
+        crash_watch.stop()
     return code
