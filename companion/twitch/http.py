@@ -458,6 +458,8 @@ class HTTPHandler:
                 key = _APP_KEY
             bucket = self.bucket(key)
             generation = await bucket.acquire()
+            # Taken before the concurrency slot: a request queued behind a burst of 401s
+            # shares that burst's token check (token_checks._Check.answers).
             issued_at = time.monotonic()
             headers = {"Client-Id": client_id, "Authorization": f"Bearer {access}"}
             try:
