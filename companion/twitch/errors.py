@@ -10,7 +10,7 @@ Tree::
     TwitchError
     ├── HTTPException(status, route, body, message)
     │   ├── BadRequest        400
-    │   ├── Unauthorized      401
+    │   ├── Unauthorized      401 (token_valid: was the token itself still good?)
     │   ├── Forbidden         403
     │   ├── NotFound          404
     │   ├── Conflict          409
@@ -95,7 +95,63 @@ class BadRequest(HTTPException):
 
 
 class Unauthorized(HTTPException):
-    """401: the token was refused even after the one allowed refresh and retry."""
+    """401: Helix refused the request, and a refresh could not or need not help.
+
+    Helix answers 401 for a dead token but also for a missing scope and for a
+    ``broadcaster_id`` that is not the token's user. So on a 401 the client asks Twitch
+    (``GET /oauth2/validate``) whether the token itself is still valid: if it is, the 401 is
+    about this request and is raised at once, the token kept and not refreshed; if it is not,
+    the token is refreshed and the request retried once, and this is raised only if the retry
+    meets a 401 again.
+
+    Attributes:
+        token_valid: True: Twitch says the token is valid, so the 401 is about the request
+            (``message`` says why) and the token was kept. False: the token was refused even
+            after the one refresh and retry. None: unknown (an app token, or the validation
+            could not be done); the token was kept.
+        required_scopes: The scopes the endpoint accepts according to the client's scope
+            table (any one is enough); ``()`` when the table has none for it.
+        token_scopes: The token's scopes from Twitch's validate answer (sorted), or None
+            when unknown.
+    """
+
+    def __init__(
+        self,
+        status: int,
+        route: Route | None,
+        body: Any,
+        message: str,
+        *,
+        token_valid: bool | None = None,
+        required_scopes: Iterable[str] = (),
+        token_scopes: Iterable[str] | None = None,
+    ) -> None:
+        self.token_valid = token_valid
+        self.required_scopes = tuple(required_scopes)
+        self.token_scopes = None if token_scopes is None else tuple(sorted(token_scopes))
+        super().__init__(status, route, body, message)
+
+    @property
+    def missing_scope(self) -> bool:
+        """True if Twitch says the token is valid but it has none of the endpoint's scopes.
+
+        Decided from the validate answer and the scope table, not from ``message``: Twitch
+        asks clients not to depend on its message strings.
+        """
+        return (
+            self.token_valid is True
+            and bool(self.required_scopes)
+            and self.token_scopes is not None
+            and set(self.token_scopes).isdisjoint(self.required_scopes)
+        )
+
+    def __str__(self) -> str:
+        text = super().__str__()
+        if not self.missing_scope:
+            return text
+        wanted = " or ".join(repr(s) for s in self.required_scopes)
+        has = ", ".join(repr(s) for s in self.token_scopes or ()) or "no scopes"
+        return f"{text} (the endpoint accepts {wanted}; the token has {has})"
 
 
 class Forbidden(HTTPException):

@@ -7,21 +7,29 @@ What it does, in order, for each request:
 2. Takes a point from the user's rate-limit bucket, waiting for the reset if it is empty.
 3. Sends with ``Client-Id`` and ``Authorization: Bearer`` through one reused session, with
    at most ``max_concurrency`` requests in flight.
-4. Reacts to the status: 401 -> one single-flight refresh and one retry; 429 -> wait until
-   ``Ratelimit-Reset`` and retry; 5xx -> jittered backoff and retry for GETs, for writes
-   only on 503 (once, as Twitch advises) or when the request provably never left; anything
-   else -> the matching :class:`HTTPException`.
+4. Reacts to the status: 401 -> ask Twitch whether the token is still valid (one
+   single-flight ``GET /oauth2/validate``): valid -> :class:`Unauthorized` with Twitch's
+   message, the token kept; invalid -> one single-flight refresh and one retry; 429 -> wait
+   until ``Ratelimit-Reset`` and retry; 5xx -> jittered backoff and retry for GETs, for
+   writes only on 503 (once, as Twitch advises) or when the request provably never left;
+   anything else -> the matching :class:`HTTPException`.
 
 The refresh is single-flight per user: however many requests meet the expired token, one
 refresh runs, everyone waits on it, and ``event_token_refreshed`` is awaited before the new
 access token is used (device code refresh tokens are single use, so the new one must be
 stored first).
+
+A 401 is not always about the token: Helix also answers 401 for a missing scope and for a
+``broadcaster_id`` that is not the token's user, where a refresh cannot help. The token's
+fate is decided by ``/oauth2/validate`` instead, once per burst of 401s
+(:mod:`.token_checks`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from typing import TYPE_CHECKING, Any, Final, TypeAlias
 
 import aiohttp
@@ -34,9 +42,12 @@ from .errors import (
     MissingScope,
     NetworkError,
     RefreshFailure,
+    Unauthorized,
     exception_for_status,
 )
 from .ratelimit import RateLimitBucket, RateLimitStatus
+from .scopes import ENDPOINT_SCOPES
+from .token_checks import TokenChecks
 from .tokens import BaseToken, BaseTokenHandler, IRCTokenHandler, Token
 
 if TYPE_CHECKING:
@@ -191,6 +202,7 @@ class HTTPHandler:
         self._user_tokens: dict[str, Token] = {}
         self._token_locks: dict[str, asyncio.Lock] = {}
         self._refreshing: dict[str, asyncio.Task[Token]] = {}
+        self._token_checks = TokenChecks(self)
         self._buckets: dict[str, RateLimitBucket] = {}
         self._listeners: list[Callable[[RateLimitStatus], None]] = []
         if on_ratelimit is not None:
@@ -217,10 +229,11 @@ class HTTPHandler:
         if self._closed:
             return
         self._closed = True
-        pending = list(self._refreshing.values())
+        pending: list[asyncio.Task[Any]] = list(self._refreshing.values())
+        pending += self._token_checks.running()
         for task in pending:
             task.cancel()
-        # Let the cancelled refreshes finish unwinding before the session goes away.
+        # Let the cancelled refreshes and checks finish unwinding before the session goes away.
         await asyncio.gather(*pending, return_exceptions=True)
         if self._owns_session and self._session is not None:
             await self._session.close()
@@ -445,6 +458,9 @@ class HTTPHandler:
                 key = _APP_KEY
             bucket = self.bucket(key)
             generation = await bucket.acquire()
+            # Taken before the concurrency slot: a request queued behind a burst of 401s
+            # shares that burst's token check (token_checks._Check.answers).
+            issued_at = time.monotonic()
             headers = {"Client-Id": client_id, "Authorization": f"Bearer {access}"}
             try:
                 async with (
@@ -475,12 +491,23 @@ class HTTPHandler:
 
             if 200 <= status < 300:
                 return body
-            if status == 401 and isinstance(token, Token) and user is not None and not refreshed:
-                refreshed = True
-                token.mark_invalid()
-                _log.info("%s: 401, refreshing the token of user %s once", route, key)
-                await self.refresh_user(user, token, wanted)
-                continue
+            if status == 401 and isinstance(token, Token) and user is not None:
+                # Not every 401 is about the token (see token_checks): ask Twitch first.
+                valid = await self._token_checks.verdict(key, token, issued_at)
+                if valid is False and not refreshed:
+                    refreshed = True
+                    _log.info("%s: 401, the token of user %s is not valid; refreshing", route, key)
+                    await self.refresh_user(user, token, wanted)
+                    continue
+                raise Unauthorized(
+                    status,
+                    route,
+                    body,
+                    message,
+                    token_valid=valid,
+                    required_scopes=wanted or ENDPOINT_SCOPES.get(str(route), ()),
+                    token_scopes=token.scopes,
+                )
             # Twitch: some 429s are "unrelated to the general rate limit bucket" (e.g. too
             # many EventSub subscriptions); with points left in the bucket, waiting cannot
             # help, so those are raised with Twitch's message at once.

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from typing import Final
 
-__all__ = ["APP_SCOPES", "ENDPOINTS", "SCOPES"]
+__all__ = ["APP_SCOPES", "ENDPOINTS", "ENDPOINT_SCOPES", "SCOPES"]
 
 _log = logging.getLogger(__name__)
 
@@ -75,6 +75,13 @@ ENDPOINTS: Final[dict[str, str]] = {
     "PartialUser.fetch_extensions": "GET /users/extensions/list",
     "PartialUser.fetch_active_extensions": "GET /users/extensions",
     "PartialUser.update_extensions": "PUT /users/extensions",
+}
+
+#: "METHOD /path" -> scopes the endpoint accepts, for requests made without a public method
+#: (a raw ``HTTPHandler.request``): an ``Unauthorized`` can still name the documented scopes.
+#: Methods sharing an endpoint accept the same scopes (a unit test checks it).
+ENDPOINT_SCOPES: Final[dict[str, tuple[str, ...]]] = {
+    ENDPOINTS[name]: scopes for name, scopes in SCOPES.items()
 }
 
 #: Every scope the app's panels need, for the sign-in request.

@@ -7,15 +7,12 @@ client is given, so the tests assert exactly what went over the wire.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-import aiohttp
 import pytest
 
-from companion.sim import DEMO_CLIENT_ID, SimConfig, Simulator
+from companion.sim import DEMO_CLIENT_ID, SimConfig
 from companion.twitch import (
-    BaseTokenHandler,
     Client,
     Forbidden,
     InvalidToken,
@@ -26,127 +23,19 @@ from companion.twitch import (
     RefreshFailure,
     ServerError,
     SimpleTokenHandler,
-    Token,
     oauth,
 )
 from companion.twitch.models import Extension, ExtensionBuilder
 from companion.twitch.scopes import APP_SCOPES
+from tests.integration.twitch.sim_env import Setup, sim_setup
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
-    from companion.twitch.models import BaseUser, PartialUser
-
-SCOPES = (
-    *APP_SCOPES,
-    "channel:read:redemptions",
-    "user:read:broadcast",
-)
-
-
-@dataclass
-class Traffic:
-    """(method, path, status) of every request the client's session made (0: no answer)."""
-
-    log: list[tuple[str, str, int]] = field(default_factory=list)
-
-    def trace(self) -> aiohttp.TraceConfig:
-        config = aiohttp.TraceConfig()
-
-        async def on_end(
-            session: aiohttp.ClientSession,
-            ctx: Any,
-            params: aiohttp.TraceRequestEndParams,
-        ) -> None:
-            self.log.append((params.method, params.url.path, params.response.status))
-
-        async def on_error(
-            session: aiohttp.ClientSession,
-            ctx: Any,
-            params: aiohttp.TraceRequestExceptionParams,
-        ) -> None:
-            self.log.append((params.method, params.url.path, 0))  # no response
-
-        config.on_request_end.append(on_end)
-        config.on_request_exception.append(on_error)
-        return config
-
-    def helix(self, method: str | None = None) -> list[tuple[str, str, int]]:
-        return [e for e in self.log if e[1].startswith("/helix") and method in (None, e[0])]
-
-    def count(self, method: str, path: str) -> int:
-        return sum(1 for e in self.log if e[0] == method and e[1] == path)
-
-
-class StoringHandler(BaseTokenHandler):
-    """Keeps one user's token and stores every refreshed refresh token (as the app must)."""
-
-    def __init__(self, token: dict[str, Any]) -> None:
-        self.token = Token(token["access_token"], token["refresh_token"])
-        self.stored: list[str | None] = []
-
-    def get_client_credentials(self) -> tuple[str, str | None]:
-        return DEMO_CLIENT_ID, None
-
-    def get_user_token(self, user: BaseUser, scopes: tuple[str, ...]) -> Token:
-        return self.token
-
-    async def event_token_refreshed(self, old: Token, new: Token) -> None:
-        await asyncio.sleep(0.01)  # a keyring write
-        self.stored.append(new.refresh_token)
-        self.token = new
-
-
-@dataclass
-class Setup:
-    sim: Simulator
-    client: Client
-    handler: StoringHandler
-    traffic: Traffic
-    user: PartialUser
-    session: aiohttp.ClientSession
-
-    @property
-    def caster_id(self) -> str:
-        assert self.sim.demo_broadcaster_id is not None
-        return self.sim.demo_broadcaster_id
-
-    def viewers(self) -> list[str]:
-        return [
-            uid
-            for uid, user in self.sim.state.users.items()
-            if uid != self.caster_id and user["broadcaster_type"] == ""
-        ]
-
-
-async def _setup(config: SimConfig) -> AsyncIterator[Setup]:
-    sim = Simulator(config)
-    await sim.start(port=0)
-    traffic = Traffic()
-    session = aiohttp.ClientSession(trace_configs=[traffic.trace()])
-    try:
-        assert sim.demo_broadcaster_id is not None
-        token = sim.state.issue_user_token(DEMO_CLIENT_ID, sim.demo_broadcaster_id, SCOPES)
-        handler = StoringHandler(token)
-        client = Client(
-            handler,
-            session=session,
-            helix_url=sim.helix_url,
-            oauth_url=sim.oauth_url,
-            eventsub_url=sim.eventsub_url,
-            retry_base_delay=0.01,
-        )
-        user = client.create_user(sim.demo_broadcaster_id, login="democaster")
-        yield Setup(sim, client, handler, traffic, user, session)
-        await client.close()
-    finally:
-        await session.close()
-        await sim.stop()
-
 
 @pytest.fixture
 async def env() -> AsyncIterator[Setup]:
-    async for setup in _setup(SimConfig(demo=True, seed=11, device_poll_interval=0.05)):
+    async for setup in sim_setup(SimConfig(demo=True, seed=11, device_poll_interval=0.05)):
         yield setup
 
 
@@ -361,7 +250,7 @@ async def test_device_flow_signs_in(env: Setup) -> None:
 @pytest.fixture
 async def tight() -> AsyncIterator[Setup]:
     config = SimConfig(demo=True, seed=3, ratelimit_points=10, ratelimit_window=2.0)
-    async for setup in _setup(config):
+    async for setup in sim_setup(config):
         yield setup
 
 

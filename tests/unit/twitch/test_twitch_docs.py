@@ -9,7 +9,7 @@ import pytest
 
 from companion.twitch import Client, limits
 from companion.twitch.models import CustomReward, CustomRewardRedemption, PartialUser
-from companion.twitch.scopes import ENDPOINTS, SCOPES
+from companion.twitch.scopes import ENDPOINT_SCOPES, ENDPOINTS, SCOPES
 
 DOC = Path(__file__).resolve().parents[3] / "docs" / "client.md"
 ROW = re.compile(r"^\| `(?P<method>[\w.]+)` \| `(?P<endpoint>[A-Z]+ [\w/]+)` \| (?P<scopes>.+) \|$")
@@ -35,6 +35,14 @@ def test_doc_table_matches_scopes_and_endpoints() -> None:
     expected = {name: (ENDPOINTS[name], SCOPES[name]) for name in SCOPES}
     assert documented() == expected
     assert set(SCOPES) == set(ENDPOINTS)
+
+
+def test_methods_sharing_an_endpoint_accept_the_same_scopes() -> None:
+    # ENDPOINT_SCOPES names the documented scopes in an Unauthorized for a raw request; it
+    # must not depend on which of two methods on one endpoint happened to come last.
+    assert set(ENDPOINT_SCOPES) == set(ENDPOINTS.values())
+    for name in SCOPES:
+        assert ENDPOINT_SCOPES[ENDPOINTS[name]] == SCOPES[name], name
 
 
 @pytest.mark.parametrize("name", sorted(SCOPES))

@@ -156,20 +156,80 @@ async def test_100_first_uses_of_an_expired_token_validate_once_and_refresh_once
     assert len(handler.user_token_calls) == 1
 
 
-async def test_401_gets_one_refresh_and_one_retry(
+async def always_401(request: web.Request, rec: Recorded, info: TokenInfo) -> web.Response:
+    # Helix refuses the request although the token is valid (a scope or broadcaster problem).
+    return error(401, "Missing scope: channel:read:redemptions")
+
+
+async def test_401_with_a_valid_token_is_raised_without_a_refresh(
     fake: FakeTwitch, client: Client, handler: RecordingHandler
 ) -> None:
-    async def always_401(request: web.Request, rec: Recorded, info: TokenInfo) -> web.Response:
-        return error(401, "Invalid OAuth token")
-
     fake.helix_handler = always_401
     with pytest.raises(Unauthorized) as caught:
         await client.create_user(USER_ID).get_custom_rewards()
-    assert caught.value.status == 401
+    exc = caught.value
+    assert (exc.status, exc.message) == (401, "Missing scope: channel:read:redemptions")
+    assert str(exc.route) == "GET /channel_points/custom_rewards"
+    assert exc.token_valid is True
+    assert len(fake.helix) == 1
+    assert fake.refresh_calls == 0
+    # One validation at first use, one to ask Twitch about the token after the 401.
+    assert fake.validate_calls == 2
+    assert not handler.token.invalid
+    assert (handler.refreshed, handler.expired) == ([], [])
+
+
+async def test_100_concurrent_401s_with_a_valid_token_validate_once(
+    fake: FakeTwitch, client: Client, handler: RecordingHandler
+) -> None:
+    user = client.create_user(USER_ID)
+    fake.helix_handler = rewards_ok
+    await user.get_custom_rewards()  # validated at first use
+    fake.helix_handler = always_401
+    results = await asyncio.gather(
+        *(user.get_custom_rewards() for _ in range(100)), return_exceptions=True
+    )
+    assert [type(r) for r in results] == [Unauthorized] * 100
+    assert len(fake.helix) == 101
+    assert fake.validate_calls == 2
+    assert fake.refresh_calls == 0
+
+
+async def test_a_later_401_asks_twitch_again(
+    fake: FakeTwitch, client: Client, handler: RecordingHandler
+) -> None:
+    user = client.create_user(USER_ID)
+    fake.helix_handler = always_401
+    with pytest.raises(Unauthorized):
+        await user.get_custom_rewards()
+    assert fake.validate_calls == 2
+    # The earlier answer is older than this 401: the token may have died since (it has).
+    fake.expire(handler.token.access_token)
+    fake.helix_handler = rewards_ok
+    rewards = await user.get_custom_rewards()
+    assert [r.id for r in rewards] == ["reward-1"]
+    # 401 -> validate (401) -> refresh -> validate the new token at first use -> retry.
+    assert fake.validate_calls == 4
+    assert fake.refresh_calls == 1
+    assert len(fake.helix) == 3
+
+
+async def test_a_token_that_dies_again_after_its_refresh_is_not_refreshed_twice(
+    fake: FakeTwitch, client: Client, handler: RecordingHandler
+) -> None:
+    async def kills_the_token(request: web.Request, rec: Recorded, info: TokenInfo) -> web.Response:
+        fake.expire((rec.authorization or "").removeprefix("Bearer "))
+        return error(401, "Invalid OAuth token")
+
+    fake.helix_handler = kills_the_token
+    with pytest.raises(Unauthorized) as caught:
+        await client.create_user(USER_ID).get_custom_rewards()
+    assert caught.value.token_valid is False
     assert caught.value.message == "Invalid OAuth token"
-    assert str(caught.value.route) == "GET /channel_points/custom_rewards"
+    # One request, one refresh, one retry: a 401 never loops.
     assert len(fake.helix) == 2
     assert fake.refresh_calls == 1
+    assert len(handler.refreshed) == 1
 
 
 async def test_refused_refresh_goes_to_event_token_expired(
