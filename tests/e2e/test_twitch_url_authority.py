@@ -1,0 +1,192 @@
+"""``--twitch-url``: tokens stay with the authority that issued them (issue 20.1), and the
+simulator's discovery route supplies the demo client id when none is configured (15.3).
+
+The scenario of the audit: a real Twitch account is signed in (its tokens in the keyring
+under the key versions before this fix used, its id remembered in settings), then the app
+is started with ``--twitch-url`` pointing at a standalone simulator on loopback. Before the
+fix the app sent that account's access token to the simulator's ``/oauth2/validate`` and its
+refresh token to ``/oauth2/token``, over plain http.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from typing import TYPE_CHECKING
+from urllib.parse import parse_qs
+
+import keyring
+import pytest
+from PySide6.QtCore import QSettings
+
+from companion.app import CompanionApp, parse_args
+from companion.auth.token_store import SERVICE_NAME
+from companion.sim import DEMO_BROADCASTER_LOGIN, DEMO_CLIENT_ID, SimConfig
+from companion.twitch.authority import TWITCH_AUTHORITY
+from companion.ui.settings import SETTINGS_FILE_NAME
+from tests.helpers.memory_keyring import MemoryKeyring
+from tests.helpers.recording_sim import RecordingSimulator
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+# Synthetic stand-ins for a real account's tokens (long enough to be masked in logs).
+REAL_ACCESS = "realtwitchaccess0000000000000a"
+REAL_REFRESH = "realtwitchrefresh00000000000000000000000000000000b"
+
+
+async def until(predicate, timeout: float = 10.0, what: object = None) -> None:
+    try:
+        async with asyncio.timeout(timeout):
+            while not predicate():
+                await asyncio.sleep(0.02)
+    except TimeoutError:
+        raise AssertionError(f"not reached within {timeout} s: {what() if what else ''}") from None
+
+
+def seed_real_account(data_dir: Path, backend: MemoryKeyring, user_id: str) -> str:
+    """A real Twitch account as an earlier version left it: keyring key and settings keys
+    without an authority (they were all made for id.twitch.tv). Returns the keyring key."""
+    legacy_key = f"twitch-user:{user_id}"
+    backend.entries[(SERVICE_NAME, legacy_key)] = json.dumps(
+        {
+            "access_token": REAL_ACCESS,
+            "refresh_token": REAL_REFRESH,
+            "scopes": ["channel:manage:redemptions"],
+        }
+    )
+    settings = QSettings(str(data_dir / SETTINGS_FILE_NAME), QSettings.Format.IniFormat)
+    settings.setValue("auth/accounts", json.dumps({user_id: "realcaster"}))
+    settings.setValue("auth/active_account", user_id)
+    settings.sync()
+    return legacy_key
+
+
+def start_up_done(app: CompanionApp) -> bool:
+    return app.session is not None and not any(task.get_name() == "start-up" for task in app._tasks)
+
+
+@pytest.mark.qt_loop
+async def test_simulator_url_gets_no_real_token_and_supplies_the_client_id(
+    scratch_data_dir, monkeypatch, qapp, caplog
+) -> None:
+    caplog.set_level(logging.INFO, logger="companion.app")
+    sim = RecordingSimulator(
+        SimConfig(demo=True, auto_approve_login=DEMO_BROADCASTER_LOGIN, device_poll_interval=0.05)
+    )
+    await sim.start(port=0)
+    # The worst case: the simulator's demo broadcaster has the real account's user id, so a
+    # lookup by account alone would find the real tokens.
+    user_id = sim.demo_broadcaster_id
+    assert user_id is not None
+    backend = MemoryKeyring()
+    legacy_key = seed_real_account(scratch_data_dir, backend, user_id)
+    legacy_entry = backend.entries[(SERVICE_NAME, legacy_key)]
+    previous = keyring.get_keyring()
+    keyring.set_keyring(backend)
+    monkeypatch.delenv("COMPANION_CLIENT_ID", raising=False)
+    app = CompanionApp(qapp, parse_args(["--twitch-url", sim.base_url]))
+    runner = asyncio.get_running_loop().create_task(app.run())
+    try:
+        await until(lambda: start_up_done(app), what=sim.sequence)
+        # Start-up: only the discovery request, and no keyring read at all.
+        assert sim.sequence() == ["GET /_sim/info"]
+        assert sim.carrying(REAL_ACCESS) == [] and sim.carrying(REAL_REFRESH) == []
+        assert backend.calls == []
+        assert app.handler.client_id == DEMO_CLIENT_ID
+        assert (
+            f"no Twitch client id is configured; using the simulator's demo client id "
+            f"{DEMO_CLIENT_ID} from {sim.base_url}/_sim/info"
+        ) in caplog.messages
+        assert app.session.user is None
+
+        app.spawn(app.sign_in(), name="sign-in")
+        await until(lambda: app.session.user is not None, what=sim.sequence)
+        # The sign-in validates the new token to learn whose it is; activating the account
+        # then reads it back from the keyring and validates that copy once more.
+        assert sim.sequence()[:6] == [
+            "GET /_sim/info",
+            "POST /oauth2/device",
+            "POST /oauth2/token",
+            "GET /oauth2/validate",
+            "GET /oauth2/validate",
+            "GET /helix/users",
+        ]
+        device, poll, validate, _again, users = sim.received[1:6]
+        assert parse_qs(device.body.decode())["client_id"] == [DEMO_CLIENT_ID]
+        assert parse_qs(poll.body.decode())["client_id"] == [DEMO_CLIENT_ID]
+        assert users.headers["Client-Id"] == DEMO_CLIENT_ID
+        assert app.window.account_label.text() == "Signed in as DemoCaster"
+
+        sim_key = f"twitch-user:{user_id}@{sim.oauth_url}"
+        # The new sign-in is stored under the simulator's authority; the real account's
+        # entry was never read, rewritten or deleted.
+        assert {username for _op, _service, username in backend.calls} == {sim_key}
+        assert backend.entries[(SERVICE_NAME, legacy_key)] == legacy_entry
+        stored = json.loads(backend.entries[(SERVICE_NAME, sim_key)])
+        assert stored["access_token"] != REAL_ACCESS
+        assert validate.headers["Authorization"] == f"OAuth {stored['access_token']}"
+        # Remembered accounts are per authority too.
+        assert app.settings.accounts(TWITCH_AUTHORITY) == {user_id: "realcaster"}
+        assert app.settings.active_account(TWITCH_AUTHORITY) == user_id
+        assert app.settings.accounts(sim.oauth_url) == {user_id: DEMO_BROADCASTER_LOGIN}
+        assert app.settings.active_account(sim.oauth_url) == user_id
+    finally:
+        app.request_quit(0)
+        code = await asyncio.wait_for(runner, timeout=10)
+        keyring.set_keyring(previous)
+        await sim.stop()
+    assert code == 0
+    # Nothing that reached the simulator, first request to last, carried a real token.
+    assert sim.carrying(REAL_ACCESS) == []
+    assert sim.carrying(REAL_REFRESH) == []
+
+
+@pytest.mark.qt_loop
+async def test_restart_against_the_simulator_resumes_its_own_account(
+    scratch_data_dir, monkeypatch, qapp
+) -> None:
+    """The simulator's account is remembered under its authority and comes back at start;
+    the real account stays remembered (and untouched) under Twitch's."""
+    sim = RecordingSimulator(SimConfig(demo=True, device_poll_interval=0.05))
+    await sim.start(port=0)
+    user_id = sim.demo_broadcaster_id
+    assert user_id is not None
+    backend = MemoryKeyring()
+    legacy_key = seed_real_account(scratch_data_dir, backend, user_id)
+    issued = sim.state.issue_user_token(DEMO_CLIENT_ID, user_id, ["channel:read:goals"])
+    sim_key = f"twitch-user:{user_id}@{sim.oauth_url}"
+    backend.entries[(SERVICE_NAME, sim_key)] = json.dumps(
+        {
+            "access_token": issued["access_token"],
+            "refresh_token": issued["refresh_token"],
+            "scopes": ["channel:read:goals"],
+        }
+    )
+    settings = QSettings(str(scratch_data_dir / SETTINGS_FILE_NAME), QSettings.Format.IniFormat)
+    settings.setValue(
+        "auth/authorities",
+        json.dumps({sim.oauth_url: {"accounts": {user_id: "democaster"}, "active": user_id}}),
+    )
+    settings.sync()
+    del settings
+    previous = keyring.get_keyring()
+    keyring.set_keyring(backend)
+    monkeypatch.setenv("COMPANION_CLIENT_ID", DEMO_CLIENT_ID)
+    app = CompanionApp(qapp, parse_args(["--twitch-url", sim.base_url]))
+    runner = asyncio.get_running_loop().create_task(app.run())
+    try:
+        await until(lambda: app.session is not None and app.session.user is not None)
+        # A client id was configured: no discovery request.
+        assert sim.sequence()[:2] == ["GET /oauth2/validate", "GET /helix/users"]
+        assert {username for _op, _service, username in backend.calls} == {sim_key}
+        assert app.settings.accounts(TWITCH_AUTHORITY) == {user_id: "realcaster"}
+        assert (SERVICE_NAME, legacy_key) in backend.entries
+    finally:
+        app.request_quit(0)
+        code = await asyncio.wait_for(runner, timeout=10)
+        keyring.set_keyring(previous)
+        await sim.stop()
+    assert code == 0
+    assert sim.carrying(REAL_ACCESS) == [] and sim.carrying(REAL_REFRESH) == []
