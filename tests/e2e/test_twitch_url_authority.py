@@ -20,6 +20,7 @@ import keyring
 import pytest
 from PySide6.QtCore import QSettings
 
+from companion import cli
 from companion.app import CompanionApp, parse_args
 from companion.auth.token_store import SERVICE_NAME
 from companion.sim import DEMO_BROADCASTER_LOGIN, DEMO_CLIENT_ID, SimConfig
@@ -190,3 +191,53 @@ async def test_restart_against_the_simulator_resumes_its_own_account(
         await sim.stop()
     assert code == 0
     assert sim.carrying(REAL_ACCESS) == [] and sim.carrying(REAL_REFRESH) == []
+
+
+@pytest.mark.parametrize(
+    "url", ["http://192.0.2.10:8080", "http://twitch.example", "ftp://127.0.0.1:8080"]
+)
+def test_twitch_url_in_plain_http_to_another_machine_is_refused_at_once(
+    url: str, capsys: pytest.CaptureFixture[str], scratch_data_dir: Path
+) -> None:
+    with pytest.raises(SystemExit) as caught:
+        cli.main(["--twitch-url", url])
+    assert caught.value.code == 2
+    err = capsys.readouterr().err
+    assert "argument --twitch-url:" in err
+    if url.startswith("http:"):
+        host = url.split("//")[1].split(":")[0]
+        assert f"refusing plain http:// to {host} for the --twitch-url URL" in err
+    # Refused before anything started: no log, no settings, no ledger.
+    assert list(scratch_data_dir.iterdir()) == []
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:8080", "http://[::1]:8080", "https://x.test"])
+def test_twitch_url_on_this_machine_or_over_https_is_accepted(url: str) -> None:
+    assert parse_args(["--twitch-url", url]).twitch_url == url
+
+
+@pytest.mark.qt_loop
+async def test_twitch_itself_is_never_asked_for_a_client_id(
+    scratch_data_dir, monkeypatch, qapp, caplog
+) -> None:
+    """Without --twitch-url (Twitch) and no client id: no discovery, no request at all, and
+    sign-in says a client id is needed."""
+    caplog.set_level(logging.INFO, logger="companion.app")
+    previous = keyring.get_keyring()
+    keyring.set_keyring(MemoryKeyring())
+    monkeypatch.delenv("COMPANION_CLIENT_ID", raising=False)
+    app = CompanionApp(qapp, parse_args([]))
+    runner = asyncio.get_running_loop().create_task(app.run())
+    try:
+        await until(lambda: start_up_done(app))
+        await app.sign_in()
+        assert app.handler.client_id == ""
+        assert app.window.notice_bar.label.text().startswith("No Twitch client id is set.")
+        # The client never even opened its HTTP session: nothing was sent anywhere.
+        assert app.client.http._session is None
+        assert not [m for m in caplog.messages if "simulator" in m or "_sim/info" in m]
+    finally:
+        app.request_quit(0)
+        code = await asyncio.wait_for(runner, timeout=10)
+        keyring.set_keyring(previous)
+    assert code == 0
