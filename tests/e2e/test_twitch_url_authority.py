@@ -32,9 +32,14 @@ from tests.helpers.recording_sim import RecordingSimulator
 if TYPE_CHECKING:
     from pathlib import Path
 
-# Synthetic stand-ins for a real account's tokens (long enough to be masked in logs).
+# Synthetic stand-ins for real accounts' tokens (long enough to be masked in logs).
 REAL_ACCESS = "realtwitchaccess0000000000000a"
 REAL_REFRESH = "realtwitchrefresh00000000000000000000000000000000b"
+OTHER_ACCESS = "othertwitchaccess000000000000c"
+OTHER_REFRESH = "othertwitchrefresh0000000000000000000000000000000d"
+REAL_TOKENS = (REAL_ACCESS, REAL_REFRESH, OTHER_ACCESS, OTHER_REFRESH)
+#: A second real account, already stored under Twitch's authority key.
+OTHER_USER = "900000001"
 
 
 async def until(predicate, timeout: float = 10.0, what: object = None) -> None:
@@ -46,22 +51,28 @@ async def until(predicate, timeout: float = 10.0, what: object = None) -> None:
         raise AssertionError(f"not reached within {timeout} s: {what() if what else ''}") from None
 
 
-def seed_real_account(data_dir: Path, backend: MemoryKeyring, user_id: str) -> str:
-    """A real Twitch account as an earlier version left it: keyring key and settings keys
-    without an authority (they were all made for id.twitch.tv). Returns the keyring key."""
-    legacy_key = f"twitch-user:{user_id}"
-    backend.entries[(SERVICE_NAME, legacy_key)] = json.dumps(
-        {
-            "access_token": REAL_ACCESS,
-            "refresh_token": REAL_REFRESH,
-            "scopes": ["channel:manage:redemptions"],
-        }
-    )
+def entry(access: str, refresh: str) -> str:
+    scopes = ["channel:manage:redemptions"]
+    return json.dumps({"access_token": access, "refresh_token": refresh, "scopes": scopes})
+
+
+def seed_real_accounts(data_dir: Path, backend: MemoryKeyring, user_id: str) -> list[str]:
+    """Two real Twitch accounts: ``user_id`` as an earlier version left it (keyring key
+    without an authority: all were made for id.twitch.tv) and active in settings keys that
+    version wrote; OTHER_USER under Twitch's authority key. Returns the two keyring keys."""
+    keys = [f"twitch-user:{user_id}", f"twitch-user:{OTHER_USER}@{TWITCH_AUTHORITY}"]
+    backend.entries[(SERVICE_NAME, keys[0])] = entry(REAL_ACCESS, REAL_REFRESH)
+    backend.entries[(SERVICE_NAME, keys[1])] = entry(OTHER_ACCESS, OTHER_REFRESH)
     settings = QSettings(str(data_dir / SETTINGS_FILE_NAME), QSettings.Format.IniFormat)
-    settings.setValue("auth/accounts", json.dumps({user_id: "realcaster"}))
+    accounts = {user_id: "realcaster", OTHER_USER: "othercaster"}
+    settings.setValue("auth/accounts", json.dumps(accounts))
     settings.setValue("auth/active_account", user_id)
     settings.sync()
-    return legacy_key
+    return keys
+
+
+def carrying_real_tokens(sim: RecordingSimulator) -> list[object]:
+    return [r for token in REAL_TOKENS for r in sim.carrying(token)]
 
 
 def start_up_done(app: CompanionApp) -> bool:
@@ -82,8 +93,8 @@ async def test_simulator_url_gets_no_real_token_and_supplies_the_client_id(
     user_id = sim.demo_broadcaster_id
     assert user_id is not None
     backend = MemoryKeyring()
-    legacy_key = seed_real_account(scratch_data_dir, backend, user_id)
-    legacy_entry = backend.entries[(SERVICE_NAME, legacy_key)]
+    real_keys = seed_real_accounts(scratch_data_dir, backend, user_id)
+    real_entries = dict(backend.entries)
     previous = keyring.get_keyring()
     keyring.set_keyring(backend)
     monkeypatch.delenv("COMPANION_CLIENT_ID", raising=False)
@@ -93,7 +104,7 @@ async def test_simulator_url_gets_no_real_token_and_supplies_the_client_id(
         await until(lambda: start_up_done(app), what=sim.sequence)
         # Start-up: only the discovery request, and no keyring read at all.
         assert sim.sequence() == ["GET /_sim/info"]
-        assert sim.carrying(REAL_ACCESS) == [] and sim.carrying(REAL_REFRESH) == []
+        assert carrying_real_tokens(sim) == []
         assert backend.calls == []
         assert app.handler.client_id == DEMO_CLIENT_ID
         assert (
@@ -124,14 +135,20 @@ async def test_simulator_url_gets_no_real_token_and_supplies_the_client_id(
         # The new sign-in is stored under the simulator's authority; the real account's
         # entry was never read, rewritten or deleted.
         assert {username for _op, _service, username in backend.calls} == {sim_key}
-        assert backend.entries[(SERVICE_NAME, legacy_key)] == legacy_entry
+        assert {key: backend.entries[key] for key in real_entries} == real_entries
+        assert len(backend.entries) == len(real_keys) + 1
         stored = json.loads(backend.entries[(SERVICE_NAME, sim_key)])
         assert stored["access_token"] != REAL_ACCESS
         assert validate.headers["Authorization"] == f"OAuth {stored['access_token']}"
         # Remembered accounts are per authority too.
-        assert app.settings.accounts(TWITCH_AUTHORITY) == {user_id: "realcaster"}
+        assert app.settings.accounts(TWITCH_AUTHORITY) == {
+            user_id: "realcaster",
+            OTHER_USER: "othercaster",
+        }
         assert app.settings.active_account(TWITCH_AUTHORITY) == user_id
         assert app.settings.accounts(sim.oauth_url) == {user_id: DEMO_BROADCASTER_LOGIN}
+        # The account menu offers this authority's accounts only.
+        assert sorted(app.account_menu_actions) == [user_id]
         assert app.settings.active_account(sim.oauth_url) == user_id
     finally:
         app.request_quit(0)
@@ -140,8 +157,7 @@ async def test_simulator_url_gets_no_real_token_and_supplies_the_client_id(
         await sim.stop()
     assert code == 0
     # Nothing that reached the simulator, first request to last, carried a real token.
-    assert sim.carrying(REAL_ACCESS) == []
-    assert sim.carrying(REAL_REFRESH) == []
+    assert carrying_real_tokens(sim) == []
 
 
 @pytest.mark.qt_loop
@@ -155,7 +171,7 @@ async def test_restart_against_the_simulator_resumes_its_own_account(
     user_id = sim.demo_broadcaster_id
     assert user_id is not None
     backend = MemoryKeyring()
-    legacy_key = seed_real_account(scratch_data_dir, backend, user_id)
+    real_keys = seed_real_accounts(scratch_data_dir, backend, user_id)
     issued = sim.state.issue_user_token(DEMO_CLIENT_ID, user_id, ["channel:read:goals"])
     sim_key = f"twitch-user:{user_id}@{sim.oauth_url}"
     backend.entries[(SERVICE_NAME, sim_key)] = json.dumps(
@@ -182,15 +198,18 @@ async def test_restart_against_the_simulator_resumes_its_own_account(
         # A client id was configured: no discovery request.
         assert sim.sequence()[:2] == ["GET /oauth2/validate", "GET /helix/users"]
         assert {username for _op, _service, username in backend.calls} == {sim_key}
-        assert app.settings.accounts(TWITCH_AUTHORITY) == {user_id: "realcaster"}
-        assert (SERVICE_NAME, legacy_key) in backend.entries
+        assert app.settings.accounts(TWITCH_AUTHORITY) == {
+            user_id: "realcaster",
+            OTHER_USER: "othercaster",
+        }
+        assert all((SERVICE_NAME, key) in backend.entries for key in real_keys)
     finally:
         app.request_quit(0)
         code = await asyncio.wait_for(runner, timeout=10)
         keyring.set_keyring(previous)
         await sim.stop()
     assert code == 0
-    assert sim.carrying(REAL_ACCESS) == [] and sim.carrying(REAL_REFRESH) == []
+    assert carrying_real_tokens(sim) == []
 
 
 @pytest.mark.parametrize(
