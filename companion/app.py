@@ -23,7 +23,7 @@ from PySide6.QtWidgets import QApplication, QInputDialog
 from companion import __version__
 from companion.app_panels import PanelSet, open_ledger
 from companion.auth.handler import KeyringTokenHandler
-from companion.auth.sim_discovery import DiscoveryError, discovery_url, fetch_sim_info
+from companion.auth.sim_discovery import discover_demo_client_id, discovery_url
 from companion.auth.token_store import (
     KeyringTokenStore,
     KeyringUnavailable,
@@ -396,25 +396,12 @@ class CompanionApp:
     async def _discover_client_id(self) -> None:
         """No client id and ``--twitch-url`` on this machine: ask the simulator for its demo
         client id. Twitch, and any other host, is never asked."""
-        url = discovery_url(self.args.twitch_url)
-        if self._client_id() or url is None or self.client is None:
+        if self._client_id() or discovery_url(self.args.twitch_url) is None or self.client is None:
             return
         session = await self.client.http.get_session()
-        try:
-            info = await fetch_sim_info(session, self.args.twitch_url)
-        except DiscoveryError as error:
-            _log.warning("no client id is configured, and asking %s failed: %s", url, error)
-            return
-        if info.demo_client_id is None:
-            _log.warning("the simulator at %s has no demo client (started without --demo)", url)
-            return
-        self._discovered_client_id = info.demo_client_id
-        _log.info(
-            "no Twitch client id is configured; using the simulator's demo client id %s from %s",
-            info.demo_client_id,
-            info.url,
-        )
-        if self.handler is not None:
+        found = await discover_demo_client_id(session, self.args.twitch_url)
+        if found and self.handler is not None:
+            self._discovered_client_id = found
             self.handler.client_id = self._client_id()
             self.client.http.forget_client_id()
 

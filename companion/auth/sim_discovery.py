@@ -9,6 +9,7 @@ and never receives the request.
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -16,6 +17,8 @@ import aiohttp
 from yarl import URL
 
 from companion.twitch.authority import is_loopback_host
+
+_log = logging.getLogger(__name__)
 
 #: The discovery route, under the simulator's base URL.
 INFO_PATH: Final = "/_sim/info"
@@ -109,3 +112,26 @@ async def fetch_sim_info(
         helix_url=_text(data, "helix_url"),
         eventsub_url=_text(data, "eventsub_url"),
     )
+
+
+async def discover_demo_client_id(session: aiohttp.ClientSession, twitch_url: str) -> str | None:
+    """The demo client id of the simulator at ``twitch_url``, or None (the log says why).
+
+    For the app when no client id is configured; logs the one it found, so the streamer
+    can see where it came from.
+    """
+    url = discovery_url(twitch_url)
+    try:
+        info = await fetch_sim_info(session, twitch_url)
+    except DiscoveryError as error:
+        _log.warning("no client id is configured, and asking %s failed: %s", url, error)
+        return None
+    if info.demo_client_id is None:
+        _log.warning("the simulator at %s has no demo client (started without --demo)", url)
+        return None
+    _log.info(
+        "no Twitch client id is configured; using the simulator's demo client id %s from %s",
+        info.demo_client_id,
+        info.url,
+    )
+    return info.demo_client_id

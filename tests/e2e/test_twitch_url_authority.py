@@ -83,7 +83,7 @@ def start_up_done(app: CompanionApp) -> bool:
 async def test_simulator_url_gets_no_real_token_and_supplies_the_client_id(
     scratch_data_dir, monkeypatch, qapp, caplog
 ) -> None:
-    caplog.set_level(logging.INFO, logger="companion.app")
+    caplog.set_level(logging.INFO, logger="companion")
     sim = RecordingSimulator(
         SimConfig(demo=True, auto_approve_login=DEMO_BROADCASTER_LOGIN, device_poll_interval=0.05)
     )
@@ -241,7 +241,7 @@ async def test_twitch_itself_is_never_asked_for_a_client_id(
 ) -> None:
     """Without --twitch-url (Twitch) and no client id: no discovery, no request at all, and
     sign-in says a client id is needed."""
-    caplog.set_level(logging.INFO, logger="companion.app")
+    caplog.set_level(logging.INFO, logger="companion")
     previous = keyring.get_keyring()
     keyring.set_keyring(MemoryKeyring())
     monkeypatch.delenv("COMPANION_CLIENT_ID", raising=False)

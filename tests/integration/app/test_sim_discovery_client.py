@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING
 
 import aiohttp
@@ -11,6 +12,7 @@ from aiohttp import web
 from companion.auth.sim_discovery import (
     DiscoveryError,
     SimInfo,
+    discover_demo_client_id,
     discovery_url,
     fetch_sim_info,
 )
@@ -132,3 +134,27 @@ async def test_nothing_listening_is_a_discovery_error() -> None:
     async with aiohttp.ClientSession() as session:
         with pytest.raises(DiscoveryError, match="did not answer"):
             await fetch_sim_info(session, "http://127.0.0.1:1")
+
+
+async def test_discovered_client_id_is_logged_and_its_absence_explained(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, logger="companion.auth.sim_discovery")
+    async with aiohttp.ClientSession() as session:
+        async with Simulator(SimConfig(demo=True, seed=3)) as demo:
+            assert await discover_demo_client_id(session, demo.base_url) == DEMO_CLIENT_ID
+        async with Simulator(SimConfig(seed=3)) as bare:
+            assert await discover_demo_client_id(session, bare.base_url) is None
+        assert await discover_demo_client_id(session, "http://127.0.0.1:1") is None
+    assert caplog.messages[0] == (
+        "no Twitch client id is configured; using the simulator's demo client id "
+        f"{DEMO_CLIENT_ID} from {demo.base_url}/_sim/info"
+    )
+    assert caplog.messages[1] == (
+        f"the simulator at {bare.base_url}/_sim/info has no demo client (started without --demo)"
+    )
+    assert caplog.messages[2].startswith(
+        "no client id is configured, and asking http://127.0.0.1:1/_sim/info failed: "
+        "http://127.0.0.1:1/_sim/info did not answer (ClientConnectorError)"
+    )
+    assert len(caplog.messages) == 3
