@@ -22,6 +22,7 @@ from PySide6.QtWidgets import QApplication, QInputDialog
 from companion import __version__, qtloop
 from companion.app_panels import PanelSet, open_ledger
 from companion.auth.handler import KeyringTokenHandler
+from companion.auth.sim_discovery import discover_demo_client_id, discovery_url
 from companion.auth.token_store import (
     KeyringTokenStore,
     KeyringUnavailable,
@@ -36,7 +37,11 @@ from companion.core.scopes import scopes_for
 from companion.services.base import describe_error
 from companion.services.live_events import LiveEvents
 from companion.services.session import TwitchSession
+from companion.twitch.authority import authority_key, require_secure_url
 from companion.twitch.client import Client
+from companion.twitch.errors import InsecureURL
+from companion.twitch.http import DEFAULT_EVENTSUB_URL, DEFAULT_HELIX_URL
+from companion.twitch.oauth import DEFAULT_OAUTH_URL
 from companion.ui.accounts import SignInController
 from companion.ui.main_window import MainWindow
 from companion.ui.settings import CLIENT_ID_ENV, AppSettings
@@ -71,6 +76,16 @@ UNDO_CHOICES = (0.0, 3.0, 5.0, 10.0)
 DEMO_TRAFFIC_RATE = 0.4
 
 
+def _twitch_url(text: str) -> str:
+    """``--twitch-url``: refused at once (exit 2, before any request) if it would carry
+    tokens in plain http to another machine."""
+    try:
+        require_secure_url(text, purpose="--twitch-url")
+    except InsecureURL as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return text.rstrip("/")
+
+
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     """Parse the command line."""
     parser = argparse.ArgumentParser(
@@ -97,9 +112,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--twitch-url",
         default=None,
+        type=_twitch_url,
         metavar="URL",
         help="talk to a Twitch simulator at URL (e.g. one started with python -m companion.sim) "
-        "instead of Twitch",
+        "instead of Twitch; plain http only to this machine. Without a client id, the "
+        "simulator's demo client id is used",
     )
     parser.add_argument("--verbose", action="store_true", help="also log to the terminal")
     return parser.parse_args(argv)
@@ -139,6 +156,11 @@ class CompanionApp:
         self.panel_actions: dict[str, QAction] = {}
         self._previous_excepthook = sys.excepthook
         self._early_notices: list[str] = []
+        # The client id a simulator named (GET /_sim/info) when none was configured.
+        self._discovered_client_id = ""
+        #: Whose accounts this run remembers: the OAuth authority it signs in with. None in
+        #: demo mode, whose throwaway accounts are never remembered.
+        self.authority: str | None = None if args.demo else authority_key(self._endpoints()[1])
 
     # -- tasks ---------------------------------------------------------------------
 
@@ -267,7 +289,7 @@ class CompanionApp:
     def _refresh_account_menu(self) -> None:
         self.switch_menu.clear()
         self.account_menu_actions.clear()
-        accounts = self.settings.accounts()
+        accounts = self.settings.accounts(self.authority) if self.authority else {}
         if not accounts:
             self.switch_menu.addAction("(no saved accounts)").setEnabled(False)
         for user_id, login in sorted(accounts.items(), key=lambda item: item[1]):
@@ -362,31 +384,44 @@ class CompanionApp:
             from companion.sim import DEMO_CLIENT_ID
 
             return DEMO_CLIENT_ID
-        return os.environ.get(CLIENT_ID_ENV, "").strip() or self.settings.client_id
+        return (
+            os.environ.get(CLIENT_ID_ENV, "").strip()
+            or self.settings.client_id
+            or self._discovered_client_id
+        )
+
+    def _endpoints(self) -> tuple[str, str, str]:
+        """Helix, OAuth and EventSub URLs of this run: the demo simulator's, the
+        ``--twitch-url`` server's, or Twitch's."""
+        if self.sim is not None:
+            return self.sim.helix_url, self.sim.oauth_url, self.sim.eventsub_url
+        if self.args.twitch_url:
+            base = self.args.twitch_url.rstrip("/")
+            ws_base = "ws" + base.removeprefix("http")  # http -> ws, https -> wss
+            return f"{base}/helix", f"{base}/oauth2", f"{ws_base}/ws"
+        return DEFAULT_HELIX_URL, DEFAULT_OAUTH_URL, DEFAULT_EVENTSUB_URL
+
+    async def _discover_client_id(self) -> None:
+        """No client id and ``--twitch-url`` on this machine: ask the simulator for its demo
+        client id. Twitch, and any other host, is never asked."""
+        if self._client_id() or discovery_url(self.args.twitch_url) is None or self.client is None:
+            return
+        session = await self.client.http.get_session()
+        found = await discover_demo_client_id(session, self.args.twitch_url)
+        if found and self.handler is not None:
+            self._discovered_client_id = found
+            self.handler.client_id = self._client_id()
+            self.client.http.forget_client_id()
 
     def _build_client(self) -> None:
         assert self.window is not None
         self.store = self._make_token_store()
-        client_id = self._client_id()
-        self.handler = KeyringTokenHandler(client_id, self.store)
-        if self.sim is not None:
-            self.client = Client(
-                self.handler,
-                helix_url=self.sim.helix_url,
-                oauth_url=self.sim.oauth_url,
-                eventsub_url=self.sim.eventsub_url,
-            )
-        elif self.args.twitch_url:
-            base = self.args.twitch_url.rstrip("/")
-            ws_base = "ws" + base.removeprefix("http")  # http -> ws, https -> wss
-            self.client = Client(
-                self.handler,
-                helix_url=f"{base}/helix",
-                oauth_url=f"{base}/oauth2",
-                eventsub_url=f"{ws_base}/ws",
-            )
-        else:
-            self.client = Client(self.handler)
+        helix_url, oauth_url, eventsub_url = self._endpoints()
+        # The handler keeps and looks up tokens under this run's authority only.
+        self.handler = KeyringTokenHandler(self._client_id(), self.store, authority=oauth_url)
+        self.client = Client(
+            self.handler, helix_url=helix_url, oauth_url=oauth_url, eventsub_url=eventsub_url
+        )
         self.session = TwitchSession(self.client, self.handler)
         window = self.window
         self.session.signed_in.connect(self._on_signed_in)
@@ -418,6 +453,8 @@ class CompanionApp:
             self._offer_session_store(self.store)
             return
         if not self._client_id():
+            await self._discover_client_id()
+        if not self._client_id():
             self.notify_error(
                 "No Twitch client id is set. Register one (see the README) and set "
                 f"{CLIENT_ID_ENV} or the client id in Settings."
@@ -431,10 +468,11 @@ class CompanionApp:
         if self.session is not None and self.session.user is not None:
             user_id = self.session.user.id
             await self.session.sign_out()
-            accounts = self.settings.accounts()
-            accounts.pop(user_id, None)
-            self.settings.set_accounts(accounts)
-            self.settings.active_account = None
+            if self.authority is not None:
+                accounts = self.settings.accounts(self.authority)
+                accounts.pop(user_id, None)
+                self.settings.set_accounts(self.authority, accounts)
+                self.settings.set_active_account(self.authority, None)
             self._refresh_account_menu()
 
     async def switch_account(self, user_id: str) -> None:
@@ -451,11 +489,11 @@ class CompanionApp:
             )
         name = user.display_name or user.login or user.id
         self.window.set_account(f"Signed in as {name}" + (" (demo)" if self.args.demo else ""))
-        if not self.args.demo:
-            accounts = self.settings.accounts()
+        if self.authority is not None:
+            accounts = self.settings.accounts(self.authority)
             accounts[user.id] = user.login or user.id
-            self.settings.set_accounts(accounts)
-            self.settings.active_account = user.id
+            self.settings.set_accounts(self.authority, accounts)
+            self.settings.set_active_account(self.authority, user.id)
             self._refresh_account_menu()
 
     def _on_signed_out(self, reason: str) -> None:
@@ -488,8 +526,9 @@ class CompanionApp:
 
     async def _start_real(self) -> None:
         self._build_client()
-        assert self.session is not None
-        user_id = self.settings.active_account
+        assert self.session is not None and self.authority is not None
+        await self._discover_client_id()
+        user_id = self.settings.active_account(self.authority)
         if user_id:
             await self.session.activate(user_id)
 

@@ -11,6 +11,11 @@ When a token expires and cannot be refreshed, :meth:`event_token_expired` awaits
 if the user cancelled: the user is then signed out (listeners are told, so the window
 shows a signed-out state) and further requests for that user raise ``InvalidToken``
 instead of prompting again and again.
+
+Tokens belong to one authority (the OAuth base URL that issued them; see
+:mod:`companion.twitch.authority`): the handler stores and looks them up under its own
+authority only, stamps every token it hands out with it, and refuses to store a token that
+another authority issued.
 """
 
 from __future__ import annotations
@@ -20,7 +25,8 @@ from typing import TYPE_CHECKING
 
 from companion.auth.token_store import StoredTokens
 from companion.twitch import oauth
-from companion.twitch.errors import InvalidToken, OAuthError
+from companion.twitch.authority import authority_key, check_token_destination
+from companion.twitch.errors import InvalidToken, OAuthError, TokenAuthorityError
 from companion.twitch.tokens import BaseTokenHandler, Token
 
 if TYPE_CHECKING:
@@ -35,13 +41,18 @@ _log = logging.getLogger(__name__)
 
 
 class KeyringTokenHandler(BaseTokenHandler):
-    """Tokens per Twitch user id, kept in a :class:`TokenStore` (the OS keyring).
+    """Tokens per Twitch user id at one authority, kept in a :class:`TokenStore`.
 
     Args:
         client_id: The app's public client id.
         store: Where tokens persist (``KeyringTokenStore``, or ``SessionTokenStore`` when
             the user chose "this run only").
         relogin: The re-login prompt, injected by the UI; None means "cannot prompt".
+        authority: The OAuth base URL the client talks to (Twitch's, or a simulator's).
+            Required: a wrong default would hand one authority's tokens to another.
+
+    Attributes:
+        authority: The normalised authority key tokens are stored and stamped with.
     """
 
     def __init__(
@@ -49,8 +60,11 @@ class KeyringTokenHandler(BaseTokenHandler):
         client_id: str,
         store: TokenStore,
         relogin: Callable[[str, str], Awaitable[Token | None]] | None = None,
+        *,
+        authority: str,
     ) -> None:
         self.client_id = client_id
+        self.authority = authority_key(authority)
         self.store = store
         self.relogin = relogin
         self._signed_out: set[str] = set()
@@ -66,9 +80,14 @@ class KeyringTokenHandler(BaseTokenHandler):
         user_id = str(user.id)
         if user_id in self._signed_out:
             raise InvalidToken(f"user {user_id} is signed out; sign in again")
-        stored = await self.store.load(user_id)
+        stored = await self.store.load(self.authority, user_id)
         if stored is not None:
-            return Token(stored.access_token, stored.refresh_token, user_id=user_id)
+            return Token(
+                stored.access_token,
+                stored.refresh_token,
+                user_id=user_id,
+                authority=self.authority,
+            )
         token = await self._prompt(user_id, "sign-in needed")
         if token is None:
             raise InvalidToken(f"user {user_id} is not signed in")
@@ -79,11 +98,14 @@ class KeyringTokenHandler(BaseTokenHandler):
         if user_id is None:
             _log.warning("refreshed a token whose user is unknown; not stored")
             return
+        self._claim(new)
         scopes = tuple(sorted(old.scopes)) if old.scopes is not None else ()
         if not scopes:
-            previous = await self.store.load(user_id)
+            previous = await self.store.load(self.authority, user_id)
             scopes = previous.scopes if previous is not None else ()
-        await self.store.save(user_id, StoredTokens(new.access_token, new.refresh_token, scopes))
+        await self.store.save(
+            self.authority, user_id, StoredTokens(new.access_token, new.refresh_token, scopes)
+        )
         _log.info("stored the refreshed token of user %s", user_id)
 
     async def event_token_expired(self, token: Token) -> Token | None:
@@ -107,10 +129,17 @@ class KeyringTokenHandler(BaseTokenHandler):
         return user_id in self._signed_out
 
     async def remember(self, user_id: str, token: Token, scopes: tuple[str, ...]) -> None:
-        """Store a freshly signed-in user's token (after the device flow)."""
+        """Store a freshly signed-in user's token (after the device flow).
+
+        Raises:
+            TokenAuthorityError: Another authority issued ``token`` (nothing is stored).
+        """
+        self._claim(token)
         self._signed_out.discard(user_id)
         await self.store.save(
-            user_id, StoredTokens(token.access_token, token.refresh_token, tuple(scopes))
+            self.authority,
+            user_id,
+            StoredTokens(token.access_token, token.refresh_token, tuple(scopes)),
         )
 
     async def sign_out(
@@ -120,8 +149,13 @@ class KeyringTokenHandler(BaseTokenHandler):
 
         A revoke that fails (network, already invalid) still deletes the local copy: the
         user asked to be signed out here.
+
+        Raises:
+            TokenAuthorityError: ``oauth_url`` is not this handler's authority (nothing is
+                sent, nothing deleted).
         """
-        stored = await self.store.load(user_id)
+        check_token_destination(self.authority, f"{oauth_url}/revoke")
+        stored = await self.store.load(self.authority, user_id)
         if stored is not None:
             try:
                 await oauth.revoke_token(
@@ -132,7 +166,7 @@ class KeyringTokenHandler(BaseTokenHandler):
                 )
             except (OAuthError, OSError) as error:
                 _log.warning("revoking the token of user %s failed: %s", user_id, error)
-        await self.store.delete(user_id)
+        await self.store.delete(self.authority, user_id)
         self._sign_out_locally(user_id)
 
     async def _prompt(self, user_id: str, reason: str) -> Token | None:
@@ -145,6 +179,15 @@ class KeyringTokenHandler(BaseTokenHandler):
         scopes = tuple(sorted(token.scopes)) if token.scopes is not None else ()
         await self.remember(user_id, token, scopes)
         return token
+
+    def _claim(self, token: Token) -> None:
+        """Stamp ``token`` with this handler's authority; refuse one another issued."""
+        if token.authority is None:
+            token.authority = self.authority
+        elif token.authority != self.authority:
+            raise TokenAuthorityError(
+                f"a token issued by {token.authority} is not kept for {self.authority}"
+            )
 
     def _sign_out_locally(self, user_id: str) -> None:
         self._signed_out.add(user_id)

@@ -5,6 +5,12 @@ raises :class:`KeyringUnavailable` with a plain explanation; the app then asks t
 user whether to keep tokens for this run only (:class:`SessionTokenStore`). It never
 falls back to a plaintext file on its own.
 
+Tokens are kept per (authority, account): the authority is the OAuth base URL that issued
+them (``https://id.twitch.tv/oauth2`` for Twitch, a simulator's own URL otherwise), so
+pointing the app at a simulator can never find, and so never send, a real account's tokens.
+Keyring entries written before tokens were keyed by authority were all made for Twitch;
+the first load for Twitch moves such an entry to its new key.
+
 Keyring calls can block (Secret Service is a D-Bus round trip, and may show an
 unlock prompt), so the async methods run them on one worker thread.
 """
@@ -23,6 +29,7 @@ import keyring
 import keyring.errors
 
 from companion.core.logsetup import register_secret
+from companion.twitch.authority import TWITCH_AUTHORITY, authority_key
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -73,21 +80,30 @@ class StoredTokens:
 
 
 class TokenStore(Protocol):
-    """Load, save and delete one user's tokens, keyed by Twitch user id."""
+    """Load, save and delete one user's tokens, keyed by (authority, Twitch user id).
+
+    ``authority`` is the issuing OAuth base URL (see :mod:`companion.twitch.authority`).
+    """
 
     @property
     def persistent(self) -> bool:
         """True when tokens outlive this run."""
         ...
 
-    async def load(self, user_id: str) -> StoredTokens | None: ...
+    async def load(self, authority: str, user_id: str) -> StoredTokens | None: ...
 
-    async def save(self, user_id: str, tokens: StoredTokens) -> None: ...
+    async def save(self, authority: str, user_id: str, tokens: StoredTokens) -> None: ...
 
-    async def delete(self, user_id: str) -> None: ...
+    async def delete(self, authority: str, user_id: str) -> None: ...
 
 
-def _account_key(user_id: str) -> str:
+def account_key(authority: str, user_id: str) -> str:
+    """The keyring user name of one account's tokens at one authority."""
+    return f"twitch-user:{user_id}@{authority_key(authority)}"
+
+
+def legacy_account_key(user_id: str) -> str:
+    """The keyring user name versions before per-authority keys used (always Twitch's)."""
     return f"twitch-user:{user_id}"
 
 
@@ -129,12 +145,20 @@ class KeyringTokenStore:
     async def _run(self, func: Callable[..., _T], *args: Any) -> _T:
         return await asyncio.get_running_loop().run_in_executor(self._executor, func, *args)
 
-    def load_sync(self, user_id: str) -> StoredTokens | None:
-        """Read a user's tokens (blocking; the async :meth:`load` runs this on a thread)."""
+    def _get(self, username: str) -> str | None:
         try:
-            text = keyring.get_password(self._service, _account_key(user_id))
+            return keyring.get_password(self._service, username)
         except keyring.errors.KeyringError as error:
             raise KeyringUnavailable(f"The keyring refused to read the tokens: {error}") from error
+
+    def load_sync(self, authority: str, user_id: str) -> StoredTokens | None:
+        """Read a user's tokens at ``authority`` (blocking; :meth:`load` runs it on a thread).
+
+        For Twitch, an entry under the key older versions used is moved to the new key.
+        """
+        text = self._get(account_key(authority, user_id))
+        if text is None and authority_key(authority) == TWITCH_AUTHORITY:
+            text = self._migrate_legacy(user_id)
         if text is None:
             return None
         try:
@@ -146,28 +170,49 @@ class KeyringTokenStore:
         register_secret(tokens.refresh_token)
         return tokens
 
-    def save_sync(self, user_id: str, tokens: StoredTokens) -> None:
-        """Write a user's tokens (blocking)."""
+    def _migrate_legacy(self, user_id: str) -> str | None:
+        """Move a pre-authority entry (made for Twitch) to Twitch's key; its text, or None."""
+        legacy = legacy_account_key(user_id)
+        text = self._get(legacy)
+        if text is None:
+            return None
+        try:
+            keyring.set_password(self._service, account_key(TWITCH_AUTHORITY, user_id), text)
+        except keyring.errors.KeyringError as error:
+            # Still usable from the old key this run; the move is tried again next time.
+            _log.warning("could not move the keyring entry of user %s: %s", user_id, error)
+            return text
+        with contextlib.suppress(keyring.errors.PasswordDeleteError):
+            keyring.delete_password(self._service, legacy)
+        _log.info("moved the keyring entry of user %s to its id.twitch.tv key", user_id)
+        return text
+
+    def save_sync(self, authority: str, user_id: str, tokens: StoredTokens) -> None:
+        """Write a user's tokens at ``authority`` (blocking)."""
         register_secret(tokens.access_token)
         register_secret(tokens.refresh_token)
         try:
-            keyring.set_password(self._service, _account_key(user_id), tokens.to_json())
+            keyring.set_password(self._service, account_key(authority, user_id), tokens.to_json())
         except keyring.errors.KeyringError as error:
             raise KeyringUnavailable(f"The keyring refused to store the tokens: {error}") from error
 
-    def delete_sync(self, user_id: str) -> None:
-        """Remove a user's tokens (blocking); missing entries are fine."""
-        with contextlib.suppress(keyring.errors.PasswordDeleteError):
-            keyring.delete_password(self._service, _account_key(user_id))
+    def delete_sync(self, authority: str, user_id: str) -> None:
+        """Remove a user's tokens at ``authority`` (blocking); missing entries are fine."""
+        usernames = [account_key(authority, user_id)]
+        if authority_key(authority) == TWITCH_AUTHORITY:
+            usernames.append(legacy_account_key(user_id))  # never left behind unmigrated
+        for username in usernames:
+            with contextlib.suppress(keyring.errors.PasswordDeleteError):
+                keyring.delete_password(self._service, username)
 
-    async def load(self, user_id: str) -> StoredTokens | None:
-        return await self._run(self.load_sync, user_id)
+    async def load(self, authority: str, user_id: str) -> StoredTokens | None:
+        return await self._run(self.load_sync, authority, user_id)
 
-    async def save(self, user_id: str, tokens: StoredTokens) -> None:
-        await self._run(self.save_sync, user_id, tokens)
+    async def save(self, authority: str, user_id: str, tokens: StoredTokens) -> None:
+        await self._run(self.save_sync, authority, user_id, tokens)
 
-    async def delete(self, user_id: str) -> None:
-        await self._run(self.delete_sync, user_id)
+    async def delete(self, authority: str, user_id: str) -> None:
+        await self._run(self.delete_sync, authority, user_id)
 
     def close(self) -> None:
         """Stop the worker thread."""
@@ -180,18 +225,18 @@ class SessionTokenStore:
     persistent = False
 
     def __init__(self) -> None:
-        self._tokens: dict[str, StoredTokens] = {}
+        self._tokens: dict[tuple[str, str], StoredTokens] = {}
 
-    async def load(self, user_id: str) -> StoredTokens | None:
-        return self._tokens.get(user_id)
+    async def load(self, authority: str, user_id: str) -> StoredTokens | None:
+        return self._tokens.get((authority_key(authority), user_id))
 
-    async def save(self, user_id: str, tokens: StoredTokens) -> None:
+    async def save(self, authority: str, user_id: str, tokens: StoredTokens) -> None:
         register_secret(tokens.access_token)
         register_secret(tokens.refresh_token)
-        self._tokens[user_id] = tokens
+        self._tokens[(authority_key(authority), user_id)] = tokens
 
-    async def delete(self, user_id: str) -> None:
-        self._tokens.pop(user_id, None)
+    async def delete(self, authority: str, user_id: str) -> None:
+        self._tokens.pop((authority_key(authority), user_id), None)
 
 
 class UnavailableTokenStore:
@@ -206,11 +251,11 @@ class UnavailableTokenStore:
     def __init__(self, reason: str) -> None:
         self.reason = reason
 
-    async def load(self, user_id: str) -> StoredTokens | None:
+    async def load(self, authority: str, user_id: str) -> StoredTokens | None:
         return None
 
-    async def save(self, user_id: str, tokens: StoredTokens) -> None:
+    async def save(self, authority: str, user_id: str, tokens: StoredTokens) -> None:
         raise KeyringUnavailable(self.reason)
 
-    async def delete(self, user_id: str) -> None:
+    async def delete(self, authority: str, user_id: str) -> None:
         return None

@@ -2,7 +2,9 @@
 
 Tokens must never reach a log line. Code that handles a secret registers it
 with :func:`register_secret`; the filter below replaces every registered value
-in every record, as a last line of defence behind "never log a token".
+in every record, as a last line of defence behind "never log a token". That covers
+the message and what the formatter adds after it: the traceback of ``exc_info``
+(an exception's text often quotes the request that failed) and ``stack_info``.
 """
 
 from __future__ import annotations
@@ -39,8 +41,16 @@ def mask_secrets(text: str) -> str:
     return text
 
 
+# Renders tracebacks exactly as the handlers' formatter would (neither overrides it).
+_TRACEBACK_FORMATTER = logging.Formatter()
+
+
 class SecretMaskingFilter(logging.Filter):
-    """Render the record's message once and mask registered secrets in it."""
+    """Mask registered secrets in the record's message, traceback and stack.
+
+    The traceback is rendered here and stored as ``exc_text``, which formatters use
+    instead of rendering ``exc_info`` again, so no handler prints the unmasked text.
+    """
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
@@ -48,7 +58,20 @@ class SecretMaskingFilter(logging.Filter):
         if masked is not message:
             record.msg = masked
             record.args = None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = _TRACEBACK_FORMATTER.formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = mask_secrets(record.exc_text)
+        if record.stack_info:
+            record.stack_info = mask_secrets(record.stack_info)
         return True
+
+
+class SecretMaskingFormatter(logging.Formatter):
+    """Masks the finished line too: whatever a record carries, no secret is written."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return mask_secrets(super().format(record))
 
 
 def setup_logging(log_dir: Path, *, level: int = logging.INFO, console: bool = False) -> Path:
@@ -66,7 +89,7 @@ def setup_logging(log_dir: Path, *, level: int = logging.INFO, console: bool = F
     handlers: list[logging.Handler] = [file_handler]
     if console:
         handlers.append(logging.StreamHandler())
-    formatter = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    formatter = SecretMaskingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
     for handler in handlers:
         handler.setFormatter(formatter)
         handler.addFilter(SecretMaskingFilter())

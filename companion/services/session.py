@@ -83,7 +83,8 @@ class TwitchSession(Service):
 
     async def sign_in_with(self, response: TokenResponse) -> User:
         """Finish a device-code sign-in: find whose token it is, store it, activate."""
-        token = Token(response.access_token, response.refresh_token)
+        # Issued by the OAuth URL this client talks to: bound to that authority for good.
+        token = Token(response.access_token, response.refresh_token, authority=self.http.oauth_url)
         session = await self.client.http.get_session()
         await token.validate(self.client.http, self.handler, session)
         if token.user_id is None:

@@ -64,17 +64,6 @@ def _hub(sim: Simulator) -> Any:
     return sim.hub
 
 
-async def _info(sim: Simulator, body: dict[str, Any]) -> Any:
-    return {
-        "base_url": sim.base_url,
-        "helix_url": sim.helix_url,
-        "oauth_url": sim.oauth_url,
-        "eventsub_url": sim.eventsub_url,
-        "control_url": sim.control_url,
-        "demo_broadcaster_id": sim.demo_broadcaster_id,
-    }
-
-
 async def _create_user(sim: Simulator, b: dict[str, Any]) -> Any:
     return sim.state.create_user(
         b["login"], b.get("display_name"), b.get("broadcaster_type", "affiliate")
@@ -241,7 +230,6 @@ async def _ratelimit_reset(sim: Simulator, b: dict[str, Any]) -> Any:
 def routes() -> list[web.RouteDef]:
     """The control API routes."""
     table: list[tuple[str, str, ControlHandler]] = [
-        ("GET", "/_sim/info", _info),
         ("POST", "/_sim/users", _create_user),
         ("POST", "/_sim/clients", _register_client),
         ("POST", "/_sim/tokens/user", _user_token),

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from . import control_routes, helix_routes, oauth_routes
+from . import control_routes, discovery, helix_routes, oauth_routes
 from .config import SimConfig
 from .demo import seed_demo, traffic_loop
 from .errors import SimError
@@ -135,6 +135,7 @@ class Simulator:
         if extras is not None:
             # The minor Helix endpoints (moderation, chat, Bits, ...), built separately.
             extras.install_extra_routes(app, self.state)
+        app.add_routes(discovery.routes())
         app.add_routes(control_routes.routes())
         if self.hub is not None:
             app.add_routes(self.hub.routes())

@@ -21,6 +21,8 @@ Tree::
     ├── RefreshFailure        a refresh that did not give a new token
     ├── MissingScope          the token lacks every scope a method accepts (raised before sending)
     ├── APIUnavailable        the token handler cannot make API calls (IRCTokenHandler)
+    ├── TokenAuthorityError   a token on its way to a host that did not issue it (not sent)
+    ├── InsecureURL (also ValueError)  plain http/ws to another machine (nothing sent)
     ├── PayloadError          a body from Twitch that does not have the documented shape
     ├── OAuthError            an id.twitch.tv error during sign-in (device code flow, revoke)
     │   ├── AuthorizationPending
@@ -49,6 +51,7 @@ __all__ = [
     "DeviceCodeExpired",
     "Forbidden",
     "HTTPException",
+    "InsecureURL",
     "InvalidToken",
     "LimitError",
     "MissingScope",
@@ -60,6 +63,7 @@ __all__ = [
     "RefreshFailure",
     "ServerError",
     "SlowDown",
+    "TokenAuthorityError",
     "TwitchError",
     "Unauthorized",
 ]
@@ -299,3 +303,16 @@ class LimitError(ValueError, TwitchError):
         self.bound = bound
         self.value = value
         super().__init__(message)
+
+
+class TokenAuthorityError(TwitchError):
+    """A token was about to go to a host other than the authority that issued it.
+
+    Raised before anything is sent (see :mod:`companion.twitch.authority`): a token issued
+    by id.twitch.tv never reaches a simulator, and a simulator's token never reaches Twitch.
+    """
+
+
+class InsecureURL(ValueError, TwitchError):
+    """A URL the client would send a secret to over plain http/ws to another machine (or a
+    URL that is not absolute http(s)/ws(s) at all). Raised before anything is sent."""

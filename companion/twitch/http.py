@@ -3,7 +3,9 @@
 What it does, in order, for each request:
 
 1. Finds the token (the user's, or the app's), validating it at first use and hourly, and
-   checks the scopes the method needs *before* sending (:class:`MissingScope`).
+   checks the scopes the method needs *before* sending (:class:`MissingScope`), and that
+   the token's issuer owns the Helix host (:class:`TokenAuthorityError`, see
+   :mod:`.authority`).
 2. Takes a point from the user's rate-limit bucket, waiting for the reset if it is empty.
 3. Sends with ``Client-Id`` and ``Authorization: Bearer`` through one reused session, with
    at most ``max_concurrency`` requests in flight.
@@ -36,6 +38,7 @@ import aiohttp
 
 from . import oauth
 from ._util import backoff_delay, maybe_await
+from .authority import authority_key, require_secure_url
 from .errors import (
     APIUnavailable,
     InvalidToken,
@@ -167,6 +170,12 @@ class HTTPHandler:
 
     Attributes:
         ratelimit: The latest budget reported by Twitch, or None before the first response.
+        authority: The key of the OAuth authority this handler talks to; its tokens are the
+            only ones it sends (see :mod:`.authority`).
+
+    Raises:
+        InsecureURL: A URL is plain http/ws to another machine (checked here, before any
+            request can be made).
     """
 
     def __init__(
@@ -185,6 +194,9 @@ class HTTPHandler:
     ) -> None:
         if max_tries < 2:
             raise ValueError("max_tries must allow the one retry after a refresh (>= 2)")
+        require_secure_url(helix_url, purpose="Helix")
+        require_secure_url(eventsub_url, purpose="EventSub")
+        self.authority = authority_key(oauth_url)
         self.token_handler = token_handler
         self.helix_url = helix_url.rstrip("/")
         self.oauth_url = oauth_url.rstrip("/")
@@ -309,7 +321,7 @@ class HTTPHandler:
                     client_secret=secret,
                     oauth_url=self.oauth_url,
                 )
-                token = BaseToken(response.access_token)
+                token = BaseToken(response.access_token, authority=self.oauth_url)
             self._app_token = token
             return token
 
@@ -435,6 +447,8 @@ class HTTPHandler:
 
         Raises:
             MissingScope: The token lacks all of ``scopes`` (nothing was sent).
+            TokenAuthorityError: The token was issued by another authority than the one
+                this handler talks to (nothing was sent).
             HTTPException: Twitch answered with an error (see the subclasses).
             NetworkError: No response arrived after the retries that were safe.
             InvalidToken, RefreshFailure, APIUnavailable: Token problems.
@@ -456,6 +470,9 @@ class HTTPHandler:
                 token = await self.app_token()
                 access = await token.get(self, self.token_handler, session)
                 key = _APP_KEY
+            url = route.url(self.helix_url)
+            # Before a point is taken or a byte sent: this token goes only to its issuer.
+            token.check_destination(url, issuer=self.oauth_url)
             bucket = self.bucket(key)
             generation = await bucket.acquire()
             # Taken before the concurrency slot: a request queued behind a burst of 401s
@@ -467,7 +484,7 @@ class HTTPHandler:
                     self._semaphore,
                     session.request(
                         route.method,
-                        route.url(self.helix_url),
+                        url,
                         params=route.params,
                         json=route.json,
                         headers=headers,

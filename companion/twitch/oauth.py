@@ -5,7 +5,10 @@ the app's sign-in dialog drives (start, show the code, wait, cancel). Every func
 ``oauth_url`` so tests and demo mode can point it at the simulator.
 
 All request bodies are form-encoded (``application/x-www-form-urlencoded``), as Twitch
-documents. Tokens never reach a log line or a ``repr``.
+documents. Tokens never reach a log line or a ``repr``, and never travel in plain http to
+another machine: every function refuses such an ``oauth_url`` before sending
+(:class:`~companion.twitch.errors.InsecureURL`). Which authority a token may go to is
+checked by its caller (:meth:`~companion.twitch.tokens.BaseToken.check_destination`).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import aiohttp
 
+from .authority import require_secure_url
 from .errors import (
     AccessDenied,
     AuthorizationPending,
@@ -112,6 +116,12 @@ class ValidateResponse:
     expires_in: int
 
 
+def _endpoint(oauth_url: str, name: str) -> str:
+    """``oauth_url/name``, refused unless the transport is safe for a secret."""
+    require_secure_url(oauth_url, purpose="OAuth")
+    return f"{oauth_url}/{name}"
+
+
 async def _read(response: aiohttp.ClientResponse) -> tuple[Any, str]:
     """Return (decoded JSON or None, Twitch's message) for any response."""
     text = await response.text()
@@ -165,7 +175,7 @@ async def start_device_flow(
         OAuthError: Twitch refused (unknown client id, bad scopes).
     """
     form = {"client_id": client_id, "scopes": " ".join(scopes)}
-    async with session.post(f"{oauth_url}/device", data=form) as response:
+    async with session.post(_endpoint(oauth_url, "device"), data=form) as response:
         body, message = await _read(response)
         if response.status != 200 or not isinstance(body, dict):
             raise OAuthError(response.status, message)
@@ -219,7 +229,7 @@ async def poll_device_token(
     scope_text = " ".join(scopes)
     if scope_text:
         form["scopes"] = scope_text
-    async with session.post(f"{oauth_url}/token", data=form) as response:
+    async with session.post(_endpoint(oauth_url, "token"), data=form) as response:
         body, message = await _read(response)
         if response.status != 200:
             raise _device_error(response.status, body, message)
@@ -332,7 +342,7 @@ async def refresh_token(
     if client_secret:
         form["client_secret"] = client_secret
     try:
-        async with session.post(f"{oauth_url}/token", data=form) as response:
+        async with session.post(_endpoint(oauth_url, "token"), data=form) as response:
             body, message = await _read(response)
             status = response.status
     except (aiohttp.ClientError, TimeoutError) as exc:
@@ -359,7 +369,7 @@ async def validate_token(
         OAuthError: Any other failure (5xx): the token's state is unknown.
     """
     headers = {"Authorization": f"OAuth {access_token}"}
-    async with session.get(f"{oauth_url}/validate", headers=headers) as response:
+    async with session.get(_endpoint(oauth_url, "validate"), headers=headers) as response:
         body, message = await _read(response)
         if response.status == 401:
             raise InvalidToken(f"Twitch says the token is not valid: {message}")
@@ -391,7 +401,7 @@ async def revoke_token(
         OAuthError: 400 (the token is not valid) or 404 (the client id does not exist).
     """
     form = {"client_id": client_id, "token": token}
-    async with session.post(f"{oauth_url}/revoke", data=form) as response:
+    async with session.post(_endpoint(oauth_url, "revoke"), data=form) as response:
         _body, message = await _read(response)
         if response.status != 200:
             raise OAuthError(response.status, message)
@@ -414,7 +424,7 @@ async def client_credentials_token(
         "client_secret": client_secret,
         "grant_type": "client_credentials",
     }
-    async with session.post(f"{oauth_url}/token", data=form) as response:
+    async with session.post(_endpoint(oauth_url, "token"), data=form) as response:
         body, message = await _read(response)
         if response.status != 200:
             raise OAuthError(response.status, message)

@@ -24,6 +24,7 @@ import aiohttp
 
 from . import oauth
 from ._util import backoff_delay, maybe_await
+from .authority import authority_key, check_token_destination
 from .errors import APIUnavailable, InvalidToken, OAuthError, RefreshFailure
 
 if TYPE_CHECKING:
@@ -52,12 +53,38 @@ class BaseToken:
 
     ``x == y`` and ``x != y`` compare access tokens, ``hash(x)`` hashes it and ``str(x)``
     returns it (as the seed specifies; never log ``str(token)``). ``repr`` hides it.
+
+    Args:
+        access_token: The access token.
+        authority: The OAuth base URL of the authority that issued it (see
+            :mod:`companion.twitch.authority`). None: bound to the authority of the first
+            client that uses it, and from then on sent nowhere else.
+
+    Attributes:
+        authority: The issuing authority's key, once known.
     """
 
-    __slots__ = ("access_token",)
+    __slots__ = ("access_token", "authority")
 
-    def __init__(self, access_token: str) -> None:
+    def __init__(self, access_token: str, *, authority: str | None = None) -> None:
         self.access_token = access_token
+        self.authority = authority_key(authority) if authority is not None else None
+
+    def check_destination(self, url: str, *, issuer: str) -> None:
+        """Refuse, before anything is sent, to send this token to ``url``.
+
+        Args:
+            url: Where the token is about to go.
+            issuer: The OAuth base URL of the client sending it; a token that names no
+                authority is bound to this one from now on.
+
+        Raises:
+            TokenAuthorityError: ``url`` does not belong to the token's authority.
+            InsecureURL: ``url`` is plain http to another machine.
+        """
+        if self.authority is None:
+            self.authority = authority_key(issuer)
+        check_token_destination(self.authority, url)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, BaseToken):
@@ -87,6 +114,7 @@ class Token(BaseToken):
         access_token: The access token.
         refresh_token: The refresh token, if any (needed for automatic refresh).
         user_id: Whose token this is, if already known (validation fills it in otherwise).
+        authority: The OAuth base URL of the issuer (see :class:`BaseToken`).
 
     Attributes:
         refresh_token: The refresh token, or None.
@@ -113,8 +141,9 @@ class Token(BaseToken):
         refresh_token: str | None = None,
         *,
         user_id: str | None = None,
+        authority: str | None = None,
     ) -> None:
-        super().__init__(access_token)
+        super().__init__(access_token, authority=authority)
         self.refresh_token = refresh_token
         self.user_id = user_id
         self.login: str | None = None
@@ -163,7 +192,9 @@ class Token(BaseToken):
         Raises:
             InvalidToken: Twitch says the token is not valid.
             OAuthError: Validation could not be done (5xx); the token's state is unknown.
+            TokenAuthorityError: ``http`` talks to another authority (nothing was sent).
         """
+        self.check_destination(f"{http.oauth_url}/validate", issuer=http.oauth_url)
         try:
             info = await oauth.validate_token(session, self.access_token, oauth_url=http.oauth_url)
         except InvalidToken:
@@ -229,9 +260,11 @@ class Token(BaseToken):
         Raises:
             InvalidToken: There is no refresh token.
             RefreshFailure: The refresh failed (see :attr:`RefreshFailure.refused`).
+            TokenAuthorityError: ``oauth_url`` is another authority's (nothing was sent).
         """
         if self.refresh_token is None:
             raise InvalidToken("the token expired and there is no refresh token")
+        self.check_destination(f"{oauth_url}/token", issuer=oauth_url)
         client_id, secret = await maybe_await(handler.get_client_credentials())
         for attempt in range(attempts):
             try:
@@ -253,6 +286,7 @@ class Token(BaseToken):
                     response.access_token,
                     response.refresh_token or self.refresh_token,
                     user_id=self.user_id,
+                    authority=self.authority,
                 )
                 return new
         raise AssertionError("unreachable: the loop returns or raises")  # pragma: no cover

@@ -7,11 +7,12 @@ a second setting by accident.
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QByteArray, QSettings
 
 from companion.core.paths import data_dir
+from companion.twitch.authority import TWITCH_AUTHORITY, authority_key
 from companion.ui.theme import ThemeChoice
 
 if TYPE_CHECKING:
@@ -23,6 +24,13 @@ PANEL_KEYS = ("rewards", "queue", "history", "predictions", "polls", "goals", "e
 
 # Default client id for real sign-in; empty until the streamer registers one.
 CLIENT_ID_ENV = "COMPANION_CLIENT_ID"
+
+# Remembered accounts per authority (the OAuth base URL that issued their tokens), as JSON:
+# {authority: {"accounts": {user_id: login}, "active": user_id or ""}}.
+_AUTHORITIES_KEY = "auth/authorities"
+# Before accounts were kept per authority: one list, always made for Twitch.
+_LEGACY_ACCOUNTS_KEY = "auth/accounts"
+_LEGACY_ACTIVE_KEY = "auth/active_account"
 
 
 class AppSettings:
@@ -116,25 +124,67 @@ class AppSettings:
     def client_id(self, value: str) -> None:
         self._s.setValue("auth/client_id", value.strip())
 
-    def accounts(self) -> dict[str, str]:
-        """Signed-in accounts as user id -> login (their tokens are in the keyring)."""
+    def _json_value(self, key: str) -> Any:
         try:
-            value = json.loads(str(self._s.value("auth/accounts", "{}")))
+            return json.loads(str(self._s.value(key, "{}")))
         except ValueError:
-            return {}
-        if not isinstance(value, dict):
-            return {}
-        return {str(k): str(v) for k, v in value.items()}
+            return None
 
-    def set_accounts(self, accounts: dict[str, str]) -> None:
+    def _authorities(self) -> dict[str, dict[str, Any]]:
+        """Every authority's remembered accounts and active account.
+
+        Keys from before accounts were kept per authority were all written for Twitch: they
+        read as Twitch's until the next write moves them under Twitch's authority.
+        """
+        value = self._json_value(_AUTHORITIES_KEY)
+        raw = value if isinstance(value, dict) else {}
+        result: dict[str, dict[str, Any]] = {}
+        for authority, entry in raw.items():
+            if not isinstance(entry, dict):
+                continue
+            accounts = entry.get("accounts")
+            active = entry.get("active")
+            result[str(authority)] = {
+                "accounts": (
+                    {str(k): str(v) for k, v in accounts.items()}
+                    if isinstance(accounts, dict)
+                    else {}
+                ),
+                "active": str(active) if active else "",
+            }
+        if TWITCH_AUTHORITY not in result and (
+            self._s.contains(_LEGACY_ACCOUNTS_KEY) or self._s.contains(_LEGACY_ACTIVE_KEY)
+        ):
+            legacy = self._json_value(_LEGACY_ACCOUNTS_KEY)
+            result[TWITCH_AUTHORITY] = {
+                "accounts": (
+                    {str(k): str(v) for k, v in legacy.items()} if isinstance(legacy, dict) else {}
+                ),
+                "active": str(self._s.value(_LEGACY_ACTIVE_KEY, "") or ""),
+            }
+        return result
+
+    def _update_authority(self, authority: str, **changes: Any) -> None:
+        data = self._authorities()
+        entry = data.setdefault(authority_key(authority), {"accounts": {}, "active": ""})
+        entry.update(changes)
         # Plain JSON text, so the INI file stays readable (and checkable for secrets).
-        self._s.setValue("auth/accounts", json.dumps(dict(sorted(accounts.items()))))
+        self._s.setValue(_AUTHORITIES_KEY, json.dumps(data, sort_keys=True))
+        self._s.remove(_LEGACY_ACCOUNTS_KEY)
+        self._s.remove(_LEGACY_ACTIVE_KEY)
 
-    @property
-    def active_account(self) -> str | None:
-        value = self._s.value("auth/active_account", "")
-        return str(value) or None
+    def accounts(self, authority: str) -> dict[str, str]:
+        """Accounts signed in at ``authority``, as user id -> login (tokens: the keyring)."""
+        entry = self._authorities().get(authority_key(authority))
+        return dict(entry["accounts"]) if entry is not None else {}
 
-    @active_account.setter
-    def active_account(self, user_id: str | None) -> None:
-        self._s.setValue("auth/active_account", user_id or "")
+    def set_accounts(self, authority: str, accounts: dict[str, str]) -> None:
+        self._update_authority(authority, accounts=dict(sorted(accounts.items())))
+
+    def active_account(self, authority: str) -> str | None:
+        """The account that was active at ``authority`` when the app last ran there."""
+        entry = self._authorities().get(authority_key(authority))
+        return (str(entry["active"]) or None) if entry is not None else None
+
+    def set_active_account(self, authority: str, user_id: str | None) -> None:
+        self._update_authority(authority, active=user_id or "")

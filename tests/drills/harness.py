@@ -185,7 +185,7 @@ class Drill:
             **live_options,
         }
         self.store = SessionTokenStore()
-        self.handler = KeyringTokenHandler(DEMO_CLIENT_ID, self.store)
+        self.handler: KeyringTokenHandler  # once the simulator's port (its authority) is known
         self.client: Client
         self.session: TwitchSession
         self.live: LiveEvents
@@ -207,6 +207,7 @@ class Drill:
             str(r["title"]): str(r["id"])
             for r in self.sim.state.get_rewards(self.broadcaster_id, DEMO_CLIENT_ID, [], True)
         }
+        self.handler = KeyringTokenHandler(DEMO_CLIENT_ID, self.store, authority=self.sim.oauth_url)
         self.client = Client(
             self.handler,
             helix_url=self.sim.helix_url,

@@ -73,7 +73,7 @@ async def test_access_token_revoked_in_flight_is_refreshed_once(drill: Drill) ->
     assert summary == "Fulfilled 4"
     assert [h.status for h in drill.sim.arrivals("PATCH")] == [401, 200]
     assert drill.told.texts("session.signed_out") == []
-    stored = await drill.store.load(drill.broadcaster_id)
+    stored = await drill.store.load(drill.sim.oauth_url, drill.broadcaster_id)
     assert stored is not None
     assert stored.refresh_token != old_refresh  # the rotated token was kept (single use)
 

@@ -44,27 +44,28 @@ async def test_two_accounts_switch_and_sign_out(scratch_data_dir, monkeypatch, q
         await until(lambda: app.session is not None)
         await sign_in_as(app, sim, first)
         await sign_in_as(app, sim, second)
-        assert app.settings.accounts() == {first: "democaster", second: "secondcaster"}
-        assert app.settings.active_account == second
+        authority = sim.oauth_url
+        assert app.settings.accounts(authority) == {first: "democaster", second: "secondcaster"}
+        assert app.settings.active_account(authority) == second
         assert sorted(app.account_menu_actions) == sorted([first, second])
-        assert sorted(user for _, user in backend.entries) == sorted(
-            [f"twitch-user:{first}", f"twitch-user:{second}"]
-        )
+        first_key = f"twitch-user:{first}@{authority}"
+        second_key = f"twitch-user:{second}@{authority}"
+        assert sorted(user for _, user in backend.entries) == sorted([first_key, second_key])
         assert app.window.account_label.text() == "Signed in as SecondCaster"
 
         app.account_menu_actions[first].trigger()
         await until(lambda: app.session.user is not None and app.session.user.id == first)
         assert app.window.account_label.text() == "Signed in as DemoCaster"
-        assert app.settings.active_account == first
+        assert app.settings.active_account(authority) == first
         assert app.panels.goals.broadcaster is not None
         assert app.panels.goals.broadcaster.id == first
 
-        first_token = json.loads(backend.entries[(SERVICE_NAME, f"twitch-user:{first}")])
+        first_token = json.loads(backend.entries[(SERVICE_NAME, first_key)])
         await app.sign_out()
-        assert (SERVICE_NAME, f"twitch-user:{first}") not in backend.entries
-        assert (SERVICE_NAME, f"twitch-user:{second}") in backend.entries
-        assert app.settings.accounts() == {second: "secondcaster"}
-        assert app.settings.active_account is None
+        assert (SERVICE_NAME, first_key) not in backend.entries
+        assert (SERVICE_NAME, second_key) in backend.entries
+        assert app.settings.accounts(authority) == {second: "secondcaster"}
+        assert app.settings.active_account(authority) is None
         record = sim.state.lookup_access_token(first_token["access_token"])
         assert record is not None and record.revoked
         assert app.session.user is None

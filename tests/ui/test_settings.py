@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray
+from PySide6.QtCore import QByteArray, QSettings
 
+from companion.twitch.authority import TWITCH_AUTHORITY
 from companion.ui.settings import PANEL_KEYS, AppSettings
 from companion.ui.theme import ThemeChoice
 
@@ -20,8 +22,8 @@ def test_defaults(scratch_data_dir: Path, qapp) -> None:
     assert settings.enabled_panels() == list(PANEL_KEYS)
     assert settings.notify_redemptions is True
     assert settings.undo_seconds == 5.0
-    assert settings.accounts() == {}
-    assert settings.active_account is None
+    assert settings.accounts(TWITCH_AUTHORITY) == {}
+    assert settings.active_account(TWITCH_AUTHORITY) is None
     assert settings.window_geometry("main") is None
     assert settings.window_opacity("pinned") == 1.0
 
@@ -32,8 +34,8 @@ def test_values_survive_a_restart(scratch_data_dir: Path, qapp) -> None:
     first.set_enabled_panels(["queue", "rewards", "nonsense"])
     first.notify_redemptions = False
     first.undo_seconds = 8
-    first.set_accounts({"141981764": "twitchdev"})
-    first.active_account = "141981764"
+    first.set_accounts(TWITCH_AUTHORITY, {"141981764": "twitchdev"})
+    first.set_active_account(TWITCH_AUTHORITY, "141981764")
     first.set_window_geometry("main", QByteArray(b"\x01\x02"))
     first.set_window_opacity("pinned", 0.05)
     first.sync()
@@ -42,8 +44,8 @@ def test_values_survive_a_restart(scratch_data_dir: Path, qapp) -> None:
     assert second.enabled_panels() == ["rewards", "queue"]
     assert second.notify_redemptions is False
     assert second.undo_seconds == 8.0
-    assert second.accounts() == {"141981764": "twitchdev"}
-    assert second.active_account == "141981764"
+    assert second.accounts(TWITCH_AUTHORITY) == {"141981764": "twitchdev"}
+    assert second.active_account(TWITCH_AUTHORITY) == "141981764"
     assert second.window_geometry("main") == QByteArray(b"\x01\x02")
     assert second.window_opacity("pinned") == 0.2  # clamped: a window must stay visible
 
@@ -55,3 +57,44 @@ def test_bad_values_fall_back(scratch_data_dir: Path, qapp) -> None:
     settings = AppSettings()
     assert settings.theme is ThemeChoice.SYSTEM
     assert settings.undo_seconds == 5.0
+
+
+SIM = "http://127.0.0.1:8080/oauth2"
+
+
+def test_accounts_are_remembered_per_authority(scratch_data_dir: Path, qapp) -> None:
+    settings = AppSettings()
+    settings.set_accounts(TWITCH_AUTHORITY, {"141981764": "twitchdev"})
+    settings.set_active_account(TWITCH_AUTHORITY, "141981764")
+    settings.set_accounts(SIM, {"1": "democaster"})
+    assert settings.active_account(SIM) is None  # Twitch's active account is not the sim's
+    settings.set_active_account("HTTP://127.0.0.1:8080/oauth2/", "1")  # one authority, one key
+    settings.sync()
+    again = AppSettings()
+    assert again.accounts(TWITCH_AUTHORITY) == {"141981764": "twitchdev"}
+    assert again.active_account(TWITCH_AUTHORITY) == "141981764"
+    assert again.accounts(SIM) == {"1": "democaster"}
+    assert again.active_account(SIM) == "1"
+    assert again.accounts("http://127.0.0.1:9999/oauth2") == {}
+
+
+def test_accounts_from_before_authorities_belong_to_twitch(scratch_data_dir: Path, qapp) -> None:
+    old = QSettings(str(scratch_data_dir / "settings.ini"), QSettings.Format.IniFormat)
+    old.setValue("auth/accounts", json.dumps({"141981764": "twitchdev"}))
+    old.setValue("auth/active_account", "141981764")
+    old.sync()
+    settings = AppSettings()
+    assert settings.accounts(TWITCH_AUTHORITY) == {"141981764": "twitchdev"}
+    assert settings.active_account(TWITCH_AUTHORITY) == "141981764"
+    assert settings.accounts(SIM) == {}
+    assert settings.active_account(SIM) is None
+    # The first write moves them under Twitch's authority and drops the old keys.
+    settings.set_accounts(SIM, {"1": "democaster"})
+    settings.sync()
+    reread = QSettings(str(scratch_data_dir / "settings.ini"), QSettings.Format.IniFormat)
+    assert not reread.contains("auth/accounts")
+    assert not reread.contains("auth/active_account")
+    assert json.loads(str(reread.value("auth/authorities"))) == {
+        TWITCH_AUTHORITY: {"accounts": {"141981764": "twitchdev"}, "active": "141981764"},
+        SIM: {"accounts": {"1": "democaster"}, "active": ""},
+    }

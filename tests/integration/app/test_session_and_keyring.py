@@ -42,8 +42,8 @@ class Prompt:
         return Token(issued["access_token"], issued["refresh_token"], user_id=user_id)
 
 
-def stored(backend: MemoryKeyring, user_id: str) -> dict[str, object]:
-    return json.loads(backend.entries[(SERVICE_NAME, f"twitch-user:{user_id}")])
+def stored(backend: MemoryKeyring, user_id: str, sim: Simulator) -> dict[str, object]:
+    return json.loads(backend.entries[(SERVICE_NAME, f"twitch-user:{user_id}@{sim.oauth_url}")])
 
 
 async def remember_and_activate(session: TwitchSession, sim: Simulator) -> dict[str, object]:
@@ -58,7 +58,7 @@ async def remember_and_activate(session: TwitchSession, sim: Simulator) -> dict[
 
 async def make_session(sim: Simulator, prompt: Prompt | None) -> tuple[TwitchSession, Client]:
     store = KeyringTokenStore()
-    handler = KeyringTokenHandler(DEMO_CLIENT_ID, store, relogin=prompt)
+    handler = KeyringTokenHandler(DEMO_CLIENT_ID, store, relogin=prompt, authority=sim.oauth_url)
     client = Client(
         handler,
         helix_url=sim.helix_url,
@@ -84,7 +84,7 @@ async def test_device_sign_in_stores_tokens_in_keyring(
         user = await session.sign_in_with(response)
         assert user.login == "democaster"
         assert signed_in == [user]
-        entry = stored(memory_keyring, user.id)
+        entry = stored(memory_keyring, user.id, demo_sim)
         assert entry["access_token"] == response.access_token
         assert entry["refresh_token"] == response.refresh_token
         assert entry["scopes"] == SCOPES
@@ -107,7 +107,7 @@ async def test_refresh_rotation_stores_new_refresh_token_first(
         demo_sim.state.expire_token(issued["access_token"])
         rewards = await session.broadcaster.get_custom_rewards(only_manageable=True)
         assert len(rewards) == 6
-        entry = stored(memory_keyring, user_id)
+        entry = stored(memory_keyring, user_id, demo_sim)
         assert entry["refresh_token"] != issued["refresh_token"]
         assert entry["access_token"] != issued["access_token"]
         assert entry["scopes"] == SCOPES
@@ -136,7 +136,7 @@ async def test_dead_refresh_token_prompts_relogin_once_and_resumes(
         goals = await session.broadcaster.get_goals()
         assert len(goals) == 1
         assert prompt.calls == [(user_id, "Your Twitch sign-in expired.")]
-        entry = stored(memory_keyring, user_id)
+        entry = stored(memory_keyring, user_id, demo_sim)
         assert entry["access_token"] != issued["access_token"]
     finally:
         await client.close()

@@ -22,6 +22,7 @@ from companion.auth.token_store import (
     StoredTokens,
 )
 from companion.core.logsetup import mask_secrets
+from companion.twitch.authority import TWITCH_AUTHORITY
 from tests.helpers.memory_keyring import MemoryKeyring
 
 if TYPE_CHECKING:
@@ -38,23 +39,93 @@ def memory_keyring() -> Iterator[MemoryKeyring]:
     keyring.set_keyring(previous)
 
 
+SIM = "http://127.0.0.1:8080/oauth2"
+TWITCH_KEY = "twitch-user:141981764@https://id.twitch.tv/oauth2"
+LEGACY_KEY = "twitch-user:141981764"
+
+
 async def test_round_trip_in_keyring(memory_keyring: MemoryKeyring) -> None:
     store = KeyringTokenStore()
     try:
         tokens = StoredTokens("access-aaaaaaaa", "refresh-bbbbbbbb", ("channel:read:redemptions",))
-        await store.save("141981764", tokens)
-        assert await store.load("141981764") == tokens
-        assert list(memory_keyring.entries) == [(SERVICE_NAME, "twitch-user:141981764")]
-        stored = json.loads(memory_keyring.entries[(SERVICE_NAME, "twitch-user:141981764")])
+        await store.save(TWITCH_AUTHORITY, "141981764", tokens)
+        assert await store.load(TWITCH_AUTHORITY, "141981764") == tokens
+        assert list(memory_keyring.entries) == [(SERVICE_NAME, TWITCH_KEY)]
+        stored = json.loads(memory_keyring.entries[(SERVICE_NAME, TWITCH_KEY)])
         assert stored == {
             "access_token": "access-aaaaaaaa",
             "refresh_token": "refresh-bbbbbbbb",
             "scopes": ["channel:read:redemptions"],
         }
-        await store.delete("141981764")
-        assert await store.load("141981764") is None
+        await store.delete(TWITCH_AUTHORITY, "141981764")
+        assert await store.load(TWITCH_AUTHORITY, "141981764") is None
         assert memory_keyring.entries == {}
-        await store.delete("141981764")  # deleting twice is not an error
+        await store.delete(TWITCH_AUTHORITY, "141981764")  # deleting twice is not an error
+    finally:
+        store.close()
+
+
+async def test_same_account_at_two_authorities_is_two_entries(
+    memory_keyring: MemoryKeyring,
+) -> None:
+    store = KeyringTokenStore()
+    try:
+        real = StoredTokens("access-real0000", "refresh-real0000")
+        sim = StoredTokens("access-sim00000", "refresh-sim00000")
+        await store.save(TWITCH_AUTHORITY, "141981764", real)
+        await store.save("HTTP://127.0.0.1:8080/oauth2/", "141981764", sim)
+        assert sorted(user for _, user in memory_keyring.entries) == [
+            "twitch-user:141981764@http://127.0.0.1:8080/oauth2",
+            TWITCH_KEY,
+        ]
+        assert await store.load(SIM, "141981764") == sim
+        assert await store.load(TWITCH_AUTHORITY, "141981764") == real
+        assert await store.load("http://127.0.0.1:9090/oauth2", "141981764") is None
+        await store.delete(SIM, "141981764")
+        assert list(memory_keyring.entries) == [(SERVICE_NAME, TWITCH_KEY)]
+    finally:
+        store.close()
+
+
+async def test_entry_from_before_authorities_moves_to_twitch(
+    memory_keyring: MemoryKeyring,
+) -> None:
+    """A signed-in user of an earlier version stays signed in: the entry (always made for
+    Twitch) moves to Twitch's key on first load, and no other authority ever sees it."""
+    text = StoredTokens("access-legacy00", "refresh-legacy00", ("bits:read",)).to_json()
+    memory_keyring.entries[(SERVICE_NAME, LEGACY_KEY)] = text
+    store = KeyringTokenStore()
+    try:
+        assert await store.load(SIM, "141981764") is None
+        assert memory_keyring.calls == [("get", SERVICE_NAME, f"twitch-user:141981764@{SIM}")]
+        assert list(memory_keyring.entries) == [(SERVICE_NAME, LEGACY_KEY)]
+
+        loaded = await store.load(TWITCH_AUTHORITY, "141981764")
+        assert loaded == StoredTokens("access-legacy00", "refresh-legacy00", ("bits:read",))
+        assert memory_keyring.entries == {(SERVICE_NAME, TWITCH_KEY): text}
+        assert memory_keyring.calls[1:] == [
+            ("get", SERVICE_NAME, TWITCH_KEY),
+            ("get", SERVICE_NAME, LEGACY_KEY),
+            ("set", SERVICE_NAME, TWITCH_KEY),
+            ("delete", SERVICE_NAME, LEGACY_KEY),
+        ]
+        # Moved once: the next load reads the new key alone.
+        assert await store.load(TWITCH_AUTHORITY, "141981764") == loaded
+        assert memory_keyring.calls[5:] == [("get", SERVICE_NAME, TWITCH_KEY)]
+    finally:
+        store.close()
+
+
+async def test_signing_out_of_twitch_removes_an_unmoved_entry_too(
+    memory_keyring: MemoryKeyring,
+) -> None:
+    memory_keyring.entries[(SERVICE_NAME, LEGACY_KEY)] = StoredTokens("a" * 10, None).to_json()
+    store = KeyringTokenStore()
+    try:
+        await store.delete(SIM, "141981764")
+        assert list(memory_keyring.entries) == [(SERVICE_NAME, LEGACY_KEY)]
+        await store.delete(TWITCH_AUTHORITY, "141981764")
+        assert memory_keyring.entries == {}
     finally:
         store.close()
 
@@ -62,7 +133,7 @@ async def test_round_trip_in_keyring(memory_keyring: MemoryKeyring) -> None:
 async def test_saved_tokens_are_masked_in_logs(memory_keyring: MemoryKeyring) -> None:
     store = KeyringTokenStore()
     try:
-        await store.save("1", StoredTokens("access-cccccccc", "refresh-dddddddd"))
+        await store.save(SIM, "1", StoredTokens("access-cccccccc", "refresh-dddddddd"))
     finally:
         store.close()
     assert mask_secrets("a=access-cccccccc r=refresh-dddddddd") == "a=[redacted] r=[redacted]"
@@ -75,13 +146,13 @@ def test_repr_never_shows_tokens() -> None:
 
 
 async def test_unreadable_entry_is_ignored(memory_keyring: MemoryKeyring) -> None:
-    memory_keyring.entries[(SERVICE_NAME, "twitch-user:9")] = "not json at all"
+    memory_keyring.entries[(SERVICE_NAME, f"twitch-user:9@{SIM}")] = "not json at all"
     store = KeyringTokenStore()
     try:
         with pytest.raises(json.JSONDecodeError):
             StoredTokens.from_json("not json at all")
-        memory_keyring.entries[(SERVICE_NAME, "twitch-user:9")] = '{"access_token": 5}'
-        assert await store.load("9") is None
+        memory_keyring.entries[(SERVICE_NAME, f"twitch-user:9@{SIM}")] = '{"access_token": 5}'
+        assert await store.load(SIM, "9") is None
     finally:
         store.close()
 
@@ -99,10 +170,11 @@ def test_no_keyring_is_reported_plainly() -> None:
 async def test_session_store_keeps_tokens_in_memory_only(scratch_data_dir: Path) -> None:
     store = SessionTokenStore()
     assert store.persistent is False
-    await store.save("7", StoredTokens("access-gggggggg", None))
-    assert await store.load("7") == StoredTokens("access-gggggggg", None)
-    await store.delete("7")
-    assert await store.load("7") is None
+    await store.save(SIM, "7", StoredTokens("access-gggggggg", None))
+    assert await store.load(SIM, "7") == StoredTokens("access-gggggggg", None)
+    assert await store.load(TWITCH_AUTHORITY, "7") is None
+    await store.delete(SIM, "7")
+    assert await store.load(SIM, "7") is None
     assert list(scratch_data_dir.rglob("*")) == []
 
 
@@ -111,16 +183,29 @@ REAL_KEYRING_SCRIPT = textwrap.dedent(
     import asyncio, keyring
     from companion.auth.token_store import KeyringTokenStore, StoredTokens, backend_name
     print(backend_name())
+    TWITCH = "https://id.twitch.tv/oauth2"
+    SIM = "http://127.0.0.1:8080/oauth2"
     async def main():
         store = KeyringTokenStore(service="streamer-companion-test")
         try:
             tokens = StoredTokens("real-access-12345678", "real-refresh-12345678", ("a", "b"))
-            await store.save("42", tokens)
-            loaded = await store.load("42")
+            await store.save(SIM, "42", tokens)
+            loaded = await store.load(SIM, "42")
             assert loaded == tokens, loaded
-            await store.delete("42")
-            assert await store.load("42") is None
+            assert await store.load(TWITCH, "42") is None
+            await store.delete(SIM, "42")
+            assert await store.load(SIM, "42") is None
             print("round trip ok")
+            # An entry an earlier version wrote (made for Twitch) moves to Twitch's key.
+            keyring.set_password("streamer-companion-test", "twitch-user:43", tokens.to_json())
+            assert await store.load(SIM, "43") is None
+            assert await store.load(TWITCH, "43") == tokens
+            assert keyring.get_password("streamer-companion-test", "twitch-user:43") is None
+            new_key = "twitch-user:43@" + TWITCH
+            assert keyring.get_password("streamer-companion-test", new_key) == tokens.to_json()
+            await store.delete(TWITCH, "43")
+            assert keyring.get_password("streamer-companion-test", new_key) is None
+            print("migration ok")
         finally:
             store.close()
     asyncio.run(main())
@@ -158,5 +243,6 @@ def test_real_secret_service_round_trip(tmp_path: Path) -> None:
     assert result.stdout.splitlines() == [
         "keyring.backends.SecretService.Keyring",
         "round trip ok",
+        "migration ok",
     ]
     assert "real-access-12345678" not in result.stdout + result.stderr

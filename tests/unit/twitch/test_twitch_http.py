@@ -452,8 +452,10 @@ async def test_post_is_retried_once_on_503(fake: FakeTwitch, client: Client) -> 
 
 
 async def test_post_retried_when_it_never_left(fake: FakeTwitch, handler: RecordingHandler) -> None:
-    # Nothing listens on the Helix address: the connection is refused before a byte is
-    # written, so even a POST may be retried (up to max_tries), then NetworkError.
+    # Nothing listens on the address: the connection is refused before a byte is written,
+    # so even a POST may be retried (up to max_tries), then NetworkError. (OAuth is the
+    # same dead address: a token goes only to the server that issued it; a validation that
+    # cannot be done leaves the token in use.)
     sock_server = await asyncio.start_server(lambda r, w: None, "127.0.0.1", 0)
     port = sock_server.sockets[0].getsockname()[1]
     sock_server.close()
@@ -461,7 +463,7 @@ async def test_post_retried_when_it_never_left(fake: FakeTwitch, handler: Record
     async with Client(
         handler,
         helix_url=f"http://127.0.0.1:{port}/helix",
-        oauth_url=fake.oauth_url,
+        oauth_url=f"http://127.0.0.1:{port}/oauth2",
         retry_base_delay=0.001,
         max_tries=3,
     ) as client:
