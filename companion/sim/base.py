@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import deque
 from typing import TYPE_CHECKING, Any
 
 from .errors import SimError
@@ -17,6 +18,7 @@ from .records import (
     PredictionRecord,
     RedemptionRecord,
     RefreshRecord,
+    RewardRecord,
 )
 
 if TYPE_CHECKING:
@@ -48,6 +50,8 @@ class StateBase:
         self.device_codes_by_user_code: dict[str, DeviceCodeRecord] = {}
         self.channels: dict[str, ChannelRecord] = {}
         self.redemptions: dict[str, RedemptionRecord] = {}
+        # (settled at, reward, redemption), oldest first: what the retention window drops.
+        self.settled_redemptions: deque[tuple[float, RewardRecord, RedemptionRecord]] = deque()
         # Global id -> record indexes, so movers can find an object by id alone.
         self.prediction_index: dict[str, PredictionRecord] = {}
         self.poll_index: dict[str, PollRecord] = {}

@@ -36,6 +36,10 @@ class SimConfig:
         auto_approve_login: When set, device codes are approved for this user on the first poll
             (lets the app's demo mode log in without a browser).
         tick_interval: Seconds between checks of timers (prediction windows, poll durations).
+        settled_redemption_retention: Seconds a FULFILLED or CANCELED redemption stays
+            readable after it was settled. SOURCES.md says Twitch returns them "for only a
+            few days" and gives no exact figure; three days is our reading. The soak test
+            shortens it, as it compresses a stream's hours into minutes.
     """
 
     access_token_ttl: int = 14400
@@ -49,3 +53,4 @@ class SimConfig:
     seed: int | None = None
     auto_approve_login: str | None = None
     tick_interval: float = 0.25
+    settled_redemption_retention: float = 3 * 86_400.0

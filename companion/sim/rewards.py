@@ -358,6 +358,8 @@ class RewardsState(StateBase):
         red = RedemptionRecord(data["id"], self.next_seq(), reward_id, data)
         self.redemptions[red.id] = red
         rec.by_status[status].add(red)
+        if status != "UNFULFILLED":
+            self.settled_redemptions.append((now, rec, red))
         out = dict(data)
         self.emit("redemption.add", broadcaster_id, out)
         return out
@@ -430,9 +432,29 @@ class RewardsState(StateBase):
         red.data["status"] = status
         red.changed()
         reward.by_status[status].add(red)
+        if status != "UNFULFILLED":
+            self.settled_redemptions.append((self.now(), reward, red))
         out = dict(red.data)
         self.emit("redemption.update", reward.broadcaster_id, out, previous)
         return out
+
+    def drop_expired_redemptions(self) -> int:
+        """Forget settled redemptions past the retention window; returns how many.
+
+        Twitch answers Get Custom Reward Redemption for FULFILLED and CANCELED ones "for
+        only a few days" (SOURCES.md); see ``SimConfig.settled_redemption_retention``.
+        """
+        cutoff = self.now() - self.config.settled_redemption_retention
+        settled = self.settled_redemptions
+        dropped = 0
+        while settled and settled[0][0] <= cutoff:
+            _, reward, red = settled.popleft()
+            if self.redemptions.get(red.id) is not red or red.status == "UNFULFILLED":
+                continue
+            del self.redemptions[red.id]
+            reward.by_status[red.status].remove(red)
+            dropped += 1
+        return dropped
 
     def get_redemptions(
         self,

@@ -24,5 +24,10 @@ class SimState(OAuthState, RewardsState, EngagementState, ChannelState):
     def _on_stream_start(self, broadcaster_id: str) -> None:
         self.reset_stream_counters(broadcaster_id)
 
+    def tick(self) -> None:
+        """Apply every timer: engagement windows, then the redemptions' retention."""
+        super().tick()
+        self.drop_expired_redemptions()
+
 
 __all__ = ["AccessTokenRecord", "DomainEvent", "Listener", "SimState"]
