@@ -2,14 +2,17 @@
 
 Runs ``pytest -m bench`` on every benchmark file in this folder (``bench_*.py`` and
 ``test_*bench*.py``; the ``bench_`` files are outside pytest's default file pattern, so
-they are named explicitly), one pytest process per file (a benchmark's leftovers, Qt
-timers, garbage, a warm cache, never reach the next one), shows pytest's output as it
-comes, then prints the machine and every figure line (``name: value unit``) in one
-block. The core benchmark's table lines (``label   12.3 ms``) become ``core_<label>``.
+they are named explicitly) in one pytest process, shows pytest's output as it comes, then
+prints the machine and every figure line (``name: value unit``) in one block.
+
+It used to start one process per file: with PySide6 6.12 the interpreter aborted at exit
+(``bool_dealloc``), the refcount defect of issue 14, and took the next file with it. The
+pin in pyproject.toml removed the cause, so one process serves again. The core
+benchmark's table lines (``label   12.3 ms``) become ``core_<label>``.
 
 Options: ``--only NAME`` (repeatable; a file name without ``.py``), ``--json PATH`` to also
 write the figures as JSON. Extra arguments after ``--`` go to pytest. The exit code is the
-first non-zero pytest exit code (0 when every file passed).
+pytest's exit code.
 """
 
 from __future__ import annotations
@@ -84,31 +87,28 @@ def main(argv: list[str] | None = None) -> int:
         print("no benchmark files matched", file=sys.stderr)
         return 2
     lines: list[str] = []
-    code = 0
-    for path in files:
-        command = [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-m",
-            "bench",
-            "-s",
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            str(path.relative_to(ROOT)),
-            *args.pytest_args,
-        ]
-        print("$", " ".join(command), flush=True)
-        proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True, bufsize=1)
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            sys.stdout.write(line)
-            lines.append(line)
-        result = proc.wait()
-        if result != 0:
-            print(f"!! {path.name} exited with {result}", flush=True)
-            code = code or result
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-m",
+        "bench",
+        "-s",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        *(str(path.relative_to(ROOT)) for path in files),
+        *args.pytest_args,
+    ]
+    print("$", " ".join(command), flush=True)
+    proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True, bufsize=1)
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        sys.stdout.write(line)
+        lines.append(line)
+    code = proc.wait()
+    if code != 0:
+        print(f"!! pytest exited with {code}", flush=True)
 
     found = figures("".join(lines))
     info = machine()
