@@ -34,6 +34,7 @@ __all__ = [
     "csv_rows",
     "history_row",
     "load_action",
+    "neutralize_cell",
     "viewer_key",
     "write_csv_atomically",
 ]
@@ -64,10 +65,13 @@ CSV_COLUMNS = (
     "note",
 )
 
-# A cell starting with one of these is a formula to a spreadsheet; viewers choose
-# user_input and display names, so an export must not run what they typed.
-_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-_FREE_TEXT = frozenset({"reward_title", "user_name", "user_input", "note"})
+# A cell starting with one of these is a formula to a spreadsheet (OWASP's CSV injection
+# list). Viewers choose user_input and display names, and a hostile or broken server can put
+# anything in a login or an id, so every text cell is checked, not only the free-text ones.
+# Spreadsheets skip leading blanks and line breaks before deciding that a cell is a formula,
+# so the check looks past them. The full-width forms are defensive: some spreadsheet
+# front ends normalise them to ASCII (no reference we hold says which).
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 
 
 def viewer_key(login: str, name: str) -> str:
@@ -208,17 +212,30 @@ def history_row(row: tuple[object, ...]) -> HistoryRow:
     )
 
 
+def neutralize_cell(text: str) -> str:
+    """``text`` with a leading ``'`` if a spreadsheet would run it as a formula.
+
+    Tab and CR count as formula starts themselves; any other leading whitespace (spaces,
+    line feeds, Unicode spaces) is looked past, since spreadsheets skip it too.
+    """
+    if text.startswith(_FORMULA_STARTS) or text.lstrip().startswith(_FORMULA_STARTS):
+        return "'" + text
+    return text
+
+
 def csv_rows(cursor: sqlite3.Cursor) -> Iterator[list[str]]:
     """CSV cells of a ``SELECT {CSV_COLUMNS}`` cursor, fetched in chunks, formula-safe."""
     while batch := cursor.fetchmany(500):
         for row in batch:
-            cells = []
-            for column, value in zip(CSV_COLUMNS, row, strict=True):
-                text = "" if value is None else str(value)
-                if column in _FREE_TEXT and text.startswith(_FORMULA_PREFIXES):
-                    text = "'" + text
-                cells.append(text)
-            yield cells
+            # Integers (reward_cost) are written as numbers; every text cell is checked.
+            yield [
+                ""
+                if value is None
+                else neutralize_cell(value)
+                if isinstance(value, str)
+                else str(value)
+                for value in row
+            ]
 
 
 def write_csv_atomically(target: Path, rows: Iterator[list[str]]) -> int:
