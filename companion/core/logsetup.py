@@ -8,9 +8,10 @@ in every record, as a last line of defence behind "never log a token".
 from __future__ import annotations
 
 import logging
-import logging.handlers
 import threading
 from typing import TYPE_CHECKING
+
+from .log_handlers import QuietRotatingFileHandler
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -60,9 +61,8 @@ def setup_logging(log_dir: Path, *, level: int = logging.INFO, console: bool = F
     root = logging.getLogger()
     root.setLevel(level)
     teardown_logging()
-    file_handler = logging.handlers.RotatingFileHandler(
-        log_path, maxBytes=1_000_000, backupCount=5, encoding="utf-8"
-    )
+    # A full disk must not flood stderr with tracebacks: see log_handlers.
+    file_handler = QuietRotatingFileHandler(log_path, max_bytes=1_000_000, backup_count=5)
     handlers: list[logging.Handler] = [file_handler]
     if console:
         handlers.append(logging.StreamHandler())
