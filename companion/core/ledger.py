@@ -50,6 +50,9 @@ from .ledger_rows import (
     csv_rows,
     history_row,
     load_action,
+    open_rows,
+    reward_ids_of,
+    unfinished_actions,
     viewer_key,
     write_csv_atomically,
 )
@@ -465,50 +468,16 @@ class Ledger:
 
         Rows already found missing on Twitch (:data:`NOT_ON_TWITCH_NOTE`) are left out.
         """
-
-        def work(conn: sqlite3.Connection) -> dict[str, str]:
-            rows = conn.execute(
-                "SELECT redemption_id, reward_id FROM redemptions"
-                " WHERE broadcaster_id = ? AND status = 'UNFULFILLED' AND note IS NOT ?"
-                " ORDER BY redeemed_at, redemption_id",
-                (broadcaster_id, NOT_ON_TWITCH_NOTE),
-            ).fetchall()
-            return {str(row[0]): str(row[1]) for row in rows}
-
-        return self._read(work)
+        return self._read(lambda conn: open_rows(conn, broadcaster_id, NOT_ON_TWITCH_NOTE))
 
     def unfinished_actions(self) -> list[ActionRecord]:
         """Stored actions still PENDING or SENDING (the app stopped before they settled)."""
-
-        def work(conn: sqlite3.Connection) -> list[ActionRecord]:
-            ids = conn.execute(
-                "SELECT action_id FROM actions WHERE state IN ('PENDING', 'SENDING')"
-                " ORDER BY created_at, action_id"
-            ).fetchall()
-            loaded = (load_action(conn, str(row[0])) for row in ids)
-            return [action for action in loaded if action is not None]
-
-        return self._read(work)
+        return self._read(unfinished_actions)
 
     def reward_ids_of(self, redemption_ids: Iterable[str]) -> dict[str, str]:
         """Redemption id -> reward id, for the given ids the ledger knows."""
         wanted = list(dict.fromkeys(redemption_ids))
-
-        def work(conn: sqlite3.Connection) -> dict[str, str]:
-            found: dict[str, str] = {}
-            # SQLite caps bound parameters per statement; 500 stays far below every build's cap.
-            for start in range(0, len(wanted), 500):
-                chunk = wanted[start : start + 500]
-                marks = ", ".join("?" * len(chunk))
-                rows = conn.execute(
-                    f"SELECT redemption_id, reward_id FROM redemptions"
-                    f" WHERE redemption_id IN ({marks})",
-                    chunk,
-                ).fetchall()
-                found.update((str(row[0]), str(row[1])) for row in rows)
-            return found
-
-        return self._read(work) if wanted else {}
+        return self._read(lambda conn: reward_ids_of(conn, wanted)) if wanted else {}
 
     def integrity_check(self) -> str:
         """SQLite's ``PRAGMA integrity_check`` verdict (``"ok"`` when sound)."""

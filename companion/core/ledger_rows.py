@@ -35,6 +35,9 @@ __all__ = [
     "history_row",
     "load_action",
     "neutralize_cell",
+    "open_rows",
+    "reward_ids_of",
+    "unfinished_actions",
     "viewer_key",
     "write_csv_atomically",
 ]
@@ -183,6 +186,42 @@ def load_action(conn: sqlite3.Connection, action_id: str) -> ActionRecord | None
         failed=tuple((item[0], item[2] or "") for item in items if item[1] == "FAILED"),
         calls=int(row[7]),
     )
+
+
+def open_rows(conn: sqlite3.Connection, broadcaster_id: str, skip_note: str) -> dict[str, str]:
+    """Redemption id -> reward id of a channel's UNFULFILLED rows not noted ``skip_note``."""
+    rows = conn.execute(
+        "SELECT redemption_id, reward_id FROM redemptions"
+        " WHERE broadcaster_id = ? AND status = 'UNFULFILLED' AND note IS NOT ?"
+        " ORDER BY redeemed_at, redemption_id",
+        (broadcaster_id, skip_note),
+    ).fetchall()
+    return {str(row[0]): str(row[1]) for row in rows}
+
+
+def unfinished_actions(conn: sqlite3.Connection) -> list[ActionRecord]:
+    """Stored actions still PENDING or SENDING, oldest first."""
+    ids = conn.execute(
+        "SELECT action_id FROM actions WHERE state IN ('PENDING', 'SENDING')"
+        " ORDER BY created_at, action_id"
+    ).fetchall()
+    loaded = (load_action(conn, str(row[0])) for row in ids)
+    return [action for action in loaded if action is not None]
+
+
+def reward_ids_of(conn: sqlite3.Connection, redemption_ids: list[str]) -> dict[str, str]:
+    """Redemption id -> reward id, for the given ids the table holds."""
+    found: dict[str, str] = {}
+    # SQLite caps bound parameters per statement; 500 stays far below every build's cap.
+    for start in range(0, len(redemption_ids), 500):
+        chunk = redemption_ids[start : start + 500]
+        marks = ", ".join("?" * len(chunk))
+        rows = conn.execute(
+            f"SELECT redemption_id, reward_id FROM redemptions WHERE redemption_id IN ({marks})",
+            chunk,
+        ).fetchall()
+        found.update((str(row[0]), str(row[1])) for row in rows)
+    return found
 
 
 def history_row(row: tuple[object, ...]) -> HistoryRow:
