@@ -169,6 +169,8 @@ class PanelSet:
         for service in self.services:
             live.resynced.connect(service.refresh)
             service.error.connect(self.notify)
+        # The redemption history: cannot be saved / saved again / leftovers of a stop settled.
+        self.queue.notice.connect(self.notify)
         self._tray = tray
         queue = self.queue
         queue.counts_changed.connect(lambda: tray.set_queue_count(len(queue.queue)))

@@ -18,7 +18,12 @@ the ledger's own single worker thread, so the UI thread never waits on the disk 
 writes are applied in the order they were asked for. The plain methods do the same
 work on the caller's thread (tests, scripts, the worker itself).
 
-Writes are batched: each call writes all its records in one transaction.
+Writes are batched: each call writes all its records in one transaction. Every row is
+checked first (:mod:`companion.core.ledger_checks`): a row SQLite cannot hold is left out
+and named in the log and in the :class:`WriteResult`, and the good rows of its batch are
+written all the same. Errors of the database itself (a full disk, a read-only or damaged
+file) still fail the whole call; :class:`companion.core.ledger_writer.LedgerWriter` keeps
+such a batch and retries it.
 """
 
 from __future__ import annotations
@@ -30,10 +35,12 @@ import logging
 import sqlite3
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, ParamSpec, TypeVar
 
+from .ledger_checks import action_problem, redemption_problem, storable, storable_action
 from .ledger_rows import (
     CSV_COLUMNS,
     ITEM_COLUMNS,
@@ -43,6 +50,9 @@ from .ledger_rows import (
     csv_rows,
     history_row,
     load_action,
+    open_rows,
+    reward_ids_of,
+    unfinished_actions,
     viewer_key,
     write_csv_atomically,
 )
@@ -54,12 +64,38 @@ if TYPE_CHECKING:
 
     from .records import RedemptionRecord
 
-__all__ = ["CSV_COLUMNS", "HistoryPage", "HistoryQuery", "HistoryRow", "Ledger"]
+__all__ = [
+    "CSV_COLUMNS",
+    "NOT_ON_TWITCH_NOTE",
+    "HistoryPage",
+    "HistoryQuery",
+    "HistoryRow",
+    "Ledger",
+    "WriteResult",
+]
 
 _log = logging.getLogger(__name__)
 
 _P = ParamSpec("_P")
 _T = TypeVar("_T")
+
+#: The note on an UNFULFILLED row that Twitch no longer lists at all (it keeps handled
+#: redemptions for only a few days, SOURCES.md): its final status is unknown, and rows
+#: with this note are not looked up again at every start.
+NOT_ON_TWITCH_NOTE = "not found on Twitch (handled; status unknown)"
+
+
+@dataclass(frozen=True, slots=True)
+class WriteResult:
+    """What one :meth:`Ledger.write_redemptions` call did.
+
+    Attributes:
+        new: Rows inserted (a known id is not inserted twice).
+        rejected: ``(redemption_id, reason)`` of each row that cannot be stored.
+    """
+
+    new: int
+    rejected: tuple[tuple[str, str], ...] = ()
 
 
 class Ledger:
@@ -127,11 +163,21 @@ class Ledger:
             self._conn.execute("BEGIN IMMEDIATE")
             try:
                 result = work(self._conn)
+                self._conn.execute("COMMIT")
             except BaseException:
-                self._conn.execute("ROLLBACK")
+                self._rollback()
                 raise
-            self._conn.execute("COMMIT")
             return result
+
+    def _rollback(self) -> None:
+        # SQLite rolls a transaction back by itself after some errors (SQLITE_FULL,
+        # SQLITE_IOERR, SQLITE_NOMEM, SQLITE_BUSY); a second ROLLBACK would then raise
+        # "no transaction is active" and hide the error that matters.
+        if self._conn.in_transaction:
+            try:
+                self._conn.execute("ROLLBACK")
+            except sqlite3.Error as error:
+                _log.warning("ledger: rollback failed: %s", error)
 
     def _read(self, work: Callable[[sqlite3.Connection], _T]) -> _T:
         with self._lock:
@@ -167,11 +213,25 @@ class Ledger:
         """Remember redemptions; a known id is not inserted twice. Returns how many were new.
 
         A record that arrives FULFILLED or CANCELED for a row still UNFULFILLED moves
-        it on; a status never moves back to UNFULFILLED.
+        it on; a status never moves back to UNFULFILLED. A record that cannot be stored is
+        left out (see :meth:`write_redemptions`).
         """
-        batch = list(records)
+        return self.write_redemptions(records).new
+
+    def write_redemptions(self, records: Iterable[RedemptionRecord]) -> WriteResult:
+        """:meth:`record_redemptions`, also naming every row that could not be stored."""
+        batch: list[RedemptionRecord] = []
+        rejected: list[tuple[str, str]] = []
+        for record in records:
+            problem = redemption_problem(record)
+            if problem is None:
+                batch.append(record)
+                continue
+            rid = storable(str(record.redemption_id))
+            rejected.append((rid, problem))
+            _log.warning("ledger: redemption %s not stored: %s", rid, problem)
         if not batch:
-            return 0
+            return WriteResult(0, tuple(rejected))
         now = to_db_time(self._wall_clock())
 
         def work(conn: sqlite3.Connection) -> int:
@@ -207,7 +267,7 @@ class Ledger:
             _log.debug("ledger: %d redemptions, %d new", conn.total_changes - before, new)
             return new
 
-        return self._transaction(work)
+        return WriteResult(self._transaction(work), tuple(rejected))
 
     @staticmethod
     def _move_status(
@@ -239,7 +299,8 @@ class Ledger:
         Unknown ids and rows already out of UNFULFILLED are left alone. Returns how
         many rows changed.
         """
-        batch = [(rid, normalize_status(status)) for rid, status in updates]
+        batch = [(rid, normalize_status(status)) for rid, status in updates if _storable_id(rid)]
+        note = storable(note) if note is not None else None
         stamp = to_db_time(at or self._wall_clock())
 
         def work(conn: sqlite3.Connection) -> int:
@@ -253,7 +314,8 @@ class Ledger:
 
     def record_note(self, redemption_ids: Iterable[str], note: str) -> int:
         """Attach a note (e.g. "handled elsewhere") to known redemptions."""
-        batch = [(note, rid) for rid in redemption_ids]
+        note = storable(note)
+        batch = [(note, rid) for rid in redemption_ids if _storable_id(rid)]
 
         def work(conn: sqlite3.Connection) -> int:
             before = conn.total_changes
@@ -266,14 +328,28 @@ class Ledger:
         """Store an action snapshot (every state it passes through overwrites the last).
 
         The final snapshot also moves the redemptions it changed to the action's status.
+        A snapshot whose own id or times SQLite cannot hold is left out and logged; a
+        redemption id it cannot hold is dropped from the snapshot, and error texts are
+        cleaned (see :mod:`companion.core.ledger_checks`).
         """
+        problem = action_problem(action)
+        if problem is not None:
+            _log.warning("ledger: action %s not stored: %s", storable(action.action_id), problem)
+            return
+        action, dropped = storable_action(action)
+        if dropped:
+            _log.warning(
+                "ledger: action %s stored without ids that are not valid text: %s",
+                action.action_id,
+                ", ".join(dropped),
+            )
         unsettled = "UNDONE" if action.state is ActionState.UNDONE else "PENDING"
         outcome: dict[str, tuple[str, str | None]] = dict.fromkeys(
             action.redemption_ids, (unsettled, None)
         )
         outcome.update(dict.fromkeys(action.done, ("DONE", None)))
         outcome.update(dict.fromkeys(action.already_handled, ("ALREADY_HANDLED", None)))
-        outcome.update({rid: ("FAILED", error) for rid, error in action.failed})
+        outcome.update({rid: ("FAILED", storable(error)) for rid, error in action.failed})
         result = json.dumps(
             {
                 "done": len(action.done),
@@ -387,6 +463,22 @@ class Ledger:
 
         return self._read(work)
 
+    def open_redemptions(self, broadcaster_id: str) -> dict[str, str]:
+        """Redemption id -> reward id of the channel's rows still UNFULFILLED here.
+
+        Rows already found missing on Twitch (:data:`NOT_ON_TWITCH_NOTE`) are left out.
+        """
+        return self._read(lambda conn: open_rows(conn, broadcaster_id, NOT_ON_TWITCH_NOTE))
+
+    def unfinished_actions(self) -> list[ActionRecord]:
+        """Stored actions still PENDING or SENDING (the app stopped before they settled)."""
+        return self._read(unfinished_actions)
+
+    def reward_ids_of(self, redemption_ids: Iterable[str]) -> dict[str, str]:
+        """Redemption id -> reward id, for the given ids the ledger knows."""
+        wanted = list(dict.fromkeys(redemption_ids))
+        return self._read(lambda conn: reward_ids_of(conn, wanted)) if wanted else {}
+
     def integrity_check(self) -> str:
         """SQLite's ``PRAGMA integrity_check`` verdict (``"ok"`` when sound)."""
         return self._read(lambda conn: str(conn.execute("PRAGMA integrity_check").fetchone()[0]))
@@ -453,6 +545,30 @@ class Ledger:
         """:meth:`recent_actions` on the ledger's worker thread."""
         return await self._run(functools.partial(self.recent_actions, limit=limit, offset=offset))
 
+    async def awrite_redemptions(self, records: Iterable[RedemptionRecord]) -> WriteResult:
+        """:meth:`write_redemptions` on the ledger's worker thread."""
+        return await self._run(self.write_redemptions, list(records))
+
+    async def aopen_redemptions(self, broadcaster_id: str) -> dict[str, str]:
+        """:meth:`open_redemptions` on the ledger's worker thread."""
+        return await self._run(self.open_redemptions, broadcaster_id)
+
+    async def aunfinished_actions(self) -> list[ActionRecord]:
+        """:meth:`unfinished_actions` on the ledger's worker thread."""
+        return await self._run(self.unfinished_actions)
+
+    async def areward_ids_of(self, redemption_ids: Iterable[str]) -> dict[str, str]:
+        """:meth:`reward_ids_of` on the ledger's worker thread."""
+        return await self._run(self.reward_ids_of, list(redemption_ids))
+
     async def aexport_csv(self, path: Path, query: HistoryQuery | None = None) -> int:
         """:meth:`export_csv` on the ledger's worker thread."""
         return await self._run(self.export_csv, path, query)
+
+
+def _storable_id(redemption_id: object) -> bool:
+    """True if an id from an update can be stored; logs the one that cannot."""
+    if isinstance(redemption_id, str) and storable(redemption_id) == redemption_id:
+        return True
+    _log.warning("ledger: update for redemption %r not stored: not valid text", redemption_id)
+    return False

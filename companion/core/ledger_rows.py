@@ -34,6 +34,10 @@ __all__ = [
     "csv_rows",
     "history_row",
     "load_action",
+    "neutralize_cell",
+    "open_rows",
+    "reward_ids_of",
+    "unfinished_actions",
     "viewer_key",
     "write_csv_atomically",
 ]
@@ -64,10 +68,13 @@ CSV_COLUMNS = (
     "note",
 )
 
-# A cell starting with one of these is a formula to a spreadsheet; viewers choose
-# user_input and display names, so an export must not run what they typed.
-_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-_FREE_TEXT = frozenset({"reward_title", "user_name", "user_input", "note"})
+# A cell starting with one of these is a formula to a spreadsheet (OWASP's CSV injection
+# list). Viewers choose user_input and display names, and a hostile or broken server can put
+# anything in a login or an id, so every text cell is checked, not only the free-text ones.
+# Spreadsheets skip leading blanks and line breaks before deciding that a cell is a formula,
+# so the check looks past them. The full-width forms are defensive: some spreadsheet
+# front ends normalise them to ASCII (no reference we hold says which).
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 
 
 def viewer_key(login: str, name: str) -> str:
@@ -181,6 +188,42 @@ def load_action(conn: sqlite3.Connection, action_id: str) -> ActionRecord | None
     )
 
 
+def open_rows(conn: sqlite3.Connection, broadcaster_id: str, skip_note: str) -> dict[str, str]:
+    """Redemption id -> reward id of a channel's UNFULFILLED rows not noted ``skip_note``."""
+    rows = conn.execute(
+        "SELECT redemption_id, reward_id FROM redemptions"
+        " WHERE broadcaster_id = ? AND status = 'UNFULFILLED' AND note IS NOT ?"
+        " ORDER BY redeemed_at, redemption_id",
+        (broadcaster_id, skip_note),
+    ).fetchall()
+    return {str(row[0]): str(row[1]) for row in rows}
+
+
+def unfinished_actions(conn: sqlite3.Connection) -> list[ActionRecord]:
+    """Stored actions still PENDING or SENDING, oldest first."""
+    ids = conn.execute(
+        "SELECT action_id FROM actions WHERE state IN ('PENDING', 'SENDING')"
+        " ORDER BY created_at, action_id"
+    ).fetchall()
+    loaded = (load_action(conn, str(row[0])) for row in ids)
+    return [action for action in loaded if action is not None]
+
+
+def reward_ids_of(conn: sqlite3.Connection, redemption_ids: list[str]) -> dict[str, str]:
+    """Redemption id -> reward id, for the given ids the table holds."""
+    found: dict[str, str] = {}
+    # SQLite caps bound parameters per statement; 500 stays far below every build's cap.
+    for start in range(0, len(redemption_ids), 500):
+        chunk = redemption_ids[start : start + 500]
+        marks = ", ".join("?" * len(chunk))
+        rows = conn.execute(
+            f"SELECT redemption_id, reward_id FROM redemptions WHERE redemption_id IN ({marks})",
+            chunk,
+        ).fetchall()
+        found.update((str(row[0]), str(row[1])) for row in rows)
+    return found
+
+
 def history_row(row: tuple[object, ...]) -> HistoryRow:
     """Build a history row from a ``SELECT {ITEM_COLUMNS}`` result row."""
     (rid, broadcaster, reward, title, cost, color, uid, login, name, text, redeemed) = row[:11]
@@ -208,17 +251,30 @@ def history_row(row: tuple[object, ...]) -> HistoryRow:
     )
 
 
+def neutralize_cell(text: str) -> str:
+    """``text`` with a leading ``'`` if a spreadsheet would run it as a formula.
+
+    Tab and CR count as formula starts themselves; any other leading whitespace (spaces,
+    line feeds, Unicode spaces) is looked past, since spreadsheets skip it too.
+    """
+    if text.startswith(_FORMULA_STARTS) or text.lstrip().startswith(_FORMULA_STARTS):
+        return "'" + text
+    return text
+
+
 def csv_rows(cursor: sqlite3.Cursor) -> Iterator[list[str]]:
     """CSV cells of a ``SELECT {CSV_COLUMNS}`` cursor, fetched in chunks, formula-safe."""
     while batch := cursor.fetchmany(500):
         for row in batch:
-            cells = []
-            for column, value in zip(CSV_COLUMNS, row, strict=True):
-                text = "" if value is None else str(value)
-                if column in _FREE_TEXT and text.startswith(_FORMULA_PREFIXES):
-                    text = "'" + text
-                cells.append(text)
-            yield cells
+            # Integers (reward_cost) are written as numbers; every text cell is checked.
+            yield [
+                ""
+                if value is None
+                else neutralize_cell(value)
+                if isinstance(value, str)
+                else str(value)
+                for value in row
+            ]
 
 
 def write_csv_atomically(target: Path, rows: Iterator[list[str]]) -> int:

@@ -10,9 +10,10 @@ the message and what the formatter adds after it: the traceback of ``exc_info``
 from __future__ import annotations
 
 import logging
-import logging.handlers
 import threading
 from typing import TYPE_CHECKING
+
+from .log_handlers import QuietRotatingFileHandler
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -83,9 +84,8 @@ def setup_logging(log_dir: Path, *, level: int = logging.INFO, console: bool = F
     root = logging.getLogger()
     root.setLevel(level)
     teardown_logging()
-    file_handler = logging.handlers.RotatingFileHandler(
-        log_path, maxBytes=1_000_000, backupCount=5, encoding="utf-8"
-    )
+    # A full disk must not flood stderr with tracebacks: see log_handlers.
+    file_handler = QuietRotatingFileHandler(log_path, max_bytes=1_000_000, backup_count=5)
     handlers: list[logging.Handler] = [file_handler]
     if console:
         handlers.append(logging.StreamHandler())

@@ -24,6 +24,7 @@ __all__ = [
     "BatchOutcome",
     "RedemptionRecord",
     "RedemptionStatus",
+    "is_hex_color",
     "normalize_status",
 ]
 
@@ -34,6 +35,11 @@ _STATUSES: frozenset[str] = frozenset(get_args(RedemptionStatus))
 
 # Twitch documents reward colours as hex like "#9147FF" (SOURCES.md, Create Custom Rewards).
 _HEX_COLOR = re.compile(r"^#[0-9A-Fa-f]{6}$")
+
+
+def is_hex_color(text: str | None) -> bool:
+    """True for a colour spelled ``#RRGGBB`` (the only spelling a record keeps)."""
+    return text is not None and _HEX_COLOR.match(text) is not None
 
 
 def normalize_status(status: str) -> RedemptionStatus:

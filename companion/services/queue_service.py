@@ -10,7 +10,12 @@ observe) and connects it to Twitch:
   rewards this app manages through Helix and reconciles the queue, because EventSub
   does not replay what happened while the socket was down;
 * fulfil and refund go through the core queue's undo window, then out through
-  ``PartialUser.update_redemptions``, per reward in calls of at most 50 ids.
+  ``PartialUser.update_redemptions``, per reward in calls of at most 50 ids;
+* every ledger write goes through one :class:`LedgerWriter`, in order: rows the disk
+  refuses are kept and retried, and the streamer is told once (``notice``);
+* each re-read (the first is at start) also settles what a hard stop left open in the
+  ledger: rows still UNFULFILLED there and actions still PENDING or SENDING are looked up
+  on Twitch by id, 50 per call (:mod:`companion.core.ledger_settle`).
 
 Signals:
     action_changed(object): an :class:`ActionRecord` snapshot (pending, undone, sending, done...).
@@ -19,6 +24,9 @@ Signals:
     counts_changed(): rows came or went (at most every 200 ms; waiting counts elsewhere).
     handled_elsewhere(int): this many waiting rows were fulfilled or refunded by someone
         else (another app, the Twitch dashboard); one signal per burst, not one per row.
+    notice(str): one sentence about the redemption history for the streamer (it cannot be
+        saved, it is saved again, a row could not be stored, a stop's leftovers were
+        settled); shown as a non-modal notice, never once per row.
 """
 
 from __future__ import annotations
@@ -28,6 +36,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from companion.core.ledger_writer import LedgerWriter
 from companion.core.queue import RedemptionQueue
 from companion.core.queue_events import AddOutcome, RowsChanged
 from companion.core.records import (
@@ -36,11 +45,13 @@ from companion.core.records import (
     ActionState,
     BatchOutcome,
     RedemptionRecord,
+    is_hex_color,
     normalize_status,
 )
 from companion.twitch.errors import Forbidden, NotFound, TwitchError
 
 from .base import Service, describe_error
+from .ledger_settling import settle_ledger
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
@@ -82,6 +93,11 @@ def record_from_redemption(
     Args:
         redemption: The client's model.
         color: The reward's background colour if known (redemption payloads lack it).
+            A colour not spelled ``#RRGGBB`` is left out: it is cosmetic, and must not
+            cost the redemption.
+
+    Raises:
+        ValueError: The redemption has no id or no reward id (nothing could be done with it).
     """
     user = redemption.user
     login = user.login or user.id
@@ -92,7 +108,7 @@ def record_from_redemption(
         reward_id=redemption.reward.id,
         reward_title=redemption.reward.title,
         reward_cost=redemption.reward.cost,
-        reward_color=color,
+        reward_color=color if is_hex_color(color) else None,
         user_id=user.id,
         user_login=login,
         user_name=user.name or login,
@@ -100,6 +116,18 @@ def record_from_redemption(
         redeemed_at=redemption.redeemed_at,
         status=normalize_status(status),
     )
+
+
+def _record_or_none(
+    redemption: CustomRewardRedemption, color: str | None
+) -> RedemptionRecord | None:
+    """:func:`record_from_redemption`, or None (logged with the id) for an unusable one."""
+    try:
+        return record_from_redemption(redemption, color)
+    except ValueError as exc:
+        # One unusable redemption must not cost its batch (a burst, a whole re-read).
+        _log.warning("redemption %r ignored: %s", redemption.id, exc)
+        return None
 
 
 class QueueService(Service):
@@ -119,6 +147,7 @@ class QueueService(Service):
     reconciled = Signal(object)
     counts_changed = Signal()
     handled_elsewhere = Signal(int)
+    notice = Signal(str)
 
     def __init__(
         self,
@@ -132,6 +161,11 @@ class QueueService(Service):
         super().__init__(parent)
         self._broadcaster = broadcaster
         self._ledger = ledger
+        self._writer = (
+            LedgerWriter(ledger, notify=self.notice.emit, scheduler=scheduler)
+            if ledger is not None
+            else None
+        )
         self.queue = RedemptionQueue(self._send, scheduler=scheduler, undo_window=undo_seconds)
         self.queue.subscribe_actions(self._on_action)
         self._colors: dict[str, str] = {}
@@ -229,9 +263,10 @@ class QueueService(Service):
         """
         if self._broadcaster is not None and redemption.broadcaster.id != self._broadcaster.id:
             return
-        self._incoming.append(
-            record_from_redemption(redemption, self._colors.get(redemption.reward.id))
-        )
+        record = _record_or_none(redemption, self._colors.get(redemption.reward.id))
+        if record is None:
+            return
+        self._incoming.append(record)
         if not self._ingest_timer.isActive():
             self._ingest_timer.start()
 
@@ -267,8 +302,9 @@ class QueueService(Service):
             self._echoed_status[redemption.id] = redemption.status
             return
         # The ledger learns the new status (or the whole redemption, if it was never seen).
-        record = record_from_redemption(redemption, self._colors.get(redemption.reward.id))
-        self._remember_seen([record])
+        record = _record_or_none(redemption, self._colors.get(redemption.reward.id))
+        if record is not None:
+            self._remember_seen([record])
         if removed:
             self._write_note([redemption.id], "handled elsewhere")
             self._count_elsewhere(1)
@@ -330,16 +366,30 @@ class QueueService(Service):
         for reward in rewards:
             color = reward.background_color
             async for redemption in reward.get_redemptions("UNFULFILLED", "OLDEST"):
-                records.append(record_from_redemption(redemption, color))
+                if (record := _record_or_none(redemption, color)) is not None:
+                    records.append(record)
         diff = self.queue.reconcile(
             broadcaster.id, [r.id for r in rewards], records, read_started=started
         )
         by_id = {r.redemption_id: r for r in records}
         self._remember_seen([by_id[i] for i in diff.added])
         if diff.removed:
-            # Helix no longer lists them as UNFULFILLED; which status they took is unknown.
+            # Helix no longer lists them as UNFULFILLED; the settling below reads their status.
             self._write_note(list(diff.removed), "handled elsewhere (found on reconnect)")
             self._count_elsewhere(len(diff.removed))
+        if self._ledger is not None:
+            assert self._writer is not None
+            self._flush_ledger()  # rows seen so far reach the ledger before it is read
+            summary = await settle_ledger(
+                broadcaster,
+                self._ledger,
+                self._writer,
+                readable={r.id for r in rewards},
+                unfulfilled=set(by_id),
+                live=self.queue,
+            )
+            if (text := summary.text()) is not None:
+                self.notice.emit(text)
         self.reconciled.emit(diff)
         return diff
 
@@ -471,25 +521,39 @@ class QueueService(Service):
         if not self._seen_buffer or self._ledger is None:
             return
         batch, self._seen_buffer = self._seen_buffer, []
-        self.spawn(self._ledger.arecord_redemptions(batch), name="queue-ledger-seen")
+        assert self._writer is not None
+        self._writer.write_redemptions(batch)
 
-    def _write_status(self, updates: list[tuple[str, str]], note: str | None) -> None:
-        if self._ledger is None or not updates:
+    def _write_status(self, updates: Sequence[tuple[str, str]], note: str | None) -> None:
+        if self._writer is None or not updates:
             return
-        self._flush_ledger()  # the ledger applies writes in the order they are asked for
-        self.spawn(self._ledger.arecord_status(updates, note=note), name="queue-ledger-status")
+        self._flush_ledger()  # the writer applies writes in the order they are asked for
+        self._writer.write_status(updates, note)
 
     def _write_note(self, redemption_ids: list[str], note: str) -> None:
-        if self._ledger is None or not redemption_ids:
+        if self._writer is None or not redemption_ids:
             return
         self._flush_ledger()
-        self.spawn(self._ledger.arecord_note(redemption_ids, note), name="queue-ledger-note")
+        self._writer.write_note(redemption_ids, note)
 
     def _write_action(self, record: ActionRecord) -> None:
-        if self._ledger is None:
+        if self._writer is None:
             return
         self._flush_ledger()
-        self.spawn(self._ledger.arecord_action(record), name="queue-ledger-action")
+        self._writer.write_action(record)
+
+    @property
+    def ledger_writer(self) -> LedgerWriter | None:
+        """The writer every ledger write goes through (None without a ledger)."""
+        return self._writer
+
+    async def wait_idle(self) -> None:
+        """Wait for this service's tasks and for the ledger writes asked for so far."""
+        await super().wait_idle()
+        if self._writer is not None:
+            self._flush_ledger()
+            await self._writer.wait_idle()
+            await super().wait_idle()
 
     async def shutdown(self) -> None:
         """Send what is still in an undo window, write the ledger, then stop."""
@@ -497,6 +561,8 @@ class QueueService(Service):
         await self.queue.flush()
         self._flush_ledger()
         await self.wait_idle()
+        if self._writer is not None:
+            await self._writer.close()
         for timer in (
             self._ingest_timer,
             self._ledger_timer,

@@ -8,6 +8,7 @@ another. See ``docs/simulator.md``.
 from __future__ import annotations
 
 from .config import DEMO_BROADCASTER_LOGIN, DEMO_CLIENT_ID, OTHER_APP_CLIENT_ID, SimConfig
+from .control_routes import CONTROL_TOKEN_HEADER, control_headers
 from .errors import SimError
 from .events import AccessTokenRecord, DomainEvent, EventSubHubProtocol
 from .faults import Faults
@@ -15,6 +16,7 @@ from .server import Simulator
 from .state import SimState
 
 __all__ = [
+    "CONTROL_TOKEN_HEADER",
     "DEMO_BROADCASTER_LOGIN",
     "DEMO_CLIENT_ID",
     "OTHER_APP_CLIENT_ID",
@@ -26,4 +28,5 @@ __all__ = [
     "SimError",
     "SimState",
     "Simulator",
+    "control_headers",
 ]

@@ -1,4 +1,8 @@
-"""``python -m companion.sim``: run the simulator standalone and print its URLs."""
+"""``python -m companion.sim``: run the simulator standalone and print its URLs.
+
+It also prints this run's control token (``token ...``): state-changing ``/_sim`` requests
+must send it in the ``Sim-Control-Token`` header, with ``Content-Type: application/json``.
+"""
 
 from __future__ import annotations
 
@@ -53,6 +57,8 @@ async def _serve(config: SimConfig, host: str, port: int) -> None:
         f"helix     {sim.helix_url}",
         f"oauth     {sim.oauth_url}",
         f"eventsub  {sim.eventsub_url}",
+        # Before "control": readers that stop at the control line have the token too.
+        f"token     {sim.control_token}",
         f"control   {sim.control_url}",
     ]
     if sim.demo_broadcaster_id is not None:

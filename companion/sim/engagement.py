@@ -161,6 +161,9 @@ class EngagementState(StateBase):
         if rec is None:
             raise not_found("The prediction in the id field was not found.")
         winner = body.get("winning_outcome_id")
+        if winner is not None and not isinstance(winner, str):
+            # A list or object here reached a set lookup and answered 500 (issue 20, item 15).
+            raise bad_request("The winning_outcome_id field must be a string.")
         if status == "RESOLVED":
             if winner is None:
                 raise bad_request("The winning_outcome_id field is required if status is RESOLVED.")

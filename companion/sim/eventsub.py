@@ -41,6 +41,7 @@ import contextlib
 import functools
 import json
 import logging
+import math
 import secrets
 from collections import deque
 from typing import TYPE_CHECKING, Any, Final, Protocol
@@ -423,8 +424,11 @@ class EventSubHub:
         Only keepalives: notifications still flow (a silent channel then looks like a dead
         socket to a client's keepalive watchdog, which is the point of the fault).
         """
+        if not math.isfinite(seconds) or seconds < 0:
+            # inf or NaN would silence every session for ever (or never end the max()).
+            raise ValueError(f"seconds must be a finite number >= 0, not {seconds!r}")
         loop = asyncio.get_running_loop()
-        self._silenced_until = max(self._silenced_until, loop.time() + max(0.0, seconds))
+        self._silenced_until = max(self._silenced_until, loop.time() + seconds)
 
     def resend_last(self, n: int) -> int:
         """Delivers the last ``n`` notifications again, with the same message ids.

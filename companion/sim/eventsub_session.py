@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Final
 from aiohttp import WSCloseCode
 
 from companion.sim.eventsub_payloads import now_rfc3339_ns
+from companion.sim.text import valid_unicode
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -302,7 +303,12 @@ class Session:
                     wake.clear()
                     await wake.wait()
                     continue
-                await ws.send_str(out.popleft())
+                text = out.popleft()
+                try:
+                    await ws.send_str(text)
+                except UnicodeEncodeError:
+                    # Stored text with a lone surrogate: send U+FFFD rather than lose the socket.
+                    await ws.send_str(valid_unicode(text))
                 self.last_sent = loop.time()
         except (ConnectionError, RuntimeError) as exc:
             # The peer went away mid-write; the handler's reader sees the close and cleans up.

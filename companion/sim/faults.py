@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, Final
 
@@ -64,8 +65,8 @@ class Faults:
 
     def set_latency(self, seconds: float, prefix: str | None = None) -> None:
         """Delay every matching response by ``seconds`` (0 turns it off)."""
-        if seconds < 0:
-            raise ValueError("latency must be >= 0")
+        if not math.isfinite(seconds) or seconds < 0:
+            raise ValueError(f"latency must be a finite number of seconds >= 0, not {seconds!r}")
         self.latency = seconds
         self.latency_prefix = prefix
 

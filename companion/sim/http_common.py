@@ -10,6 +10,7 @@ from aiohttp import web
 
 from .errors import SimError, bad_request, helix_error_body
 from .state import SimState
+from .text import has_lone_surrogate, utf8
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -39,8 +40,9 @@ def error_response(status: int, message: str, **headers: str) -> web.Response:
 
 def json_ok(payload: Any, status: int = 200) -> web.Response:
     """A JSON response (non-ASCII kept as is, as Twitch sends it)."""
+    # utf8(): a stored lone surrogate must not turn every later answer into a 500.
     return web.Response(
-        body=json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode(),
+        body=utf8(json.dumps(payload, ensure_ascii=False, separators=(",", ":"))),
         status=status,
         content_type="application/json",
     )
@@ -48,7 +50,7 @@ def json_ok(payload: Any, status: int = 200) -> web.Response:
 
 def raw_json_ok(text: str, status: int = 200) -> web.Response:
     """A response whose JSON text was assembled already (from cached fragments)."""
-    return web.Response(body=text.encode(), status=status, content_type="application/json")
+    return web.Response(body=utf8(text), status=status, content_type="application/json")
 
 
 def require_token(
@@ -145,12 +147,34 @@ async def read_json_object(request: web.Request) -> dict[str, Any]:
     """
     raw = await request.read()
     try:
-        body = json.loads(raw) if raw else None
+        body = json.loads(raw, parse_constant=_no_constant) if raw else None
     except ValueError:
         body = None
-    if not isinstance(body, dict):
+    # NaN/Infinity are not JSON (RFC 8259) and a lone surrogate is not Unicode: Twitch's
+    # parser refuses both (reference silent on the wording; we use the one it documents).
+    if not isinstance(body, dict) or _has_bad_text(body):
         raise bad_request("The JSON payload is malformed.")
     return body
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _has_bad_text(value: Any) -> bool:
+    """True if a parsed JSON value holds a lone surrogate anywhere (keys included)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if has_lone_surrogate(item):
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
 
 
 def page_body(data: list[dict[str, Any]], cursor: str | None) -> dict[str, Any]:

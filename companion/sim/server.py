@@ -7,6 +7,7 @@ import contextlib
 import importlib
 import logging
 import math
+import secrets
 import socket
 from typing import TYPE_CHECKING, Any
 
@@ -65,6 +66,9 @@ class Simulator:
         hub: The EventSub hub (None only while its module does not exist).
         limiter: The Helix rate limiter.
         demo_broadcaster_id: The demo channel's user id when ``config.demo`` (else None).
+        control_token: This run's control token: every state-changing ``/_sim`` request must
+            carry it (see :func:`companion.sim.control_headers`). Made fresh for each
+            simulator, so a web page cannot guess it.
     """
 
     def __init__(self, config: SimConfig | None = None) -> None:
@@ -74,6 +78,7 @@ class Simulator:
         self.limiter = RateLimiter(self.config.ratelimit_points, self.config.ratelimit_window)
         self.hub = _make_hub(self.state, lambda: self.eventsub_url)
         self.demo_broadcaster_id: str | None = None
+        self.control_token = secrets.token_urlsafe(24)
         if self.config.demo:
             self.demo_broadcaster_id = seed_demo(self.state)
         self._runner: web.AppRunner | None = None

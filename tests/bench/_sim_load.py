@@ -185,6 +185,7 @@ class SimProcess:
         self.urls = self._read_urls(timeout=30.0)
         self.base_url = self.urls["base"]
         self.eventsub_url = self.urls["eventsub"]
+        self.control_token = self.urls["token"]
 
     def __repr__(self) -> str:
         return f"SimProcess(pid={self.proc.pid}, {self.urls.get('base')})"
@@ -240,6 +241,11 @@ class SimProcess:
         """One request to the simulator; returns the status and the parsed JSON body."""
         data = None if body is None else json.dumps(body).encode()
         all_headers = {"Content-Type": "application/json", **(headers or {})}
+        if path.startswith("/_sim/") and method != "GET":
+            # Imported here: the load children run this file as a script, without companion.
+            from companion.sim import control_headers
+
+            all_headers.update(control_headers(self.control_token))
         req = urllib.request.Request(
             self.base_url + path, data=data, headers=all_headers, method=method
         )

@@ -45,6 +45,7 @@ from PySide6.QtCore import QTimer
 from companion.core.ledger import Ledger
 from companion.services.live_events import LiveEvents
 from companion.services.queue_service import QueueService
+from companion.sim import control_headers
 from companion.twitch import Client, SimpleTokenHandler
 from companion.ui.queue_model import QueueTableModel
 from companion.ui.queue_panel import QueuePanel
@@ -72,6 +73,7 @@ class SimProcess:
     def __init__(self) -> None:
         self.proc: asyncio.subprocess.Process | None = None
         self.base = ""
+        self.token = ""
         self.http: aiohttp.ClientSession | None = None
 
     async def start(self) -> None:
@@ -87,17 +89,21 @@ class SimProcess:
         )
         assert self.proc.stdout is not None
         async with asyncio.timeout(20):
-            while not self.base:
+            while not (self.base and self.token):
                 line = (await self.proc.stdout.readline()).decode()
                 if not line:
                     raise RuntimeError("the simulator exited")
                 if line.startswith("base"):
                     self.base = line.split()[1]
+                elif line.startswith("token"):
+                    self.token = line.split()[1]
         self.http = aiohttp.ClientSession()
 
     async def control(self, path: str, **body: Any) -> Any:
         assert self.http is not None
-        async with self.http.post(f"{self.base}/_sim/{path}", json=body) as resp:
+        async with self.http.post(
+            f"{self.base}/_sim/{path}", json=body, headers=control_headers(self.token)
+        ) as resp:
             payload = await resp.json()
             assert resp.status == 200, payload
             return payload["data"]

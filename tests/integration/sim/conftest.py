@@ -44,7 +44,7 @@ async def session() -> AsyncIterator[aiohttp.ClientSession]:
 
 @pytest.fixture
 def api(sim: Simulator, session: aiohttp.ClientSession) -> Api:
-    return Api(session, sim.base_url)
+    return Api(session, sim.base_url, control_token=sim.control_token)
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from companion.sim import SimConfig, Simulator
+from companion.sim import SimConfig, Simulator, control_headers
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -45,10 +45,17 @@ class Api:
     """Sends requests to the simulator with a token and client id."""
 
     def __init__(
-        self, session: aiohttp.ClientSession, base: str, *, check_schemas: bool = True
+        self,
+        session: aiohttp.ClientSession,
+        base: str,
+        *,
+        check_schemas: bool = True,
+        control_token: str | None = None,
     ) -> None:
         self.session = session
         self.base = base
+        # State-changing /_sim requests carry the run's control token (and JSON).
+        self.control_token = control_token
         # Every Helix answer is checked against helix-openapi.json (success) or Twitch's
         # error body (failure), in every test that goes through this client.
         self.check_schemas = check_schemas
@@ -66,6 +73,8 @@ class Api:
         headers: Mapping[str, str] | None = None,
     ) -> Reply:
         hdrs = dict(headers or {})
+        if self.control_token is not None and path.startswith("/_sim/") and method != "GET":
+            hdrs = {**control_headers(self.control_token), **hdrs}
         if token is not None:
             hdrs["Authorization"] = f"Bearer {token}"
         if client_id is not None:
