@@ -294,7 +294,7 @@ ERROR_TABLE: Final[Mapping[type[BaseException], Rule]] = {
     HTTPException: _http_error,
     PayloadError: Explanation(
         "Twitch sent an answer the app could not read.",
-        "Try again; if it keeps happening, please report it (the details are in the log).",
+        "Try again, and report it if it keeps happening; the details are in the log.",
     ),
     NetworkError: _network_error,
     TwitchError: Explanation(
