@@ -34,8 +34,8 @@ from companion.core.crash_report import start_crash_watch
 from companion.core.logsetup import setup_logging
 from companion.core.paths import log_dir
 from companion.core.scopes import scopes_for
-from companion.services.base import describe_error
 from companion.services.live_events import LiveEvents
+from companion.services.messages import explain
 from companion.services.session import TwitchSession
 from companion.twitch.authority import authority_key, require_secure_url
 from companion.twitch.client import Client
@@ -52,6 +52,7 @@ from companion.ui.tray import TrayIcon
 if TYPE_CHECKING:
     from collections.abc import Callable, Coroutine, Sequence
 
+    from companion.auth.signout import SignedOut
     from companion.sim import Simulator
     from companion.twitch.models.users import User
     from companion.twitch.oauth import DeviceFlow
@@ -178,7 +179,7 @@ class CompanionApp:
         error = task.exception()
         if error is not None:
             _log.error("background task %s failed", task.get_name(), exc_info=error)
-            self.notify_error(f"{task.get_name()}: {describe_error(error)}")
+            self.notify_error(explain(error))
 
     def notify_error(self, text: str) -> None:
         """Show an error as a non-modal notice (never a crash, never a blocking dialog).
@@ -206,7 +207,7 @@ class CompanionApp:
                 previous(exc_type, exc, tb)
                 return
             _log.error("unhandled exception in a slot", exc_info=(exc_type, exc, tb))
-            self.notify_error(f"Something went wrong: {describe_error(exc)}")
+            self.notify_error(explain(exc))
 
         self._previous_excepthook = previous
         sys.excepthook = hook
@@ -225,6 +226,7 @@ class CompanionApp:
         assert self.panels is not None
         built = self.panels.build()
         window = MainWindow([(title, built[key]) for key, title in PANEL_TITLES])
+        window.offline_panels.add(built["history"])  # the local ledger needs no sign-in
         enabled = set(self.settings.enabled_panels())
         for index, (key, _title) in enumerate(PANEL_TITLES):
             window.tabs.setTabVisible(index, key in enabled)
@@ -367,7 +369,7 @@ class CompanionApp:
         """Say plainly that there is no keyring, and offer this-run-only storage."""
         assert self.window is not None
         self.window.show_notice(
-            f"{store.reason} Nothing is saved to a file instead.",
+            f"{explain(KeyringUnavailable(store.reason))} Nothing is saved to a file instead.",
             timeout_ms=0,
             action=("Keep sign-in for this run only", self._use_session_store),
         )
@@ -425,7 +427,9 @@ class CompanionApp:
         self.session = TwitchSession(self.client, self.handler)
         window = self.window
         self.session.signed_in.connect(self._on_signed_in)
+        self.session.account_lost.connect(self._on_account_lost)
         self.session.signed_out.connect(self._on_signed_out)
+        self.live.authorization_revoked.connect(self.session.authorization_revoked)
         self.session.ratelimit_changed.connect(window.set_ratelimit)
         self.session.error.connect(self.notify_error)
 
@@ -452,6 +456,8 @@ class CompanionApp:
         if isinstance(self.store, UnavailableTokenStore):
             self._offer_session_store(self.store)
             return
+        if self.signin.bring_to_front():
+            return  # a (re-login) prompt is open already: one dialog, not two
         if not self._client_id():
             await self._discover_client_id()
         if not self._client_id():
@@ -468,6 +474,8 @@ class CompanionApp:
         if self.session is not None and self.session.user is not None:
             user_id = self.session.user.id
             await self.session.sign_out()
+            if self.panels is not None:
+                self.panels.set_broadcaster(None)  # the streamer let go of the channel
             if self.authority is not None:
                 accounts = self.settings.accounts(self.authority)
                 accounts.pop(user_id, None)
@@ -483,12 +491,13 @@ class CompanionApp:
         assert self.window is not None and self.panels is not None
         broadcaster = self.session.broadcaster if self.session is not None else None
         self.panels.set_broadcaster(broadcaster)
+        self.panels.release(send=True)  # what waited for this sign-in goes out now
         if self.session is not None and self.session.broadcaster:
             self.spawn(
                 self.live.start(self.session.http, self.session.broadcaster), name="live events"
             )
         name = user.display_name or user.login or user.id
-        self.window.set_account(f"Signed in as {name}" + (" (demo)" if self.args.demo else ""))
+        self._show_account(f"Signed in as {name}" + (" (demo)" if self.args.demo else ""), None)
         if self.authority is not None:
             accounts = self.settings.accounts(self.authority)
             accounts[user.id] = user.login or user.id
@@ -496,12 +505,26 @@ class CompanionApp:
             self.settings.set_active_account(self.authority, user.id)
             self._refresh_account_menu()
 
-    def _on_signed_out(self, reason: str) -> None:
-        assert self.window is not None and self.panels is not None
-        self.panels.set_broadcaster(None)
+    def _on_account_lost(self, lost: SignedOut) -> None:
+        """The token died: show it at once; keep the queue and forms for the re-login."""
+        assert self.panels is not None
+        self.panels.hold()
         self.spawn(self.live.stop(), name="live events stop")
-        self.window.set_account(f"Not signed in ({reason})")
-        self.window.show_notice(f"{reason}. Use Account → Sign in to reconnect.", timeout_ms=0)
+        self._show_account(lost.status, lost.banner)
+
+    def _on_signed_out(self, gone: SignedOut) -> None:
+        """Signed out for good: what waited for a re-login is reported as not sent."""
+        assert self.panels is not None
+        self.panels.release(send=False)
+        self.spawn(self.live.stop(), name="live events stop")
+        self._show_account(gone.status, gone.banner)
+
+    def _show_account(self, status: str, signed_out_banner: str | None) -> None:
+        """The account's state in the status bar, above the panels and in the tray."""
+        assert self.window is not None and self.tray is not None
+        self.window.set_account(status)
+        self.window.set_signed_out(signed_out_banner)
+        self.tray.set_signed_out(None if signed_out_banner is None else status)
 
     async def _start_demo(self) -> None:
         from companion.sim import DEMO_BROADCASTER_LOGIN, SimConfig, Simulator
@@ -546,6 +569,7 @@ class CompanionApp:
             self.settings, await open_ledger(self.notify_error), self.notify_error
         )
         self.window = self._build_window()
+        self.window.sign_in_requested.connect(lambda: self.spawn(self.sign_in(), name="sign-in"))
         self.live.state_changed.connect(self.window.set_eventsub_state)
         self.live.revoked.connect(self.notify_error)
         self.live.error.connect(self.notify_error)

@@ -11,6 +11,7 @@ import sqlite3
 import time
 from typing import TYPE_CHECKING, Protocol
 
+from companion.core.errors import UserError
 from companion.core.jsonstore import StoreError
 from companion.core.ledger import Ledger
 from companion.core.paths import data_dir
@@ -18,11 +19,12 @@ from companion.core.reward_sets import RewardSets
 from companion.core.templates import TemplateStore
 from companion.services.extensions_service import ExtensionsService
 from companion.services.goals_service import GoalsService
+from companion.services.messages import explain, explain_error
 from companion.services.polls_service import PollsService
 from companion.services.predictions_service import PredictionsService
 from companion.services.queue_service import QueueService
 from companion.services.rewards_service import RewardsService
-from companion.twitch.limits import LIMITS
+from companion.twitch.limits import LIMITS, LimitError
 from companion.ui.extensions_panel import ExtensionsPanel
 from companion.ui.goals import GoalsModel, GoalsPanel, GoalStrip
 from companion.ui.history_view import HistoryView
@@ -69,8 +71,18 @@ class ChannelService(Protocol):
 
 
 def check_limit(name: str, value: object) -> None:
-    """Check one value against one named Helix limit (templates use the client's table)."""
-    LIMITS[name].check(value)
+    """Check one value against one named Helix limit (templates use the client's table).
+
+    Raises:
+        UserError: The value breaks the limit; the message is the streamer's sentence.
+    """
+    limit = LIMITS[name]
+    try:
+        limit.check(value)
+    except LimitError as exc:
+        raise UserError(explain(exc)) from exc
+    except TypeError as exc:
+        raise UserError(f"The {limit.label} must be a whole number.") from exc
 
 
 async def open_ledger(notify: Callable[[str], None]) -> Ledger | None:
@@ -78,8 +90,11 @@ async def open_ledger(notify: Callable[[str], None]) -> Ledger | None:
     try:
         return await Ledger.aopen(data_dir() / LEDGER_FILE_NAME)
     except (OSError, sqlite3.Error) as error:
-        _log.error("ledger unavailable: %s", error)
-        notify(f"The redemption history could not be opened: {error}")
+        _log.error("ledger unavailable: %r", error)
+        notify(
+            "The redemption history could not be opened; the queue works without it. "
+            + explain_error(error).then
+        )
         return None
 
 
@@ -119,6 +134,7 @@ class PanelSet:
         self.pinned: PinnedQueueWindow | None = None
         self.goal_strip: GoalStrip | None = None
         self._tray: TrayIcon | None = None
+        self._channel_id: str | None = None
         self._last_notified = float("-inf")
         self._unnotified = 0
 
@@ -201,8 +217,35 @@ class PanelSet:
             self._unnotified = 0
 
     def set_broadcaster(self, broadcaster: PartialUser | None) -> None:
+        """Point every panel at ``broadcaster`` (None: nobody is signed in any more).
+
+        Signing in again to the channel the panels already show (after a lost sign-in)
+        re-reads it instead: the queue, its held actions and half-filled forms stay.
+        """
+        same = broadcaster is not None and broadcaster.id == self._channel_id
+        self._channel_id = broadcaster.id if broadcaster is not None else None
         for service in self.services:
-            service.set_broadcaster(broadcaster)
+            if same:
+                service.refresh()
+            else:
+                service.set_broadcaster(broadcaster)
+
+    def hold(self) -> None:
+        """The sign-in was lost: keep everything, send nothing until it is back."""
+        self.queue.hold()
+
+    def release(self, *, send: bool) -> None:
+        """The sign-in is back (``send``) or will not be: held queue actions go or fail.
+
+        Actions that fail this way are also told as a notice (the queue panel is disabled
+        while signed out, so its status line alone could go unseen).
+        """
+        waited = self.queue.release(send=send)
+        if waited and not send:
+            self.notify(
+                f"{waited} queue action(s) were not sent because you are signed out; their "
+                "redemptions are back in the queue. Sign in and try again."
+            )
 
     async def shutdown(self) -> None:
         for service in self.services:

@@ -6,11 +6,13 @@ refresh tokens that work once. So :meth:`event_token_refreshed` writes the rotat
 refresh token to the keyring *before* the HTTP layer uses the new access token (the HTTP
 handler awaits this hook first).
 
-When a token expires and cannot be refreshed, :meth:`event_token_expired` awaits the
-``relogin`` prompt the UI injected (a sign-in dialog). It returns the new Token, or None
-if the user cancelled: the user is then signed out (listeners are told, so the window
-shows a signed-out state) and further requests for that user raise ``InvalidToken``
-instead of prompting again and again.
+When a token dies for good (a refused refresh reaches :meth:`event_token_expired`; an
+EventSub revocation or the hourly validation reaches :meth:`relogin_needed`), the account is
+reported lost at once (lost listeners: the window shows it signed out before any dialog),
+then the ``relogin`` prompt the UI injected is awaited, once per user however many
+requests and events ask. A new token for the same user restores the account (restored
+listeners); None means the user declined: the user is signed out (signed-out listeners)
+and further requests for that user raise ``InvalidToken`` instead of prompting again.
 
 Tokens belong to one authority (the OAuth base URL that issued them; see
 :mod:`companion.twitch.authority`): the handler stores and looks them up under its own
@@ -20,9 +22,11 @@ another authority issued.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import TYPE_CHECKING
 
+from companion.auth.signout import PROMPT_TEXT, SignOutCause
 from companion.auth.token_store import StoredTokens
 from companion.twitch import oauth
 from companion.twitch.authority import authority_key, check_token_destination
@@ -68,7 +72,10 @@ class KeyringTokenHandler(BaseTokenHandler):
         self.store = store
         self.relogin = relogin
         self._signed_out: set[str] = set()
-        self._signed_out_listeners: list[Callable[[str], None]] = []
+        self._signed_out_listeners: list[Callable[[str, SignOutCause], None]] = []
+        self._lost_listeners: list[Callable[[str, SignOutCause], None]] = []
+        self._restored_listeners: list[Callable[[str], None]] = []
+        self._relogins: dict[str, asyncio.Task[Token | None]] = {}
 
     # -- seed hooks --------------------------------------------------------------
 
@@ -80,6 +87,13 @@ class KeyringTokenHandler(BaseTokenHandler):
         user_id = str(user.id)
         if user_id in self._signed_out:
             raise InvalidToken(f"user {user_id} is signed out; sign in again")
+        pending = self._relogins.get(user_id)
+        if pending is not None:
+            # The stored token is dead: wait for the sign-in the streamer is being asked for.
+            replacement = await asyncio.shield(pending)
+            if replacement is None:
+                raise InvalidToken(f"user {user_id} is signed out; sign in again")
+            return replacement
         stored = await self.store.load(self.authority, user_id)
         if stored is not None:
             return Token(
@@ -88,7 +102,7 @@ class KeyringTokenHandler(BaseTokenHandler):
                 user_id=user_id,
                 authority=self.authority,
             )
-        token = await self._prompt(user_id, "sign-in needed")
+        token = await self._prompt(user_id, PROMPT_TEXT[None])
         if token is None:
             raise InvalidToken(f"user {user_id} is not signed in")
         return token
@@ -114,16 +128,76 @@ class KeyringTokenHandler(BaseTokenHandler):
             # Already declined once: do not nag the streamer with a dialog per request.
             return None
         _log.info("token of user %s expired and could not be refreshed", user_id)
-        replacement = await self._prompt(user_id, "Your Twitch sign-in expired.")
-        if replacement is None:
-            self._sign_out_locally(user_id)
-        return replacement
+        return await self.relogin_needed(user_id, SignOutCause.EXPIRED)
+
+    async def relogin_needed(self, user_id: str, cause: SignOutCause) -> Token | None:
+        """The user's token is dead for ``cause``: report it, then ask for a new sign-in.
+
+        Lost listeners are called at once, before the prompt opens. One prompt per user:
+        later callers (more requests, more revocation messages) wait for the same one.
+
+        Returns:
+            The new token, or None if the user declined (they are then signed out).
+        """
+        if user_id in self._signed_out:
+            return None
+        task = self._relogins.get(user_id)
+        if task is None:
+            _log.info("the sign-in of user %s is lost (%s); asking again", user_id, cause.value)
+            self._notify(self._lost_listeners, user_id, cause)
+            task = asyncio.get_running_loop().create_task(
+                self._relogin(user_id, cause), name=f"relogin-{user_id}"
+            )
+            self._relogins[user_id] = task
+            task.add_done_callback(lambda done: self._relogin_done(user_id, done))
+        # shield: a cancelled request must not close the prompt everyone else waits for.
+        return await asyncio.shield(task)
+
+    def relogin_pending(self, user_id: str) -> bool:
+        """True while the re-login prompt for ``user_id`` is open."""
+        return user_id in self._relogins
+
+    async def _relogin(self, user_id: str, cause: SignOutCause) -> Token | None:
+        try:
+            token = await self._prompt(user_id, PROMPT_TEXT[cause])
+        except Exception:
+            _log.exception("the re-login prompt for user %s failed", user_id)
+            token = None
+        if token is None:
+            # The stored token can never work again: do not keep a dead secret around.
+            try:
+                await self.store.delete(self.authority, user_id)
+            except Exception:
+                _log.exception("could not delete the dead token of user %s", user_id)
+            # Without a prompt (none injected) the original cause stands; else they declined.
+            self._sign_out_locally(
+                user_id, cause if self.relogin is None else SignOutCause.DECLINED
+            )
+            return None
+        for callback in list(self._restored_listeners):
+            try:
+                callback(user_id)
+            except Exception:
+                _log.exception("restored listener failed")
+        return token
+
+    def _relogin_done(self, user_id: str, task: asyncio.Task[Token | None]) -> None:
+        if self._relogins.get(user_id) is task:
+            del self._relogins[user_id]
 
     # -- accounts ----------------------------------------------------------------
 
-    def add_signed_out_listener(self, callback: Callable[[str], None]) -> None:
-        """Call ``callback(user_id)`` when a user ends up signed out."""
+    def add_signed_out_listener(self, callback: Callable[[str, SignOutCause], None]) -> None:
+        """Call ``callback(user_id, cause)`` when a user ends up signed out."""
         self._signed_out_listeners.append(callback)
+
+    def add_lost_listener(self, callback: Callable[[str, SignOutCause], None]) -> None:
+        """Call ``callback(user_id, cause)`` when a token dies, before the prompt opens."""
+        self._lost_listeners.append(callback)
+
+    def add_restored_listener(self, callback: Callable[[str], None]) -> None:
+        """Call ``callback(user_id)`` when the re-login prompt brought a new token."""
+        self._restored_listeners.append(callback)
 
     def is_signed_out(self, user_id: str) -> bool:
         return user_id in self._signed_out
@@ -167,7 +241,7 @@ class KeyringTokenHandler(BaseTokenHandler):
             except (OAuthError, OSError) as error:
                 _log.warning("revoking the token of user %s failed: %s", user_id, error)
         await self.store.delete(self.authority, user_id)
-        self._sign_out_locally(user_id)
+        self._sign_out_locally(user_id, SignOutCause.USER)
 
     async def _prompt(self, user_id: str, reason: str) -> Token | None:
         if self.relogin is None:
@@ -189,10 +263,16 @@ class KeyringTokenHandler(BaseTokenHandler):
                 f"a token issued by {token.authority} is not kept for {self.authority}"
             )
 
-    def _sign_out_locally(self, user_id: str) -> None:
+    def _sign_out_locally(self, user_id: str, cause: SignOutCause) -> None:
         self._signed_out.add(user_id)
-        for callback in list(self._signed_out_listeners):
+        self._notify(self._signed_out_listeners, user_id, cause)
+
+    @staticmethod
+    def _notify(
+        listeners: list[Callable[[str, SignOutCause], None]], user_id: str, cause: SignOutCause
+    ) -> None:
+        for callback in list(listeners):
             try:
-                callback(user_id)
+                callback(user_id, cause)
             except Exception:
-                _log.exception("signed-out listener failed")
+                _log.exception("account listener failed")

@@ -50,6 +50,10 @@ DEFAULT_UNDO_WINDOW = 5.0
 Sender = Callable[[str, tuple[str, ...], RedemptionStatus], Awaitable[BatchOutcome]]
 
 
+#: A row's error when the sender itself raised (a bug, or an error it did not expect).
+SENDER_FAILED = "not sent: something unexpected went wrong (the details are in the log)"
+
+
 class _Action:
     """The mutable bookkeeping behind one live (pending or sending) action."""
 
@@ -389,13 +393,14 @@ class RedemptionQueue(QueueStore):
                     raise
                 except Exception as exc:
                     _log.warning(
-                        "%s of %d redemptions of reward %s failed: %s",
+                        "%s of %d redemptions of reward %s failed: %r",
                         status,
                         len(batch),
                         reward_id,
                         exc,
                     )
-                    outcome = BatchOutcome.all_failed(batch, f"{type(exc).__name__}: {exc}")
+                    # The raw error is in the log line above; the row shows a sentence.
+                    outcome = BatchOutcome.all_failed(batch, SENDER_FAILED)
                 self._apply(action_id, reward_id, batch, outcome, done, already, failed)
         finally:
             self._actions.pop(action_id, None)

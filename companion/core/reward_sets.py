@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, NamedTuple
 
+from .errors import UserError
 from .jsonstore import StoreError, read_json, write_json_atomically
 
 if TYPE_CHECKING:
@@ -36,9 +37,9 @@ class RewardToggle(NamedTuple):
 def _clean_name(name: str) -> str:
     cleaned = " ".join(name.split())
     if not cleaned:
-        raise ValueError("a reward set needs a name")
+        raise UserError("A reward set needs a name.")
     if len(cleaned) > _MAX_NAME_LENGTH:
-        raise ValueError(f"a reward set name is at most {_MAX_NAME_LENGTH} characters")
+        raise UserError(f"A reward set name is at most {_MAX_NAME_LENGTH} characters.")
     return cleaned
 
 
@@ -128,7 +129,7 @@ class RewardSets:
         cleaned = _clean_name(new)
         clash = self._find(cleaned)
         if clash is not None and clash != known:
-            raise ValueError(f"a reward set called {clash!r} already exists")
+            raise UserError(f"A reward set called “{clash}” already exists.")
         self._sets = {(cleaned if k == known else k): v for k, v in self._sets.items()}
         self._save()
 

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from .errors import UserError
 from .jsonstore import StoreError, read_json, write_json_atomically
 
 if TYPE_CHECKING:
@@ -33,7 +34,7 @@ _MAX_NAME_LENGTH = 100
 LimitCheck = Callable[[str, object], None]
 
 
-class TemplateInvalid(ValueError):
+class TemplateInvalid(UserError):
     """A template breaks one or more limits; nothing was saved.
 
     Attributes:
@@ -148,9 +149,9 @@ class PollTemplate:
 
 def _check_name(name: str) -> list[str]:
     if not name.strip():
-        return ["a template needs a name"]
+        return ["A template needs a name."]
     if len(name) > _MAX_NAME_LENGTH:
-        return [f"a template name is at most {_MAX_NAME_LENGTH} characters"]
+        return [f"A template name is at most {_MAX_NAME_LENGTH} characters."]
     return []
 
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 
-from companion.twitch.errors import TwitchError
+from companion.services.messages import explain
 
 if TYPE_CHECKING:
     from collections.abc import Coroutine
@@ -25,14 +25,12 @@ _log = logging.getLogger(__name__)
 
 
 def describe_error(error: BaseException) -> str:
-    """A one-line, human explanation of an error, without secrets or tracebacks."""
-    if isinstance(error, TwitchError):
-        return str(error)
-    if isinstance(error, (ConnectionError, OSError)):
-        return f"Network problem: {error}"
-    if isinstance(error, ValueError):
-        return str(error)
-    return f"{type(error).__name__}: {error}"
+    """What the streamer reads about ``error``: a sentence from the message table.
+
+    Never ``str(error)``: the raw detail belongs in the log (see
+    :mod:`companion.services.messages`).
+    """
+    return explain(error)
 
 
 class Service(QObject):

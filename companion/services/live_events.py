@@ -16,7 +16,12 @@ Signals:
     goal_event(str, object): ``begin|progress|end`` and a ``Goal``.
     stream_changed(bool): the stream went online (True) or offline (False).
     resynced(): the connection came back after a loss; re-read state through Helix.
-    revoked(str): Twitch revoked a subscription (the reason, for people).
+    revoked(str): Twitch revoked a subscription for a reason other than a withdrawn
+        authorization (a sentence for people, from the message table).
+    authorization_revoked(str, object): Twitch says the user (first argument) withdrew
+        this app's authorization; the second is the client id when the message names it
+        (``user.authorization.revoke``), else None (a ``revocation`` with
+        ``authorization_revoked``).
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Signal
 
 from companion.services.base import Service
+from companion.services.messages import explain_revocation
 from companion.twitch.eventsub import (
     ConnectionState,
     ConnectionStatus,
@@ -47,22 +53,37 @@ _log = logging.getLogger(__name__)
 _REWARD_PREFIX = "channel.channel_points_custom_reward."
 _REDEMPTION_PREFIX = "channel.channel_points_custom_reward_redemption."
 
+#: The revocation status that means the user withdrew the app's authorization.
+AUTHORIZATION_REVOKED = "authorization_revoked"
+#: Twitch sends this type to webhooks and conduits only (its EventSub reference; the
+#: twitch-reference is silent), so it never arrives on this app's own WebSocket session.
+#: It is honoured whenever it is delivered all the same: it is the plainest word there
+#: is that the token is dead.
+USER_AUTHORIZATION_REVOKE = "user.authorization.revoke"
+
 
 def status_text(status: ConnectionStatus) -> tuple[str, str]:
-    """The status bar's (state, sentence) for a connection status."""
+    """The status bar's (state, sentence) for a connection status.
+
+    The client's reason (a close code, a repr of a connection error) goes to the log
+    (the client logs every state change), never to the status bar.
+    """
     state = status.state
     if state is ConnectionState.LIVE:
         if status.problems:
-            return "reconnecting", "Live events: connected, with problems: " + "; ".join(
-                status.problems
+            count = len(status.problems)
+            kinds = "kind of update is" if count == 1 else "kinds of update are"
+            return "reconnecting", (
+                f"Live events: connected, but {count} {kinds} not arriving (see the log)"
             )
         return "live", "Live events: connected"
-    if state in (ConnectionState.CONNECTING, ConnectionState.RECONNECTING):
-        retry = f" (retry in {status.retry_in:.0f} s)" if status.retry_in else ""
-        reason = f": {status.reason}" if status.reason else ""
-        return "reconnecting", f"Live events: reconnecting{reason}{retry}"
+    if state is ConnectionState.CONNECTING:
+        return "reconnecting", "Live events: connecting…"
+    if state is ConnectionState.RECONNECTING:
+        retry = f" in {status.retry_in:.0f} s" if status.retry_in else ""
+        return "reconnecting", f"Live events: connection lost, reconnecting{retry}…"
     if state is ConnectionState.FAILED:
-        return "down", f"Live events: down: {status.reason or 'unknown reason'}"
+        return "down", "Live events: stopped; sign in again or restart the app to reconnect"
     return "down", "Live events: off"
 
 
@@ -81,6 +102,7 @@ class LiveEvents(Service):
     stream_changed = Signal(bool)
     resynced = Signal()
     revoked = Signal(str)
+    authorization_revoked = Signal(str, object)
 
     def __init__(self, parent: QObject | None = None, **client_options: object) -> None:
         super().__init__(parent)
@@ -98,7 +120,7 @@ class LiveEvents(Service):
             **self._client_options,  # type: ignore[arg-type]  # tests tune timings
         )
         client.add_state_listener(self._on_status)
-        client.add_listener(self._on_event)
+        client.add_listener(self.deliver)
         self.client = client
         await client.start()
 
@@ -122,14 +144,22 @@ class LiveEvents(Service):
             _log.info("EventSub came back (%s); asking services to resync", info.reason)
             self.resynced.emit()
 
-    def _on_event(self, event: EventSubEvent | Revocation) -> None:
+    def deliver(self, event: EventSubEvent | Revocation) -> None:
+        """Turn one event from the EventSub client into the matching signal."""
         if isinstance(event, Revocation):
-            self.revoked.emit(
-                f"Twitch stopped sending {event.subscription_type} events ({event.status})"
-            )
+            self._on_revocation(event)
+            return
+        kind = event.subscription_type
+        if kind == USER_AUTHORIZATION_REVOKE:
+            user_id = event.payload.get("user_id")
+            client_id = event.payload.get("client_id")
+            if isinstance(user_id, str) and user_id:
+                _log.warning("Twitch says user %s withdrew the app's authorization", user_id)
+                self.authorization_revoked.emit(
+                    user_id, client_id if isinstance(client_id, str) else None
+                )
             return
         model = event.model
-        kind = event.subscription_type
         if model is None and not kind.startswith("stream."):
             _log.warning("event %s without a model: %s", kind, event.parse_error)
             return
@@ -156,3 +186,12 @@ class LiveEvents(Service):
             self.stream_changed.emit(True)
         elif kind == "stream.offline":
             self.stream_changed.emit(False)
+
+    def _on_revocation(self, event: Revocation) -> None:
+        client = self.client  # (the EventSub client logged the revocation already)
+        if event.status == AUTHORIZATION_REVOKED:
+            # Every subscription of the token gets one; the session asks for sign-in once.
+            if client is not None:
+                self.authorization_revoked.emit(str(client.user.id), None)
+            return
+        self.revoked.emit(explain_revocation(event.status))

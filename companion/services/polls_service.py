@@ -17,6 +17,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Literal
 
+from companion.core.errors import UserError
 from companion.services.running_item import RunningItemService
 
 if TYPE_CHECKING:
@@ -115,7 +116,7 @@ class PollsService(RunningItemService["Poll"]):
         broadcaster = self._require_broadcaster()
         reason = create_blocked_reason(self.active)
         if reason is not None:
-            raise ValueError(reason)
+            raise UserError(reason)
         created = await broadcaster.create_poll(
             title, list(choices), duration_seconds, channel_points_per_vote
         )
@@ -128,7 +129,7 @@ class PollsService(RunningItemService["Poll"]):
     async def end_now(self, status: Literal["TERMINATED", "ARCHIVED"]) -> Poll:
         broadcaster = self._require_broadcaster()
         if self.active is None:
-            raise ValueError("No poll is running.")
+            raise UserError("No poll is running.")
         ended = await broadcaster.end_poll(self.active.id, status)
         self._finish(ended)
         return ended

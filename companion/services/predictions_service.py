@@ -21,6 +21,7 @@ import logging
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
+from companion.core.errors import UserError
 from companion.services.running_item import RunningItemService
 
 if TYPE_CHECKING:
@@ -159,7 +160,7 @@ class PredictionsService(RunningItemService["Prediction"]):
         broadcaster = self._require_broadcaster()
         reason = create_blocked_reason(self.active)
         if reason is not None:
-            raise ValueError(reason)
+            raise UserError(reason)
         created = await broadcaster.create_prediction(title, list(outcomes), window_seconds)
         return self._created(created)
 
@@ -171,7 +172,7 @@ class PredictionsService(RunningItemService["Prediction"]):
         broadcaster = self._require_broadcaster()
         reason = lock_blocked_reason(self.active)
         if reason is not None or self.active is None:
-            raise ValueError(reason)
+            raise UserError(reason)
         locked = await broadcaster.end_prediction(self.active.id, "LOCKED")
         self._apply_response(locked)
         return locked
@@ -184,7 +185,7 @@ class PredictionsService(RunningItemService["Prediction"]):
         broadcaster = self._require_broadcaster()
         reason = resolve_blocked_reason(self.active)
         if reason is not None or self.active is None:
-            raise ValueError(reason)
+            raise UserError(reason)
         resolved = await broadcaster.end_prediction(self.active.id, "RESOLVED", outcome_id)
         self._apply_response(resolved)
         return resolved
@@ -197,7 +198,7 @@ class PredictionsService(RunningItemService["Prediction"]):
         broadcaster = self._require_broadcaster()
         reason = resolve_blocked_reason(self.active)
         if reason is not None or self.active is None:
-            raise ValueError(reason)
+            raise UserError(reason)
         canceled = await broadcaster.end_prediction(self.active.id, "CANCELED")
         self._apply_response(canceled)
         return canceled

@@ -16,6 +16,9 @@ observe) and connects it to Twitch:
 * each re-read (the first is at start) also settles what a hard stop left open in the
   ledger: rows still UNFULFILLED there and actions still PENDING or SENDING are looked up
   on Twitch by id, 50 per call (:mod:`companion.core.ledger_settle`).
+* while the account's sign-in is lost (:meth:`hold`), actions whose window closes wait:
+  :meth:`release` sends them after the re-login, or reports them as not sent (they go
+  back to the queue with :data:`NOT_SENT_SIGNED_OUT`) when the streamer stays signed out.
 
 Signals:
     action_changed(object): an :class:`ActionRecord` snapshot (pending, undone, sending, done...).
@@ -31,6 +34,7 @@ Signals:
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -72,9 +76,10 @@ _LEDGER_FLUSH_MS = 200
 #: New redemptions wait at most this long to be queued together (see on_redemption_added).
 INGEST_BATCH_MS = 100
 
-FORBIDDEN_TEXT = (
-    "Twitch refused (403): only the app that created this reward can change its redemptions"
-)
+FORBIDDEN_TEXT = "Twitch refused: only the app that created this reward can change its redemptions"
+
+#: Why an action held while signed out was not sent (its rows wait in the queue again).
+NOT_SENT_SIGNED_OUT = "not sent because you were signed out of Twitch; sign in and try again"
 
 
 class RedemptionEvents(Protocol):
@@ -193,6 +198,8 @@ class QueueService(Service):
         self._elsewhere_timer.setSingleShot(True)
         self._elsewhere_timer.setInterval(_LEDGER_FLUSH_MS)
         self._elsewhere_timer.timeout.connect(self._report_elsewhere)
+        self._hold: asyncio.Future[bool] | None = None
+        self._waiting = 0  # calls waiting for the hold to end
 
     def __repr__(self) -> str:
         return f"QueueService(rows={len(self.queue)}, broadcaster={self._broadcaster!r})"
@@ -393,6 +400,35 @@ class QueueService(Service):
         self.reconciled.emit(diff)
         return diff
 
+    # ------------------------------------------------------------------ sign-in lost
+
+    @property
+    def held(self) -> bool:
+        """True while actions wait for a re-login instead of being sent."""
+        return self._hold is not None
+
+    def hold(self) -> None:
+        """The sign-in is lost: from now on, actions whose undo window closes wait.
+
+        Rows stay in the queue; nothing is sent with a token Twitch no longer accepts.
+        """
+        if self._hold is None:
+            self._hold = asyncio.get_event_loop().create_future()
+            _log.info("queue actions held until the streamer signs in again")
+
+    def release(self, *, send: bool) -> int:
+        """End a :meth:`hold`: send what waited (``send``), or report it as not sent.
+
+        Returns:
+            How many calls were waiting.
+        """
+        hold, self._hold = self._hold, None
+        waiting, self._waiting = self._waiting, 0
+        if hold is not None and not hold.done():
+            _log.info("%d held queue calls %s", waiting, "go out" if send else "are not sent")
+            hold.set_result(send)
+        return waiting
+
     # ------------------------------------------------------------------ actions
 
     def fulfill(self, redemption_ids: Iterable[str]) -> ActionRecord | None:
@@ -460,6 +496,12 @@ class QueueService(Service):
         self, reward_id: str, ids: tuple[str, ...], status: RedemptionStatus
     ) -> BatchOutcome:
         """The core queue's sender: one Update Redemption Status call (<= 50 ids)."""
+        hold = self._hold
+        if hold is not None:
+            self._waiting += 1
+            # shield: one waiting call being cancelled (shutdown) must not end the hold.
+            if not await asyncio.shield(hold):
+                return BatchOutcome.all_failed(ids, NOT_SENT_SIGNED_OUT)
         broadcaster = self._broadcaster
         if broadcaster is None:
             return BatchOutcome.all_failed(ids, "not signed in")
@@ -474,9 +516,8 @@ class QueueService(Service):
             return BatchOutcome.all_already_handled(ids)
         except Forbidden:
             return BatchOutcome.all_failed(ids, FORBIDDEN_TEXT)
-        except TwitchError as exc:
-            return BatchOutcome.all_failed(ids, describe_error(exc))
-        except (OSError, TimeoutError) as exc:
+        except (TwitchError, OSError, TimeoutError) as exc:
+            _log.warning("updating %d redemptions of %s failed: %r", len(ids), reward_id, exc)
             return BatchOutcome.all_failed(ids, describe_error(exc))
         done = frozenset(r.id for r in changed) & frozenset(ids)
         # Reference silence: Update Redemption Status documents 404 when nothing qualifies,
@@ -556,7 +597,11 @@ class QueueService(Service):
             await super().wait_idle()
 
     async def shutdown(self) -> None:
-        """Send what is still in an undo window, write the ledger, then stop."""
+        """Send what is still in an undo window, write the ledger, then stop.
+
+        Actions held for a re-login that never came are recorded as not sent.
+        """
+        self.release(send=False)
         self.drain_incoming()
         await self.queue.flush()
         self._flush_ledger()

@@ -21,10 +21,12 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from PySide6.QtCore import Signal
 
+from companion.core.errors import UserError
 from companion.twitch import limits
 from companion.twitch.errors import Forbidden, NotFound, TwitchError
 
-from .base import Service, describe_error
+from .base import Service
+from .messages import explain_error
 
 if TYPE_CHECKING:
     from PySide6.QtCore import QObject
@@ -89,7 +91,7 @@ def copy_title(title: str, taken: set[str]) -> str:
         candidate = title[: maximum - len(suffix)].rstrip() + suffix
         if candidate.casefold() not in {t.casefold() for t in taken}:
             return candidate
-    raise ValueError("no free title for the copy")
+    raise UserError("Every name for a copy of this reward is taken; rename one first.")
 
 
 class RewardsService(Service):
@@ -153,7 +155,7 @@ class RewardsService(Service):
 
     def _require(self) -> PartialUser:
         if self._broadcaster is None:
-            raise ValueError("Sign in to manage rewards.")
+            raise UserError("Sign in to manage rewards.")
         return self._broadcaster
 
     # ------------------------------------------------------------------ reading
@@ -280,7 +282,7 @@ class RewardsService(Service):
         """
         broadcaster = self._require()
         if not self.can_create:
-            raise ValueError(f"The channel already has {MAX_REWARDS} rewards, Twitch's maximum.")
+            raise UserError(f"The channel already has {MAX_REWARDS} rewards, Twitch's maximum.")
         reward = await broadcaster.create_custom_reward(
             title,
             cost,
@@ -310,9 +312,9 @@ class RewardsService(Service):
         self._require()
         reward = self.rewards.get(reward_id)
         if reward is None:
-            raise ValueError("That reward no longer exists.")
+            raise UserError("That reward no longer exists.")
         if reward_id not in self.manageable:
-            raise ValueError(READ_ONLY_REASON)
+            raise UserError(READ_ONLY_REASON)
         if not changes:
             return reward
         updated = await reward.edit(**changes)
@@ -339,9 +341,9 @@ class RewardsService(Service):
         self._require()
         reward = self.rewards.get(reward_id)
         if reward is None:
-            raise ValueError("That reward no longer exists.")
+            raise UserError("That reward no longer exists.")
         if reward_id not in self.manageable:
-            raise ValueError(READ_ONLY_REASON)
+            raise UserError(READ_ONLY_REASON)
         refunded = 0
         if refund_first and self.queue_service is not None:
             refunded = await self.queue_service.refund_now(reward_id)
@@ -364,9 +366,9 @@ class RewardsService(Service):
         self._require()
         original = self.rewards.get(reward_id)
         if original is None:
-            raise ValueError("That reward no longer exists.")
+            raise UserError("That reward no longer exists.")
         if reward_id in self.manageable:
-            raise ValueError("This app already manages that reward.")
+            raise UserError("This app already manages that reward.")
         per_stream = original.max_per_stream
         per_user = original.max_per_user_stream
         cooldown = original.global_cooldown
@@ -394,9 +396,10 @@ class RewardsService(Service):
                 "Manage Rewards & Challenges), then rename the copy if you like."
             )
         except TwitchError as exc:
+            _log.warning("disabling the adopted reward failed: %r", exc)
             message = (
-                f"Created “{copy.title}”, but disabling “{original.title}” failed "
-                f"({describe_error(exc)}): disable it in the Twitch dashboard."
+                f"Created “{copy.title}”, but disabling “{original.title}” failed: "
+                f"{explain_error(exc).what} Disable it in the Twitch dashboard."
             )
         else:
             disabled = True
@@ -412,7 +415,7 @@ class RewardsService(Service):
             How many rewards were changed.
         """
         if self.reward_sets is None:
-            raise ValueError("Reward sets are not available.")
+            raise UserError("Reward sets are not available.")
         members = [
             reward_id
             for reward_id in self.reward_sets.get(name)
@@ -429,7 +432,7 @@ class RewardsService(Service):
             How many rewards were changed.
         """
         if self.reward_sets is None:
-            raise ValueError("Reward sets are not available.")
+            raise UserError("Reward sets are not available.")
         current = {i: self.rewards[i].enabled for i in self.manageable if i in self.rewards}
         toggles = self.reward_sets.enable_set(name, current, exclusive=exclusive)
         return await self._toggle_all(name, [(t.reward_id, t.is_enabled) for t in toggles])
@@ -443,7 +446,8 @@ class RewardsService(Service):
                 changed += 1
             except (TwitchError, ValueError) as exc:
                 title = self.rewards[reward_id].title if reward_id in self.rewards else reward_id
-                failures.append(f"{title}: {describe_error(exc)}")
+                _log.warning("reward set %s: %s not changed: %r", name, reward_id, exc)
+                failures.append(f"{title} ({explain_error(exc).what.rstrip('.')})")
         text = f"Reward set “{name}”: {changed} reward(s) changed."
         if failures:
             text += " Not changed: " + "; ".join(failures)

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, ClassVar, Generic, Protocol, TypeVar
 
 from PySide6.QtCore import Signal
 
+from companion.core.errors import UserError
 from companion.services.base import Service
 
 if TYPE_CHECKING:
@@ -148,7 +149,7 @@ class RunningItemService(Service, Generic[ItemT]):
 
     def _require_broadcaster(self) -> PartialUser:
         if self.broadcaster is None:
-            raise ValueError(f"Sign in to run {self.PLURAL}.")
+            raise UserError(f"Sign in to run {self.PLURAL}.")
         return self.broadcaster
 
     def _created(self, created: ItemT) -> ItemT:

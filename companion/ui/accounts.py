@@ -2,7 +2,8 @@
 
 :class:`SignInController` turns "the HTTP layer needs a new token" into the device-code
 dialog, non-modally: the coroutine awaits the dialog's outcome while the app keeps
-running. Only one dialog is open at a time; concurrent prompts share it.
+running and the main window stays usable (it shows why nobody is signed in). Only one
+dialog is open at a time; concurrent prompts share it.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, Qt
 
 from companion.twitch.tokens import Token
 from companion.ui.signin_dialog import SignInDialog
@@ -72,9 +73,22 @@ class SignInController(QObject):
             self.dialog = None
 
         dialog.finished.connect(finished)
-        dialog.open()
+        # Not open(): that would make it window-modal. The streamer may read the window,
+        # undo a queued action, or just leave the prompt for later.
+        dialog.setWindowModality(Qt.WindowModality.NonModal)
+        dialog.show()
+        dialog.raise_()
         dialog.start()
         return await asyncio.shield(future)
+
+    def bring_to_front(self) -> bool:
+        """Raise the open dialog; False if none is open."""
+        if self.dialog is None:
+            return False
+        self.dialog.show()
+        self.dialog.raise_()
+        self.dialog.activateWindow()
+        return True
 
     async def relogin(self, user_id: str, reason: str) -> Token | None:
         """The ``KeyringTokenHandler`` prompt: a new Token for ``user_id``, or None."""

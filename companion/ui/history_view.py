@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
 )
 
 from companion.core.ledger import HistoryQuery
+from companion.services.messages import explain_error
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -275,8 +276,8 @@ class HistoryView(QWidget):
         try:
             page = await self.ledger.aquery(query, limit=_LIMIT)
         except Exception as exc:
-            _log.warning("history search failed: %s", exc)
-            self.status_label.setText(f"Could not read the history: {exc}")
+            _log.warning("history search failed: %r", exc)
+            self.status_label.setText(f"Could not read the history. {explain_error(exc).then}")
             return
         rows = page.rows
         known = {
@@ -341,7 +342,8 @@ class HistoryView(QWidget):
         try:
             count = await self.ledger.aexport_csv(path, query)
         except OSError as exc:
-            self.status_label.setText(f"Could not write {path}: {exc.strerror or exc}")
+            _log.warning("export to %s failed: %r", path, exc)
+            self.status_label.setText(f"Could not write {path}. {explain_error(exc).then}")
             return
         finally:
             self._update_export()

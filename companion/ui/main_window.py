@@ -1,8 +1,13 @@
-"""The main window: one tab per panel, a notice bar, and a status bar.
+"""The main window: one tab per panel, a notice bar, a sign-in bar, and a status bar.
+
+No text ever changes the window's size: the status bar's labels elide what does not fit
+(:class:`~companion.ui.elided_label.ElidedLabel`) and a notice is cut to a few lines (the
+whole text is its tooltip).
 
 Signals:
     first_painted: emitted once, after the window has painted for the first time.
     close_requested: the user closed the window (the app decides how to shut down).
+    sign_in_requested: the user pressed "Sign in…" on the signed-out bar.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QPushButton,
+    QSizePolicy,
     QStatusBar,
     QTabWidget,
     QVBoxLayout,
@@ -23,12 +29,29 @@ from PySide6.QtWidgets import (
 )
 
 from companion.core.paths import resources_dir
+from companion.ui.elided_label import ElidedLabel
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
 # How long a routine notice stays before it fades by itself.
 NOTICE_TIMEOUT_MS = 8000
+#: A notice longer than this is cut at a word (the whole text is the tooltip).
+NOTICE_MAX_CHARS = 280
+#: The most lines a notice takes (a longer one never pushes the panels away).
+NOTICE_MAX_LINES = 3
+
+
+def shorten(text: str, limit: int = NOTICE_MAX_CHARS) -> str:
+    """``text`` cut at the last word boundary before ``limit`` characters, with "…"."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[:limit]
+    space = cut.rfind(" ")
+    if space > limit // 2:
+        cut = cut[:space]
+    return cut.rstrip(" ,;:.") + "…"
 
 
 class EmptyPanel(QWidget):
@@ -59,6 +82,11 @@ class NoticeBar(QWidget):
         self.label = QLabel()
         self.label.setProperty("role", "notice")
         self.label.setWordWrap(True)
+        # Ignored: an unbreakable run of text (a URL, a token-like string) cannot make the
+        # label demand more width than the window has.
+        self.label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        lines = self.label.fontMetrics().lineSpacing() * NOTICE_MAX_LINES
+        self.label.setMaximumHeight(lines + 4)
         self.action_button = QPushButton()
         self.action_button.hide()
         self.action_button.clicked.connect(self._run_action)
@@ -84,9 +112,11 @@ class NoticeBar(QWidget):
         """Show ``text``; it hides itself after ``timeout_ms`` (0 keeps it).
 
         ``action`` adds a button (its text, and what it does) for a notice that offers a
-        choice; clicking it hides the notice.
+        choice; clicking it hides the notice. A long text is cut (see :func:`shorten`).
         """
-        self.label.setText(text)
+        shown = shorten(text)
+        self.label.setText(shown)
+        self.label.setToolTip(text if shown != text else "")
         if action is None:
             self._action = None
             self.action_button.hide()
@@ -107,11 +137,29 @@ class NoticeBar(QWidget):
             action()
 
 
+class SignInBar(QWidget):
+    """Says why nobody is signed in, with a button to sign in (shown above the panels)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(8, 4, 8, 0)
+        self.label = QLabel()
+        self.label.setProperty("role", "notice")
+        self.label.setWordWrap(True)
+        self.label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.sign_in_button = QPushButton("Sign in…")
+        layout.addWidget(self.label, 1)
+        layout.addWidget(self.sign_in_button)
+        self.hide()
+
+
 class MainWindow(QMainWindow):
     """The shell that hosts the panels. It owns no network code."""
 
     first_painted = Signal()
     close_requested = Signal()
+    sign_in_requested = Signal()
 
     def __init__(
         self, panels: Sequence[tuple[str, QWidget]], parent: QWidget | None = None
@@ -127,6 +175,11 @@ class MainWindow(QMainWindow):
         layout.setContentsMargins(6, 6, 6, 6)
         self.notice_bar = NoticeBar()
         layout.addWidget(self.notice_bar)
+        self.sign_in_bar = SignInBar()
+        self.sign_in_bar.sign_in_button.clicked.connect(self.sign_in_requested.emit)
+        layout.addWidget(self.sign_in_bar)
+        #: Panels that work without Twitch (local data): never disabled when signed out.
+        self.offline_panels: set[QWidget] = set()
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(False)
         for title, widget in panels:
@@ -135,10 +188,10 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
 
         status = QStatusBar()
-        self.account_label = QLabel("Not signed in")
-        self.eventsub_label = QLabel("Live events: off")
+        self.account_label = ElidedLabel("Not signed in")
+        self.eventsub_label = ElidedLabel("Live events: off")
         self.eventsub_label.setProperty("state", "down")
-        self.ratelimit_label = QLabel("")
+        self.ratelimit_label = ElidedLabel("")
         status.addWidget(self.account_label, 1)
         status.addPermanentWidget(self.eventsub_label)
         status.addPermanentWidget(self.ratelimit_label)
@@ -161,6 +214,30 @@ class MainWindow(QMainWindow):
     def set_account(self, text: str) -> None:
         """Show who is signed in (a login and display name, never a token)."""
         self.account_label.setText(text)
+
+    def set_signed_out(self, reason: str | None) -> None:
+        """Disable the panels that need Twitch and say why (None: signed in, enable them).
+
+        What the panels hold (queue rows, half-filled forms) is left as it is.
+        """
+        if reason is None:
+            self.sign_in_bar.hide()
+        else:
+            self.sign_in_bar.label.setText(reason)
+            self.sign_in_bar.show()
+            self.ratelimit_label.setText("")  # the budget belonged to the signed-out account
+        for page in self._pages():
+            if page not in self.offline_panels:
+                page.setEnabled(reason is None)
+
+    def disabled_panels(self) -> list[str]:
+        """Titles of the panels disabled now (tests, accessibility checks)."""
+        pages = self._pages()
+        return [self.tabs.tabText(i) for i, page in enumerate(pages) if not page.isEnabled()]
+
+    def _pages(self) -> list[QWidget]:
+        pages = [self.tabs.widget(index) for index in range(self.tabs.count())]
+        return [page for page in pages if page is not None]
 
     def set_eventsub_state(self, state: str, text: str) -> None:
         """Show the live-events connection state: ``live``, ``reconnecting`` or ``down``."""

@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from companion.services.messages import explain
 from companion.twitch.errors import LimitError
 
 if TYPE_CHECKING:
@@ -330,13 +331,13 @@ class HistoryTableModel(QAbstractTableModel, Generic[_T]):
 
 
 def limit_problem(limit: Limit, value: object) -> str | None:
-    """The limit's own message if ``value`` breaks it, else None."""
+    """What is wrong if ``value`` breaks the limit (a sentence), else None."""
     try:
         limit.check(value)
     except LimitError as exc:
-        return str(exc)
-    except TypeError as exc:
-        return str(exc)
+        return explain(exc)
+    except TypeError:
+        return f"The {limit.label} must be a whole number."
     return None
 
 

@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from companion.services.messages import explain
 from companion.twitch import limits
 from companion.twitch.errors import LimitError
 
@@ -312,9 +313,8 @@ class RewardForm(QWidget):
 
     @staticmethod
     def _explain(limit: Limit, exc: LimitError) -> str:
-        # The client's own sentence names the value, the bound and the limit's key.
-        text = str(exc)
-        return text[0].upper() + text[1:] if text else f"Outside Twitch's {limit.label} limit"
+        # The message table's sentence: the value and the bound, never the limit's key.
+        return explain(exc)
 
     def errors(self) -> dict[str, str]:
         """Every field that breaks a limit, with the reason (empty when valid)."""

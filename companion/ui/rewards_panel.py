@@ -514,7 +514,8 @@ class RewardsPanel(QWidget):
         try:
             sets.save_set(name, chosen)
         except (ValueError, OSError) as exc:
-            self.show_error(str(exc))
+            _log.info("saving the reward set failed: %r", exc)
+            self.show_error(describe_error(exc))
             return
         self.set_name_edit.clear()
         self._refresh_sets()

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from companion.core.scopes import PANEL_PURPOSE
+from companion.services.messages import explain
 from companion.twitch.errors import AccessDenied, DeviceCodeExpired, OAuthError, TwitchError
 
 if TYPE_CHECKING:
@@ -157,8 +158,8 @@ class SignInDialog(QDialog):
             self._show_retry("The sign-in was declined on Twitch.")
             return
         except (OAuthError, TwitchError, OSError) as error:
-            _log.warning("device sign-in failed: %s", error)
-            self._show_retry(f"Sign-in failed: {error}")
+            _log.warning("device sign-in failed: %r", error)
+            self._show_retry(f"Sign-in failed. {explain(error)}")
             return
         self.token = token
         self.status_label.setText("Signed in.")

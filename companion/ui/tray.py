@@ -30,6 +30,7 @@ class TrayIcon(QObject):
         self.available = QSystemTrayIcon.isSystemTrayAvailable()
         self.notifications_enabled = True
         self.queue_count = 0
+        self.signed_out_note: str | None = None
         self._icon = QSystemTrayIcon(QIcon(str(resources_dir() / "icons" / "companion.svg")), self)
         self._menu = QMenu()
         self.show_action = QAction("Show Companion", self._menu)
@@ -58,8 +59,21 @@ class TrayIcon(QObject):
     def set_queue_count(self, count: int) -> None:
         """Show how many redemptions wait, in the tooltip."""
         self.queue_count = count
+        self._update_tooltip()
+
+    def set_signed_out(self, note: str | None) -> None:
+        """Say in the tooltip that nobody is signed in (``note``), or stop saying it (None)."""
+        self.signed_out_note = note
+        self._update_tooltip()
+
+    def _update_tooltip(self) -> None:
+        count = self.queue_count
         noun = "redemption" if count == 1 else "redemptions"
-        self._icon.setToolTip(f"Streamer Companion: {count} {noun} waiting")
+        waiting = f"{count} {noun} waiting"
+        if self.signed_out_note is None:
+            self._icon.setToolTip(f"Streamer Companion: {waiting}")
+        else:
+            self._icon.setToolTip(f"Streamer Companion: {self.signed_out_note}\n{waiting}")
 
     def notify(self, title: str, message: str) -> bool:
         """Show a desktop notification if enabled and possible; returns whether it was shown."""

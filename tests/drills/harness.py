@@ -4,8 +4,9 @@ One :class:`Drill` is what the app builds after a demo sign-in, minus the widget
 ``Client`` + ``KeyringTokenHandler`` (tokens in a this-run-only store, as in demo mode) +
 ``TwitchSession`` + ``LiveEvents`` + ``QueueService`` on a real SQLite ``Ledger``, wired
 the way ``companion/app.py`` and ``app_panels.py`` wire the panel services (sign-in points
-the queue at the channel and starts live events; sign-out points it at nobody and stops
-them; ``resynced`` calls ``refresh``).
+the queue at the channel and starts live events; a lost sign-in holds the queue's actions
+and stops live events; a sign-out releases what was held as not sent and keeps the rows;
+a withdrawn authorization reaches the session; ``resynced`` calls ``refresh``).
 
 The simulator is the demo one, with two extra aiohttp middlewares of our own that log every
 Helix request twice: when it *arrives* (outermost, before any fault) and when it *reaches a
@@ -51,6 +52,18 @@ SCOPES = scopes_for(PANEL_SCOPES)
 # Helix can read them back after a drop (see docs/benchmarks.md, "What the drills prove").
 HYDRATE = "Hydrate!"
 SONG = "Song request"
+
+# What ``session.account_lost`` / ``session.signed_out`` say (cause | banner), and the row
+# error of an action that met a signed-out account.
+REVOKED = (
+    "revoked | Twitch says Streamer Companion may no longer use DemoCaster's account. Sign "
+    "in again to continue; your queue and anything you were typing are kept."
+)
+EXPIRED = (
+    "expired | Twitch no longer accepts DemoCaster's sign-in and would not renew it. Sign in "
+    "again to continue; your queue and anything you were typing are kept."
+)
+NOT_SENT = "You are signed out of Twitch. Sign in again (Account → Sign in), then try once more."
 
 
 @dataclass
@@ -224,8 +237,15 @@ class Drill:
         self.live.resynced.connect(self.queue.refresh)
         told = self.told
         self.session.signed_in.connect(self._on_signed_in)
+        self.session.account_lost.connect(self._on_account_lost)
         self.session.signed_out.connect(self._on_signed_out)
-        self.session.signed_out.connect(told.add("session.signed_out"))
+        self.live.authorization_revoked.connect(self.session.authorization_revoked)
+        for signal, name in (
+            (self.session.account_lost, "session.account_lost"),
+            (self.session.signed_out, "session.signed_out"),
+        ):
+            record = told.add(name)
+            signal.connect(lambda state, record=record: record(state.cause.value, state.banner))
         self.session.error.connect(told.add("session.error"))
         self.live.state_changed.connect(told.add("live.state_changed"))
         self.live.error.connect(told.add("live.error"))
@@ -259,9 +279,14 @@ class Drill:
         if broadcaster is not None:
             self._spawn(self.live.start(self.session.http, broadcaster))
 
-    def _on_signed_out(self, _reason: str) -> None:
-        # As CompanionApp._on_signed_out.
-        self.queue.set_broadcaster(None)
+    def _on_account_lost(self, _lost: object) -> None:
+        # As CompanionApp._on_account_lost: actions wait for the re-login, rows stay.
+        self.queue.hold()
+        self._spawn(self.live.stop())
+
+    def _on_signed_out(self, _gone: object) -> None:
+        # As CompanionApp._on_signed_out: what waited is reported as not sent; rows stay.
+        self.queue.release(send=False)
         self._spawn(self.live.stop())
 
     def _spawn(self, coro: Any) -> None:

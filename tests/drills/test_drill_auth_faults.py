@@ -3,10 +3,10 @@ in flight, and the refresh token turns out to be spent.
 
 The demo app has no re-login prompt wired in these drills (``relogin`` is None, as when
 the streamer dismisses the dialog), so a token that cannot be replaced signs the user out:
-``TwitchSession.signed_out`` says so, the queue service lets go of the channel (its rows
-leave the queue, nothing more is sent; the ledger keeps every redemption seen), and after a
-new sign-in the Helix re-read brings every waiting redemption back, including the ones
-redeemed while signed out.
+``TwitchSession.account_lost`` then ``signed_out`` say so, the queue keeps its rows but
+sends nothing (an action meets "signed out" before any request; the ledger keeps every
+redemption seen), and after a new sign-in the Helix re-read brings in every redemption made
+while signed out.
 """
 
 from __future__ import annotations
@@ -14,11 +14,18 @@ from __future__ import annotations
 import pytest
 
 from companion.sim import DEMO_CLIENT_ID
-from tests.drills.harness import HYDRATE, SONG, Drill, spend_refresh_token, until
+from tests.drills.harness import (
+    EXPIRED,
+    HYDRATE,
+    NOT_SENT,
+    REVOKED,
+    SONG,
+    Drill,
+    spend_refresh_token,
+    until,
+)
 
 pytestmark = pytest.mark.qt_loop
-
-SIGNED_OUT = "democaster is signed out"
 
 
 async def sign_in_again_and_catch_up(drill: Drill, missed: list[str]) -> None:
@@ -32,20 +39,20 @@ async def test_authorization_revoked_signs_out_and_sign_in_catches_up(drill: Dri
     await drill.delivered(songs)
 
     # The streamer disconnects the app on twitch.tv: every token dies, EventSub revokes
-    # every subscription.
+    # every subscription, and the revocation alone signs the account out (no request).
     drill.sim.state.revoke_user_tokens(DEMO_CLIENT_ID, drill.broadcaster_id)
-    await until(lambda: drill.told.texts("live.revoked") != [], what="the revocation")
-    assert drill.told.texts("live.revoked")[0].endswith("events (authorization_revoked)")
+    await until(lambda: drill.told.texts("session.signed_out") != [], what="the sign-out")
+    assert drill.told.texts("session.account_lost") == [REVOKED]
+    assert drill.told.texts("session.signed_out") == [REVOKED]
+    assert drill.told.texts("live.revoked") == []  # the sign-out says it, not a notice
+    assert drill.session.user is None
     await until(lambda: drill.told.any("live.state_changed", "down |"), what="live events down")
 
-    # The next action meets the dead token: 401, the refresh is refused, signed out.
+    # The rows stay; an action meets "signed out" before anything is sent.
+    assert len(drill.queue.queue) == 3 + 6
     summary = await drill.act(lambda: drill.queue.fulfill(songs))
-    assert summary.startswith("Fulfilled 0; ")
-    assert drill.told.texts("session.signed_out") == [SIGNED_OUT]
-    assert drill.session.user is None
-    assert drill.queue.broadcaster is None
-    assert len(drill.queue.queue) == 0
-    assert [h.status for h in drill.sim.arrivals("PATCH")] == [401]
+    assert summary == f"Fulfilled 0; 6 failed and stay in the queue ({NOT_SENT})"
+    assert drill.sim.arrivals("PATCH") == []
     await drill.settle()
     assert drill.check().in_ledger == 3 + 6
 
@@ -53,7 +60,7 @@ async def test_authorization_revoked_signs_out_and_sign_in_catches_up(drill: Dri
     await sign_in_again_and_catch_up(drill, missed)
     summary = await drill.act(lambda: drill.queue.fulfill(songs))
     assert summary == "Fulfilled 6"
-    assert [h.status for h in drill.sim.arrivals("PATCH")] == [401, 200]
+    assert [h.status for h in drill.sim.arrivals("PATCH")] == [200]
 
     await drill.settle()
     figures = drill.check()
@@ -95,9 +102,10 @@ async def test_expired_access_token_with_a_spent_refresh_token(drill: Drill) -> 
     drill.sim.state.expire_token(drill.tokens["access_token"])
 
     summary = await drill.act(lambda: drill.queue.refund(hydrate))
-    assert summary.startswith("Refunded 0; ")
-    assert drill.told.texts("session.signed_out") == [SIGNED_OUT]
-    assert len(drill.queue.queue) == 0
+    assert summary == f"Refunded 0; 8 failed and stay in the queue ({NOT_SENT})"
+    assert drill.told.texts("session.account_lost") == [EXPIRED]
+    assert drill.told.texts("session.signed_out") == [EXPIRED]
+    assert len(drill.queue.queue) == 3 + 8
     assert [h.status for h in drill.sim.arrivals("PATCH")] == [401]
 
     missed = drill.redeem(2, SONG)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from companion.sim import DEMO_CLIENT_ID
-from tests.drills.harness import SONG, Drill, until
+from tests.drills.harness import REVOKED, SONG, Drill, until
 
 pytestmark = pytest.mark.qt_loop
 
@@ -42,6 +42,6 @@ async def test_sign_out_during_a_call_is_not_reported_as_handled_elsewhere(
     drill.sim.faults.clear()
     assert "already handled elsewhere" not in summary
     assert summary.startswith("Fulfilled 0; 6 failed")
-    assert drill.told.texts("session.signed_out") == ["democaster is signed out"]
+    assert drill.told.texts("session.signed_out") == [REVOKED]
     await drill.settle()
     drill.check()

@@ -6,13 +6,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 from typing import TYPE_CHECKING
 
+import aiohttp
 import keyring
 import pytest
 from PySide6.QtCore import QTimer
 
 from companion.app import CompanionApp, parse_args
+from companion.services.live_events import status_text
+from companion.twitch.eventsub_status import ConnectionState, ConnectionStatus
 from tests.helpers.memory_keyring import MemoryKeyring
 
 if TYPE_CHECKING:
@@ -52,14 +56,20 @@ async def test_failing_slot_and_task_are_shown_not_fatal(scratch_data_dir, qapp)
 
         QTimer.singleShot(0, broken_slot)
         await until(lambda: app.window.notice_bar.isVisible())
-        assert app.window.notice_bar.label.text() == "Something went wrong: the reward form broke"
+        unexpected = (
+            "Something unexpected went wrong. The details are in the log; if it keeps "
+            "happening, please report it."
+        )
+        assert app.window.notice_bar.label.text() == unexpected
 
         async def broken_task() -> None:
             raise RuntimeError("lost the thread")
 
+        app.window.notice_bar.hide()
         app.spawn(broken_task(), name="ledger write")
-        await until(lambda: "ledger write" in app.window.notice_bar.label.text())
-        assert app.window.notice_bar.label.text() == "ledger write: RuntimeError: lost the thread"
+        await until(lambda: app.window.notice_bar.isVisible())
+        # The raw error (and the task's name) went to the log, not to the window.
+        assert app.window.notice_bar.label.text() == unexpected
 
 
 @pytest.mark.qt_loop
@@ -131,3 +141,44 @@ async def test_client_id_is_asked_without_blocking_and_saved(scratch_data_dir, q
         assert await app.client.http.client_id() == "second-client"
         flow = await app.signin._flow_factory()
         assert flow._client_id == "second-client"
+
+
+@pytest.mark.qt_loop
+async def test_network_error_is_a_sentence_and_the_window_keeps_its_size(
+    scratch_data_dir, qapp
+) -> None:
+    async with running_app(qapp) as app:
+        await until(lambda: app.session is not None)
+        app.window.resize(1100, 720)
+        await asyncio.sleep(0.05)
+        before = app.window.size()
+        with socket.socket() as closed:
+            closed.bind(("127.0.0.1", 0))  # bound, never listening: the connection is refused
+            port = closed.getsockname()[1]
+            caught: list[BaseException] = []
+
+            async def reach_twitch() -> None:
+                async with aiohttp.ClientSession() as http:
+                    try:
+                        await http.get(f"http://127.0.0.1:{port}/helix/users")
+                    except aiohttp.ClientConnectorError as exc:
+                        caught.append(exc)
+                        raise
+
+            app.window.notice_bar.hide()
+            app.spawn(reach_twitch(), name="start-up")
+            await until(lambda: app.window.notice_bar.isVisible())
+        assert isinstance(caught[0], aiohttp.ClientConnectorError)
+        assert app.window.notice_bar.label.text() == (
+            "Twitch could not be reached. Check your internet connection, then try again."
+        )
+        # The live events status of that same failure, and a 2,000-character error.
+        lost = ConnectionStatus(
+            ConnectionState.RECONNECTING, reason=f"could not connect: {caught[0]!r}" * 20
+        )
+        app.window.set_eventsub_state(*status_text(lost))
+        assert app.window.eventsub_label.text() == "Live events: connection lost, reconnecting…"
+        app.notify_error("E" * 2000)
+        app.window.set_account("Signed in as " + "x" * 2000)
+        await asyncio.sleep(0.1)
+        assert app.window.size() == before

@@ -36,7 +36,11 @@ async def test_no_keyring_offers_this_run_only(scratch_data_dir, monkeypatch, qa
         assert isinstance(app.store, UnavailableTokenStore)
         notice = app.window.notice_bar
         assert notice.isVisible()
-        assert "No usable keyring" in notice.label.text()
+        assert notice.label.text() == (
+            "No keyring (the system's password store) was found, so your Twitch sign-in "
+            "cannot be saved. Start GNOME Keyring or KWallet and sign in again, or keep the "
+            "sign-in for this run only. Nothing is saved to a file instead."
+        )
         assert notice.action_button.text() == "Keep sign-in for this run only"
         notice.action_button.click()
         assert isinstance(app.store, SessionTokenStore)

@@ -96,3 +96,63 @@ def test_notice_with_action_runs_it_once_and_hides(qtbot) -> None:
     assert not window.notice_bar.isVisible()
     window.show_notice("plain")
     assert not window.notice_bar.action_button.isVisible()
+
+
+def test_long_texts_never_change_the_window_size(qtbot) -> None:
+    window = make_window(qtbot)
+    window.resize(1100, 720)
+    window.show()
+    qtbot.waitExposed(window)
+    before = window.size()
+    raw = "could not connect: ClientConnectorError(ConnectionKey(host='127.0.0.1', port=9)) "
+    long_error = ("Live events: " + raw * 30)[:2000]
+    unbroken = "x" * 2000
+    window.set_eventsub_state("down", long_error)
+    window.set_account(unbroken)
+    window.set_ratelimit(799, 800)
+    window.show_notice(unbroken, timeout_ms=0)
+    qtbot.wait(50)
+    assert window.size() == before
+    assert window.minimumSizeHint().width() < before.width()
+    # The labels keep the whole text (and show it as a tooltip), but paint what fits.
+    assert window.eventsub_label.text() == long_error
+    assert window.eventsub_label.is_elided()
+    assert window.eventsub_label.toolTip() == long_error.strip()
+    assert window.eventsub_label.shown_text().endswith("…")
+    assert window.account_label.is_elided()
+    status = window.statusBar()
+    assert status.geometry().right() <= window.width()
+    # A long notice is cut to a few lines; its tooltip has all of it.
+    notice = window.notice_bar.label
+    assert len(notice.text()) <= 281 and notice.text().endswith("…")
+    assert notice.toolTip() == unbroken
+    assert notice.height() <= notice.maximumHeight()
+    words = ("Twitch said something long " * 80)[:2000]
+    window.show_notice(words, timeout_ms=0)
+    qtbot.wait(50)
+    assert window.size() == before
+    assert notice.text().endswith("long…") or notice.text().endswith("…")
+    # Short texts are shown whole, without a tooltip.
+    window.set_eventsub_state("live", "Live events: connected")
+    qtbot.wait(20)
+    assert not window.eventsub_label.is_elided()
+    assert window.eventsub_label.toolTip() == ""
+    assert window.size() == before
+
+
+def test_signed_out_bar_disables_twitch_panels_only(qtbot) -> None:
+    window = make_window(qtbot)
+    offline = window.tabs.widget(1)
+    window.offline_panels.add(offline)
+    window.set_ratelimit(700, 800)
+    window.show()
+    window.set_signed_out("Sam is signed out. Sign in to continue.")
+    assert window.sign_in_bar.isVisibleTo(window)
+    assert window.sign_in_bar.label.text() == "Sam is signed out. Sign in to continue."
+    assert window.disabled_panels() == ["A", "C"]
+    assert window.ratelimit_label.text() == ""
+    with qtbot.waitSignal(window.sign_in_requested, timeout=1000):
+        window.sign_in_bar.sign_in_button.click()
+    window.set_signed_out(None)
+    assert not window.sign_in_bar.isVisibleTo(window)
+    assert window.disabled_panels() == []

@@ -27,10 +27,10 @@ def test_valid_defaults_enable_save(form: RewardForm) -> None:
 @pytest.mark.parametrize(
     ("length", "error"),
     [
-        (0, "Reward title is 0 characters; Twitch needs at least 1 (limit 'reward_title')"),
+        (0, "The reward title is empty; Twitch needs at least 1 character. Fill it in."),
         (1, None),
         (45, None),
-        (46, "Reward title is 46 characters; Twitch allows at most 45 (limit 'reward_title')"),
+        (46, "The reward title is 46 characters long; Twitch allows at most 45. Shorten it."),
     ],
 )
 def test_title_length(form: RewardForm, qtbot, length: int, error: str | None) -> None:
@@ -56,7 +56,7 @@ def test_prompt_length(form: RewardForm, length: int, ok: bool) -> None:
     assert form.prompt_count.text() == f"{length}/200"
     if not ok:
         assert form.errors()["prompt"] == (
-            "Reward prompt is 201 characters; Twitch allows at most 200 (limit 'reward_prompt')"
+            "The reward prompt is 201 characters long; Twitch allows at most 200. Shorten it."
         )
 
 
@@ -64,7 +64,7 @@ def test_prompt_length(form: RewardForm, length: int, ok: bool) -> None:
     ("text", "error"),
     [
         ("1", None),
-        ("0", "Reward cost is 0; Twitch needs at least 1 (limit 'reward_cost')"),
+        ("0", "The reward cost is 0; Twitch needs at least 1. Choose a larger number."),
         ("", "Cost: type a whole number."),
         ("12a", "Cost: type a whole number."),
         ("1,000,000", None),
@@ -84,8 +84,7 @@ def test_cost(form: RewardForm, text: str, error: str | None) -> None:
             "max_per_stream",
             "1",
             "0",
-            "Max redemptions per stream is 0; Twitch needs at least 1 (limit "
-            "'reward_max_per_stream')",
+            "The max redemptions per stream is 0; Twitch needs at least 1. Choose a larger number.",
         ),
         (
             "per_user_check",
@@ -93,8 +92,8 @@ def test_cost(form: RewardForm, text: str, error: str | None) -> None:
             "max_per_user_per_stream",
             "1",
             "0",
-            "Max redemptions per user per stream is 0; Twitch needs at least 1 (limit "
-            "'reward_max_per_user_per_stream')",
+            "The max redemptions per user per stream is 0; Twitch needs at least 1. "
+            "Choose a larger number.",
         ),
         (
             "cooldown_check",
@@ -102,8 +101,8 @@ def test_cost(form: RewardForm, text: str, error: str | None) -> None:
             "global_cooldown",
             "604800",
             "604801",
-            "Global cooldown (s) is 604801; Twitch allows at most 604800 (limit "
-            "'reward_global_cooldown')",
+            "The global cooldown is 604,801 seconds; Twitch allows at most 604,800 seconds. "
+            "Choose a smaller number.",
         ),
         (
             "cooldown_check",
@@ -111,7 +110,8 @@ def test_cost(form: RewardForm, text: str, error: str | None) -> None:
             "global_cooldown",
             "1",
             "0",
-            "Global cooldown (s) is 0; Twitch needs at least 1 (limit 'reward_global_cooldown')",
+            "The global cooldown is 0 seconds; Twitch needs at least 1 second. "
+            "Choose a larger number.",
         ),
     ],
 )

@@ -4,6 +4,7 @@ after a lost connection (but not after a clean session_reconnect handoff)."""
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import pytest
@@ -11,6 +12,7 @@ import pytest
 from companion.services.live_events import LiveEvents
 from companion.sim import DEMO_CLIENT_ID, Simulator
 from companion.twitch.client import Client
+from companion.twitch.eventsub import Revocation
 from companion.twitch.tokens import SimpleTokenHandler
 
 if TYPE_CHECKING:
@@ -89,10 +91,36 @@ async def test_handoff_does_not_resync_but_a_drop_does(live, demo_sim: Simulator
 
 
 @pytest.mark.qt_loop
-async def test_revocation_is_reported(live, demo_sim: Simulator) -> None:
+async def test_withdrawn_authorization_is_its_own_signal(live, demo_sim: Simulator) -> None:
+    service, _client, states = live
+    reasons: list[str] = []
+    withdrawn: list[tuple[str, object]] = []
+    service.revoked.connect(reasons.append)
+    service.authorization_revoked.connect(lambda user, client: withdrawn.append((user, client)))
+    subscriptions = len(service.client.subscription_ids)
+    demo_sim.state.revoke_user_tokens(DEMO_CLIENT_ID, demo_sim.demo_broadcaster_id)
+    # One revocation per subscription, each naming the broadcaster (no client id in it).
+    await until(lambda: len(withdrawn) == subscriptions)
+    assert set(withdrawn) == {(demo_sim.demo_broadcaster_id, None)}
+    assert reasons == []  # not a notice: the session signs out and asks to sign in again
+    await until(lambda: states[-1][0] == "down")
+    assert states[-1] == (
+        "down",
+        "Live events: stopped; sign in again or restart the app to reconnect",
+    )
+
+
+@pytest.mark.qt_loop
+async def test_other_revocations_are_sentences(live, demo_sim: Simulator) -> None:
     service, _client, _states = live
     reasons: list[str] = []
     service.revoked.connect(reasons.append)
-    demo_sim.state.revoke_user_tokens(DEMO_CLIENT_ID, demo_sim.demo_broadcaster_id)
-    await until(lambda: len(reasons) >= 1)
-    assert all("authorization_revoked" in reason for reason in reasons)
+    # Twitch retiring a version is not something the sim can be told to do; the revocation
+    # object is what the client parses from such a message (ws.revocation.json's shape).
+    service.deliver(
+        Revocation("channel.poll.begin", "1", "m-1", datetime.now(UTC), "version_removed", {})
+    )
+    assert reasons == [
+        "Twitch retired a kind of live event this version of Streamer Companion uses. "
+        "Update Streamer Companion to get those events back."
+    ]

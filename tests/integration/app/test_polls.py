@@ -192,7 +192,9 @@ async def test_refusal_shows_on_the_panel(setup: Setup) -> None:
     panel.press_end("TERMINATED")
     await service.wait_idle()
     assert panel.error_label.isVisibleTo(panel)
-    assert "500" in panel.error_label.text()
+    assert panel.error_label.text() == (
+        "Twitch is having trouble right now. Try again in a few minutes."
+    )
     assert setup.active() is not None
 
 

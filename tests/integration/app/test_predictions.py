@@ -215,7 +215,9 @@ async def test_lock_rule_shown_and_errors_on_panel(setup: Setup) -> None:
     panel.press_cancel()
     await service.wait_idle()
     assert panel.error_label.isVisibleTo(panel)
-    assert "500" in panel.error_label.text()
+    assert panel.error_label.text() == (
+        "Twitch is having trouble right now. Try again in a few minutes."
+    )
     assert service.active is not None
 
 

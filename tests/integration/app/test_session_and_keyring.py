@@ -6,12 +6,14 @@ public-client refresh tokens work once; the re-login prompt is the UI's injected
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import TYPE_CHECKING
 
 import pytest
 
 from companion.auth.handler import KeyringTokenHandler
+from companion.auth.signout import PROMPT_TEXT, SignedOut, SignOutCause
 from companion.auth.token_store import SERVICE_NAME, KeyringTokenStore
 from companion.services.session import TwitchSession
 from companion.sim import DEMO_CLIENT_ID, Simulator
@@ -135,7 +137,7 @@ async def test_dead_refresh_token_prompts_relogin_once_and_resumes(
         demo_sim.state.revoke_user_tokens(DEMO_CLIENT_ID, user_id)
         goals = await session.broadcaster.get_goals()
         assert len(goals) == 1
-        assert prompt.calls == [(user_id, "Your Twitch sign-in expired.")]
+        assert prompt.calls == [(user_id, PROMPT_TEXT[SignOutCause.EXPIRED])]
         entry = stored(memory_keyring, user_id, demo_sim)
         assert entry["access_token"] != issued["access_token"]
     finally:
@@ -150,8 +152,10 @@ async def test_cancelled_relogin_signs_out_and_stops_prompting(
     prompt = Prompt(demo_sim, cancel=True)
     session, client = await make_session(demo_sim, prompt)
     user_id = demo_sim.demo_broadcaster_id
-    reasons: list[str] = []
-    session.signed_out.connect(reasons.append)
+    lost: list[SignedOut] = []
+    gone: list[SignedOut] = []
+    session.account_lost.connect(lost.append)
+    session.signed_out.connect(gone.append)
     try:
         await remember_and_activate(session, demo_sim)
         broadcaster = session.broadcaster
@@ -161,8 +165,12 @@ async def test_cancelled_relogin_signs_out_and_stops_prompting(
         with pytest.raises(InvalidToken):
             await broadcaster.get_goals()
         assert len(prompt.calls) == 1
-        assert reasons == ["democaster is signed out"]
+        assert lost == [SignedOut(user_id, "DemoCaster", SignOutCause.EXPIRED)]
+        assert gone == [SignedOut(user_id, "DemoCaster", SignOutCause.DECLINED)]
+        assert gone[0].status == "Not signed in"
         assert session.user is None
+        # The dead token is not kept in the keyring.
+        assert memory_keyring.entries == {}
     finally:
         await client.close()
         session.handler.store.close()  # type: ignore[attr-defined]
@@ -191,5 +199,60 @@ async def test_sign_out_revokes_and_deletes(
         assert record.revoked
         assert session.user is None
     finally:
+        await client.close()
+        session.handler.store.close()  # type: ignore[attr-defined]
+
+
+@pytest.mark.qt_loop
+async def test_one_prompt_for_every_request_and_revocation_then_reactivated(
+    demo_sim: Simulator, memory_keyring: MemoryKeyring, qapp
+) -> None:
+    prompt = Prompt(demo_sim)
+    session, client = await make_session(demo_sim, prompt)
+    user_id = demo_sim.demo_broadcaster_id
+    lost: list[SignedOut] = []
+    signed_in: list[object] = []
+    session.account_lost.connect(lost.append)
+    session.signed_in.connect(signed_in.append)
+    try:
+        await remember_and_activate(session, demo_sim)
+        broadcaster = session.broadcaster
+        demo_sim.state.revoke_user_tokens(DEMO_CLIENT_ID, user_id)
+        # Three requests meet the dead token while EventSub says the same thing twice.
+        requests = [asyncio.ensure_future(broadcaster.get_goals()) for _ in range(3)]
+        session.authorization_revoked(user_id)
+        session.authorization_revoked(user_id)
+        results = await asyncio.wait_for(asyncio.gather(*requests), timeout=5)
+        assert [len(goals) for goals in results] == [1, 1, 1]
+        assert len(prompt.calls) == 1
+        assert len(lost) == 1
+        async with asyncio.timeout(5):  # re-activation runs as a task of the session
+            while len(signed_in) < 2:
+                await asyncio.sleep(0.01)
+        assert session.user is not None and session.user.id == user_id
+        assert len(signed_in) == 2  # the first sign-in, then the re-activation
+        assert session.lost is None
+    finally:
+        await session.shutdown()
+        await client.close()
+        session.handler.store.close()  # type: ignore[attr-defined]
+
+
+@pytest.mark.qt_loop
+async def test_authorization_revoke_for_another_app_or_user_is_ignored(
+    demo_sim: Simulator, memory_keyring: MemoryKeyring, qapp
+) -> None:
+    prompt = Prompt(demo_sim)
+    session, client = await make_session(demo_sim, prompt)
+    user_id = demo_sim.demo_broadcaster_id
+    try:
+        await remember_and_activate(session, demo_sim)
+        session.authorization_revoked(user_id, "another-client-id")
+        session.authorization_revoked("999999")
+        await asyncio.sleep(0.05)
+        assert prompt.calls == []
+        assert session.user is not None
+    finally:
+        await session.shutdown()
         await client.close()
         session.handler.store.close()  # type: ignore[attr-defined]

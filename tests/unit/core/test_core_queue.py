@@ -8,7 +8,7 @@ import random
 
 import pytest
 
-from companion.core.queue import RedemptionQueue
+from companion.core.queue import SENDER_FAILED, RedemptionQueue
 from companion.core.queue_events import (
     AddOutcome,
     QueueEvent,
@@ -297,11 +297,11 @@ async def test_a_failed_call_keeps_every_row_with_its_error(
     await close_window(queue, clock)
     assert len(queue) == 3
     assert [(row.state, row.error, row.action_id) for row in queue.rows()] == [
-        (RowState.WAITING, "ConnectionError: connection reset", None)
+        (RowState.WAITING, SENDER_FAILED, None)
     ] * 3
     final = snapshots[-1]
     assert final.state is ActionState.FAILED
-    assert dict(final.failed) == dict.fromkeys(queue.ids(), "ConnectionError: connection reset")
+    assert dict(final.failed) == dict.fromkeys(queue.ids(), SENDER_FAILED)
     # Not sent again by itself; the streamer retries with a new action.
     await close_window(queue, clock, 60.0)
     assert len(sender.calls) == 1
