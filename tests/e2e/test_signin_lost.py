@@ -30,10 +30,10 @@ import pytest
 from PySide6.QtCore import Qt
 
 from companion.app import CompanionApp, parse_args
-from companion.auth.token_store import SERVICE_NAME
+from companion.auth.token_store import SERVICE_NAME, account_key
 from companion.core.queue_events import RowState
 from companion.services.queue_service import NOT_SENT_SIGNED_OUT
-from companion.sim import DEMO_CLIENT_ID, SimConfig, Simulator
+from companion.sim import DEMO_CLIENT_ID, SimConfig, Simulator, control_headers
 from companion.twitch.eventsub import parse_notification
 from companion.ui.polls_panel import PollsPanel
 from tests.helpers.memory_keyring import MemoryKeyring
@@ -69,7 +69,9 @@ async def control(sim: Simulator, path: str, body: dict[str, Any]) -> Any:
     """A call to the simulator's control API (``/_sim/...``), as a test script would."""
     async with (
         aiohttp.ClientSession() as http,
-        http.post(f"{sim.control_url}/{path}", json=body) as response,
+        http.post(
+            f"{sim.control_url}/{path}", json=body, headers=control_headers(sim.control_token)
+        ) as response,
     ):
         assert response.status == 200, await response.text()
         return (await response.json())["data"]
@@ -91,8 +93,9 @@ async def spend_refresh_token(sim: Simulator, refresh_token: str) -> None:
         assert response.status == 200
 
 
-def stored_tokens(backend: MemoryKeyring, user_id: str) -> dict[str, Any] | None:
-    text = backend.entries.get((SERVICE_NAME, f"twitch-user:{user_id}"))
+def stored_tokens(backend: MemoryKeyring, app: CompanionApp, user_id: str) -> dict[str, Any] | None:
+    assert app.authority is not None
+    text = backend.entries.get((SERVICE_NAME, account_key(app.authority, user_id)))
     return json.loads(text) if text is not None else None
 
 
@@ -184,7 +187,7 @@ def polls_panel(app: CompanionApp) -> PollsPanel:
 async def test_eventsub_authorization_revoked(qapp, monkeypatch, scratch_data_dir) -> None:
     async with signed_in_app(qapp, monkeypatch) as (app, sim, backend):
         user_id = sim.demo_broadcaster_id
-        old = stored_tokens(backend, user_id)
+        old = stored_tokens(backend, app, user_id)
         # The streamer fulfils a redemption (1 s to undo) and starts typing a poll...
         app.set_undo_seconds(1.0)
         redemption = app.panels.queue.queue.ids()[0]
@@ -210,7 +213,7 @@ async def test_eventsub_authorization_revoked(qapp, monkeypatch, scratch_data_di
         assert not app.panels.queue.held
         assert polls.form.title_edit.text() == "Which boss next?"
         assert polls.isEnabled()
-        new = stored_tokens(backend, user_id)
+        new = stored_tokens(backend, app, user_id)
         assert new is not None and old is not None
         assert new["access_token"] != old["access_token"]
 
@@ -263,7 +266,7 @@ async def test_user_authorization_revoke_notification(qapp, monkeypatch, scratch
 async def test_validation_401_and_refused_refresh(qapp, monkeypatch, scratch_data_dir) -> None:
     async with signed_in_app(qapp, monkeypatch, validate_every=0.5) as (app, sim, backend):
         user_id = sim.demo_broadcaster_id
-        tokens = stored_tokens(backend, user_id)
+        tokens = stored_tokens(backend, app, user_id)
         assert tokens is not None
         await until(lambda: app.session.validations >= 1)  # the timer runs
         # The refresh token was spent by another device, then the access token dies without
@@ -284,7 +287,7 @@ async def test_validation_401_and_refused_refresh(qapp, monkeypatch, scratch_dat
 async def test_refused_refresh_on_a_request(qapp, monkeypatch, scratch_data_dir) -> None:
     async with signed_in_app(qapp, monkeypatch) as (app, sim, backend):
         user_id = sim.demo_broadcaster_id
-        tokens = stored_tokens(backend, user_id)
+        tokens = stored_tokens(backend, app, user_id)
         assert tokens is not None
         await spend_refresh_token(sim, tokens["refresh_token"])
         await control(sim, "faults", {"kind": "revoke_tokens", "client_id": DEMO_CLIENT_ID})
@@ -329,7 +332,7 @@ async def test_declined_prompt_reports_the_held_action(qapp, monkeypatch, scratc
             "1 queue action(s) were not sent because you are signed out; their redemptions "
             "are back in the queue. Sign in and try again."
         )
-        assert stored_tokens(backend, user_id) is None  # the dead token is not kept
+        assert stored_tokens(backend, app, user_id) is None  # the dead token is not kept
         # The bar's button signs in again; the same channel comes back with its queue.
         app.window.sign_in_bar.sign_in_button.click()
         await back_in(app, sim)
