@@ -12,6 +12,7 @@ Two kinds of asyncio tests run here (see ../shared/PLATFORM_NOTES.md for the tra
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 from typing import TYPE_CHECKING, Any
 
@@ -47,6 +48,21 @@ def pytest_asyncio_loop_factories(
     if item.get_closest_marker("qt_loop") is not None:
         return {"qasync": _qasync_loop}
     return {"asyncio": asyncio.new_event_loop}
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Any:
+    """After a ``qt_loop`` test (its loop closed), collect garbage on the main thread.
+
+    A closed qasync loop keeps QObjects with timers in reference cycles. If the cyclic
+    collector first runs in a worker thread (a JSON decode or SQLite call allocating there),
+    it destroys them on that thread and Qt warns "Timers cannot be stopped from another
+    thread", failing whichever test happens to be running then.
+    """
+    result = yield
+    if item.get_closest_marker("qt_loop") is not None:
+        gc.collect()
+    return result
 
 
 @pytest.fixture(autouse=True)

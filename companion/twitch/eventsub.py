@@ -8,11 +8,15 @@ Rules followed (``twitch-reference/EVENTSUB_RULES.md``):
 * Keepalive: no message for ``keepalive_timeout_seconds`` + a margin means a dead socket.
 * ``session_reconnect``: the new URL is opened as is while the old socket is still read; after
   the new welcome the old socket is drained until it goes quiet, then closed. Subscriptions
-  move with the session, so nothing is resubscribed and no reconciliation runs.
+  move with the session, so nothing is resubscribed and no reconciliation runs. Only URLs on
+  Twitch's EventSub host (or the configured simulator's own) are followed, and a storm of
+  reconnects is slowed down (:mod:`.eventsub_reconnect`).
 * Any other loss (close codes 4000-4007, a drop, a keepalive timeout): a fresh session after
   a capped, jittered backoff, every subscription created again, then reconciliation (Twitch
   does not replay what was missed) through :attr:`EventSubClient.on_resync`.
 * At-least-once delivery: message ids are remembered for ten minutes; older messages drop.
+* A message that does not have the documented shape is logged and dropped whole; the session
+  goes on (:mod:`.eventsub_envelope`).
 
 Events come out of :meth:`EventSubClient.events` (an async iterator; each call gets every
 event) or listeners added with :meth:`EventSubClient.add_listener`. The connection state is
@@ -24,8 +28,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
+import time
 import weakref
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Final
@@ -34,18 +38,17 @@ from yarl import URL
 
 from ._util import backoff_delay, maybe_await
 from .errors import LimitError
+from .eventsub_envelope import MalformedMessage
+from .eventsub_inbox import Inbox
 from .eventsub_messages import (
     MAX_CONNECTIONS_PER_USER,
     MAX_SUBSCRIPTIONS_PER_CONNECTION,
     EventSubEvent,
-    MessageFilter,
     Revocation,
-    ServerClock,
     SubscriptionSpec,
     app_subscriptions,
-    parse_notification,
-    parse_revocation,
 )
+from .eventsub_reconnect import HopLimiter, reconnect_url_refusal
 from .eventsub_socket import Socket, open_socket
 from .eventsub_status import (
     ConnectionState,
@@ -165,8 +168,7 @@ class EventSubClient:
         self._status = ConnectionStatus(ConnectionState.IDLE)
         self._state_listeners: list[Callable[[ConnectionStatus], None]] = []
         self._fanout = Fanout()
-        self._clock = ServerClock()
-        self._filter = MessageFilter(self._clock)
+        self._inbox = Inbox(http, self._fanout, self._on_reconnect, self._on_revocation)
         self._current: Socket | None = None
         self._sockets: set[Socket] = set()
         self._lost: asyncio.Future[SessionLost] | None = None
@@ -178,7 +180,10 @@ class EventSubClient:
         self._live_event = asyncio.Event()
         self.revocations: list[Revocation] = []
         self._subscriber = Subscriber(http, user, specs)
+        self._hop_limiter = HopLimiter(reconnect_base_delay, reconnect_max_delay, time.monotonic)
         self.sessions_started = 0
+        #: ``session_reconnect`` handoffs completed.
+        self.hops = 0
 
     def __repr__(self) -> str:
         return f"<EventSubClient user={self.user.id!r} state={self._status.state.value}>"
@@ -198,12 +203,27 @@ class EventSubClient:
     @property
     def duplicates_dropped(self) -> int:
         """Resent messages dropped (same ``message_id`` within the window)."""
-        return self._filter.duplicates
+        return self._inbox.filter.duplicates
 
     @property
     def stale_dropped(self) -> int:
         """Messages dropped for being older than ten minutes."""
-        return self._filter.stale
+        return self._inbox.filter.stale
+
+    @property
+    def malformed_dropped(self) -> int:
+        """Messages dropped for not having the documented shape (logged, never quoted)."""
+        return self._inbox.malformed_dropped
+
+    @property
+    def hops_delayed(self) -> int:
+        """``session_reconnect`` hops that waited (more than 3 within 10 s)."""
+        return self._hop_limiter.delayed
+
+    @property
+    def keepalive_seconds(self) -> float | None:
+        """The live session's ``keepalive_timeout_seconds`` (clamped to 10-600), or None."""
+        return self._current.keepalive if self._current is not None else None
 
     @property
     def subscription_ids(self) -> dict[str, str]:
@@ -465,15 +485,18 @@ class EventSubClient:
 
     # -- connecting --------------------------------------------------------------------------
 
+    def _configured_url(self) -> URL:
+        return URL(self._url or self.http.eventsub_url)
+
     def _fresh_url(self) -> URL:
-        url = URL(self._url or self.http.eventsub_url)
+        url = self._configured_url()
         if self.keepalive_timeout is not None:
             url = url.update_query(keepalive_timeout_seconds=str(self.keepalive_timeout))
         return url
 
     async def _connect(self, url: URL, *, reconnect: bool) -> Socket:
         sock = await open_socket(await self.http.get_session(), url, reconnect=reconnect)
-        self._clock.sync(sock.welcomed_at)
+        self._inbox.clock.sync(sock.welcomed_at)
         self._sockets.add(sock)
         return sock
 
@@ -501,7 +524,9 @@ class EventSubClient:
     async def _read(self, sock: Socket) -> None:
         """Read one socket until it ends; report the end if it was the current socket."""
         try:
-            lost = await sock.read(self._on_text, self.keepalive_margin, self.handoff_quiet_seconds)
+            lost = await sock.read(
+                self._inbox.handle, self.keepalive_margin, self.handoff_quiet_seconds
+            )
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -513,38 +538,9 @@ class EventSubClient:
         if sock is self._current and self._lost is not None and not self._lost.done():
             self._lost.set_result(lost)
 
-    def _on_text(self, sock: Socket, text: str) -> None:
-        try:
-            data = json.loads(text)
-            metadata = data["metadata"]
-            kind = metadata["message_type"]
-        except (ValueError, KeyError, TypeError):
-            _log.warning("ignoring a malformed EventSub message: %.200r", text)
-            return
-        if kind == "notification":
-            self._on_notification(metadata, data.get("payload") or {})
-        elif kind == "session_keepalive":
-            pass
-        elif kind == "session_reconnect":
-            self._on_reconnect(sock, data.get("payload", {}).get("session", {}))
-        elif kind == "revocation":
-            self._on_revocation(metadata, data.get("payload") or {})
-        else:
-            _log.info("ignoring EventSub message type %r", kind)
-
-    def _on_notification(self, metadata: dict[str, Any], payload: dict[str, Any]) -> None:
-        sent = self._filter.accept(metadata)
-        if sent is not None:
-            self._fanout.put(parse_notification(self.http, metadata, payload, sent))
-
-    def _on_revocation(self, metadata: dict[str, Any], payload: dict[str, Any]) -> None:
-        sent = self._filter.accept(metadata)
-        if sent is None:
-            return
-        revocation = parse_revocation(metadata, payload, sent)
+    def _on_revocation(self, revocation: Revocation) -> None:
         _log.warning("Twitch revoked %s: %s", revocation.subscription_type, revocation.status)
         self.revocations.append(revocation)
-        self._fanout.put(revocation)
         self._set_status(
             replace(
                 self._status,
@@ -562,14 +558,35 @@ class EventSubClient:
 
     def _on_reconnect(self, sock: Socket, session: dict[str, Any]) -> None:
         url = session.get("reconnect_url")
-        if sock is not self._current or sock.reconnecting or not isinstance(url, str):
+        if not isinstance(url, str) or not url:
+            raise MalformedMessage("no reconnect_url")
+        if sock is not self._current or sock.reconnecting:
             _log.warning("ignoring an unexpected session_reconnect")
             return
+        configured = self._configured_url()
+        refusal = reconnect_url_refusal(url, configured)
+        if refusal is not None:
+            # Whatever answers there would be read as Twitch: never connect. A fresh
+            # session on the configured URL follows, as after any lost session.
+            _log.warning(
+                "refused the reconnect_url of a session_reconnect (%s); a fresh session follows",
+                refusal,
+            )
+            if self._lost is not None and not self._lost.done():
+                self._lost.set_result(
+                    SessionLost(f"protocol error: refused the reconnect_url ({refusal})")
+                )
+            return
         sock.reconnecting = True
-        self._spawn(self._hand_off(sock, url), f"eventsub-handoff-{sock.session_id}")
+        delay = self._hop_limiter.next_delay()
+        self._spawn(self._hand_off(sock, url, delay), f"eventsub-handoff-{sock.session_id}")
 
-    async def _hand_off(self, old: Socket, url: str) -> None:
+    async def _hand_off(self, old: Socket, url: str, delay: float = 0.0) -> None:
         """Move to the reconnect URL; the old socket is read until the new welcome."""
+        if delay > 0:
+            await asyncio.sleep(delay)  # the old socket is still read meanwhile
+            if self._closed or old is not self._current:
+                return
         try:
             # "Use the reconnect URL as is; do not modify it": no re-encoding by yarl.
             new = await self._connect(URL(url, encoded=True), reconnect=True)
@@ -589,6 +606,7 @@ class EventSubClient:
         old.last_seen = asyncio.get_running_loop().time()
         if old.reader is not None and not old.reader.done():
             self._spawn(self._drain_later(old), f"eventsub-drain-{old.session_id}")
+        self.hops += 1
         self._set_status(replace(self._status, session_id=new.session_id))
         _log.info("EventSub moved from session %s to %s", old.session_id, new.session_id)
 

@@ -1,7 +1,8 @@
-"""EventSub WebSocket messages: the subscriptions the app needs, the event types, dedup.
+"""EventSub WebSocket messages: the subscriptions the app needs, the event types.
 
 Everything here is free of sockets so it can be tested with the example messages in
-``twitch-reference/eventsub/``. The connection logic lives in :mod:`.eventsub`.
+``twitch-reference/eventsub/``. The connection logic lives in :mod:`.eventsub`, the
+delivery rules (resends, stale messages) in :mod:`.eventsub_filter`.
 """
 
 from __future__ import annotations
@@ -9,13 +10,20 @@ from __future__ import annotations
 import functools
 import importlib
 import logging
-import time
-from collections import OrderedDict
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final, TypedDict
 
-from .timeutil import parse_timestamp
+# Re-exported: the delivery rules lived here before they got a module of their own.
+from .eventsub_filter import (
+    DEDUP_MAX_ENTRIES,
+    DEDUP_WINDOW_SECONDS,
+    MAX_MESSAGE_AGE_SECONDS,
+    MessageFilter,
+    MessageWindow,
+    ServerClock,
+    message_time,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -24,6 +32,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "APP_SUBSCRIPTION_TYPES",
+    "DEDUP_MAX_ENTRIES",
     "DEDUP_WINDOW_SECONDS",
     "EXTRA_SUBSCRIPTION_TYPES",
     "MAX_MESSAGE_AGE_SECONDS",
@@ -33,10 +42,12 @@ __all__ = [
     "MessageMetadata",
     "MessageWindow",
     "Revocation",
+    "ServerClock",
     "SubscriptionSpec",
     "app_subscriptions",
     "build_model",
     "extra_subscriptions",
+    "message_time",
     "model_factory",
     "scopes_for",
 ]
@@ -47,14 +58,6 @@ _log = logging.getLogger(__name__)
 MAX_SUBSCRIPTIONS_PER_CONNECTION: Final = 300
 #: [HWE] "Max 3 WebSocket connections with enabled subscriptions" per (client id, user id).
 MAX_CONNECTIONS_PER_USER: Final = 3
-#: At least ten minutes of message ids are remembered (the brief's window; Twitch is silent
-#: on how late a resend can come).
-DEDUP_WINDOW_SECONDS: Final = 600.0
-#: Messages older than this (by ``message_timestamp``) are dropped as replays.
-MAX_MESSAGE_AGE_SECONDS: Final = 600.0
-#: Hard cap on remembered ids, so a flood cannot grow memory without bound. At 100 000 ids the
-#: ten-minute window holds up to ~166 messages a second, far beyond one channel's traffic.
-DEDUP_MAX_ENTRIES: Final = 100_000
 
 _REDEMPTION = "channel.channel_points_custom_reward_redemption"
 _REWARD = "channel.channel_points_custom_reward"
@@ -428,134 +431,6 @@ def build_model(
     except Exception as exc:  # a model bug or an unexpected payload must not kill the socket
         _log.warning("could not parse a %s event: %r", subscription_type, exc)
         return None, repr(exc)
-
-
-class MessageWindow:
-    """Remembers recent message ids to drop Twitch's resends (bounded, time-windowed).
-
-    Ids are kept in arrival order with their arrival time, so expiry pops from the front.
-
-    Args:
-        window: Seconds an id is remembered.
-        max_entries: Hard cap; past it the oldest ids go first (the window then shrinks,
-            which is logged once).
-        clock: Monotonic seconds (injectable for tests).
-    """
-
-    __slots__ = ("_clock", "_ids", "_warned", "max_entries", "window")
-
-    def __init__(
-        self,
-        window: float = DEDUP_WINDOW_SECONDS,
-        max_entries: int = DEDUP_MAX_ENTRIES,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.window = window
-        self.max_entries = max_entries
-        self._clock = clock
-        self._ids: OrderedDict[str, float] = OrderedDict()
-        self._warned = False
-
-    def __len__(self) -> int:
-        return len(self._ids)
-
-    def __repr__(self) -> str:
-        return f"<MessageWindow ids={len(self._ids)} window={self.window}s>"
-
-    def seen(self, message_id: str) -> bool:
-        """True if ``message_id`` arrived within the window; otherwise records it."""
-        now = self._clock()
-        ids = self._ids
-        if message_id in ids:
-            return True
-        cutoff = now - self.window
-        while ids:
-            oldest = next(iter(ids.values()))
-            if oldest >= cutoff:
-                break
-            ids.popitem(last=False)
-        if len(ids) >= self.max_entries:
-            if not self._warned:
-                self._warned = True
-                _log.warning(
-                    "more than %d EventSub messages within %.0fs: the duplicate window shrinks",
-                    self.max_entries,
-                    self.window,
-                )
-            ids.popitem(last=False)
-        ids[message_id] = now
-        return False
-
-
-class ServerClock:
-    """Twitch's clock as seen from here, so message ages do not depend on the local clock.
-
-    The offset is taken from each welcome's ``message_timestamp`` (network delay makes it
-    slightly late, which only makes messages look younger).
-    """
-
-    __slots__ = ("offset",)
-
-    def __init__(self) -> None:
-        self.offset = timedelta(0)
-
-    def sync(self, server_time: datetime) -> None:
-        """Record the server's time at this instant."""
-        self.offset = server_time - datetime.now(UTC)
-
-    def now(self) -> datetime:
-        """The server's current time, estimated."""
-        return datetime.now(UTC) + self.offset
-
-
-class MessageFilter:
-    """Lets each message through once: drops resends (same id) and messages over 10 minutes old.
-
-    Args:
-        clock: Twitch's clock as seen here (ages do not depend on the local clock).
-        window: The duplicate window (at least ten minutes).
-
-    Attributes:
-        duplicates: Messages dropped as resends.
-        stale: Messages dropped as too old.
-    """
-
-    __slots__ = ("_clock", "_window", "duplicates", "stale")
-
-    def __init__(self, clock: ServerClock, window: MessageWindow | None = None) -> None:
-        self._clock = clock
-        self._window = window if window is not None else MessageWindow()
-        self.duplicates = 0
-        self.stale = 0
-
-    def __repr__(self) -> str:
-        return f"<MessageFilter duplicates={self.duplicates} stale={self.stale}>"
-
-    def accept(self, metadata: Mapping[str, Any]) -> datetime | None:
-        """The message's time if it is new and fresh; None for a resend or a stale one."""
-        message_id = metadata.get("message_id")
-        if not isinstance(message_id, str) or not message_id:
-            _log.warning("EventSub message without a message_id: %r", metadata)
-            return None
-        sent = message_time(metadata)
-        if (self._clock.now() - sent).total_seconds() > MAX_MESSAGE_AGE_SECONDS:
-            self.stale += 1
-            _log.info("dropping EventSub message %s: older than 10 minutes", message_id)
-            return None
-        if self._window.seen(message_id):
-            self.duplicates += 1
-            return None
-        return sent
-
-
-def message_time(metadata: Mapping[str, Any]) -> datetime:
-    """``metadata.message_timestamp``; a missing or bad one counts as "now" (logged)."""
-    raw = metadata.get("message_timestamp")
-    try:
-        return parse_timestamp(raw)  # type: ignore[arg-type]  # checked by the parser
-    except ValueError:
-        _log.warning("EventSub message without a valid timestamp: %r", raw)
-        return datetime.now(UTC)
 
 
 def parse_notification(

@@ -3,20 +3,26 @@
 The socket is only ever read: [HWE] "If you send a message to the server, except for Pong
 messages, the server closes the connection" (4001). aiohttp answers Pings itself
 (``autoping``) and sends no Pings of its own (no ``heartbeat``).
+
+What a server sends is checked before it is used: a welcome without the documented shape, or
+whose ``keepalive_timeout_seconds`` is not a number, is a protocol error (the socket is
+closed; the client reconnects after its backoff); a number outside Twitch's 10-600 s is
+clamped into it; a frame over :data:`MAX_MESSAGE_BYTES` is refused at its header.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
+import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final
 
 import aiohttp
 
-from .eventsub_messages import message_time
+from .eventsub_envelope import MalformedMessage, parse_envelope
+from .eventsub_filter import welcome_time
 from .eventsub_status import SessionLost
 
 if TYPE_CHECKING:
@@ -25,7 +31,13 @@ if TYPE_CHECKING:
 
     from yarl import URL
 
-__all__ = ["WELCOME_TIMEOUT_SECONDS", "Socket", "open_socket"]
+__all__ = [
+    "MAX_MESSAGE_BYTES",
+    "WELCOME_TIMEOUT_SECONDS",
+    "Socket",
+    "keepalive_seconds",
+    "open_socket",
+]
 
 _log = logging.getLogger(__name__)
 
@@ -33,6 +45,15 @@ _log = logging.getLogger(__name__)
 WELCOME_TIMEOUT_SECONDS: Final = 10.0
 #: [WSR] the welcome's ``keepalive_timeout_seconds``; 10 is Twitch's default when it is absent.
 _DEFAULT_KEEPALIVE: Final = 10.0
+#: [HWE] "Valid values are whole integers between 10 and 600".
+KEEPALIVE_RANGE: Final = (10.0, 600.0)
+#: The largest message read. Twitch documents no maximum (the reference is silent); its
+#: messages are a few kilobytes (the largest documented example, a prediction with ten
+#: outcomes of top predictors, is far below 64 KiB). aiohttp refuses a bigger frame from its
+#: header, before buffering any of it, and closes the socket with 1009 (its reader cannot
+#: skip a frame and go on), so the client starts a fresh session.
+MAX_MESSAGE_BYTES: Final = 1024 * 1024
+_MESSAGE_TOO_BIG: Final = 1009
 
 _CLOSED_TYPES: Final = frozenset(
     {aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSING, aiohttp.WSMsgType.CLOSED}
@@ -46,21 +67,23 @@ class Socket:
     Attributes:
         ws: The aiohttp WebSocket.
         session_id: The session id (``transport.session_id`` when subscribing).
-        keepalive: The negotiated ``keepalive_timeout_seconds``.
-        welcomed_at: Twitch's time in the welcome (for message ages).
+        keepalive: The negotiated ``keepalive_timeout_seconds`` (within 10-600).
+        welcomed_at: Twitch's time in the welcome (for message ages); None if it had none.
         last_seen: Loop time of the last message (the keepalive watchdog's reference).
         draining: After a handoff: read until quiet, then stop.
         reconnecting: A ``session_reconnect`` for this socket is being handled.
+        dropped: Malformed messages dropped on this socket.
         reader: The task reading it.
     """
 
     ws: aiohttp.ClientWebSocketResponse
     session_id: str
     keepalive: float
-    welcomed_at: datetime
+    welcomed_at: datetime | None
     last_seen: float
     draining: bool = False
     reconnecting: bool = False
+    dropped: int = 0
     reader: asyncio.Task[None] | None = field(default=None, repr=False)
 
     async def close(self) -> None:
@@ -70,12 +93,15 @@ class Socket:
                 await self.ws.close()
 
     async def read(
-        self, on_text: Callable[[Socket, str], None], margin: float, quiet: float
+        self, on_text: Callable[[Socket, str | bytes], bool], margin: float, quiet: float
     ) -> SessionLost | None:
-        """Hand every text message to ``on_text`` until the socket ends.
+        """Hand every data frame to ``on_text`` until the socket ends.
 
         Args:
-            on_text: Called inline with each message (must not block).
+            on_text: Called inline with each text (str) or binary (bytes) frame; must not
+                block; returns False for a message it dropped as malformed, which does not
+                count as traffic for the keepalive watchdog (garbage cannot keep a dead
+                session looking alive).
             margin: Seconds of silence tolerated past ``keepalive``.
             quiet: While draining, the silence after which reading stops.
 
@@ -95,9 +121,10 @@ class Socket:
                 # [HWE] no event or keepalive for keepalive_timeout_seconds: assume it is lost.
                 return SessionLost(f"no message for {limit:.0f}s (keepalive timeout)")
             kind = msg.type
-            if kind is aiohttp.WSMsgType.TEXT:
-                self.last_seen = loop.time()
-                on_text(self, msg.data)
+            if kind is aiohttp.WSMsgType.TEXT or kind is aiohttp.WSMsgType.BINARY:
+                arrived = loop.time()
+                if on_text(self, msg.data):
+                    self.last_seen = arrived
             elif kind in _CLOSED_TYPES:
                 if self.draining:
                     return None
@@ -109,9 +136,41 @@ class Socket:
             elif kind is aiohttp.WSMsgType.ERROR:
                 if self.draining:
                     return None
-                return SessionLost(f"socket error: {ws.exception()!r}")
+                error = msg.data if isinstance(msg.data, BaseException) else ws.exception()
+                if getattr(error, "code", None) == _MESSAGE_TOO_BIG:
+                    cap = MAX_MESSAGE_BYTES // (1024 * 1024)
+                    _log.warning("EventSub sent a message over the %d MiB cap: %s", cap, error)
+                    return SessionLost(
+                        f"protocol error: a message over the {cap} MiB cap (closed with 1009)"
+                    )
+                return SessionLost(f"socket error: {error!r}")
             else:
                 _log.debug("ignoring a %s frame", kind)
+
+
+def keepalive_seconds(value: object) -> float:
+    """A welcome's ``keepalive_timeout_seconds`` as the seconds to use.
+
+    Absent or null: Twitch's default (10). A number: clamped into 10-600, as Twitch itself
+    does with a numeric value outside the range ([HWE] "Specifying an invalid, but numeric
+    value will return the nearest acceptable value").
+
+    Raises:
+        MalformedMessage: Not a number (text, a boolean, a list...), or NaN or infinite.
+    """
+    if value is None:
+        return _DEFAULT_KEEPALIVE
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise MalformedMessage(
+            f"keepalive_timeout_seconds is {type(value).__name__}, not a number",
+            kind="session_welcome",
+        )
+    if isinstance(value, float) and not math.isfinite(value):
+        raise MalformedMessage(f"keepalive_timeout_seconds is {value}", kind="session_welcome")
+    low, high = KEEPALIVE_RANGE
+    if not low <= value <= high:
+        _log.warning("keepalive_timeout_seconds %.20r is outside 10-600; using the nearest", value)
+    return float(min(max(value, low), high))
 
 
 async def open_socket(session: aiohttp.ClientSession, url: URL, *, reconnect: bool) -> Socket:
@@ -119,7 +178,8 @@ async def open_socket(session: aiohttp.ClientSession, url: URL, *, reconnect: bo
 
     Raises:
         SessionLost: The handshake failed, the socket closed first (e.g. 4007 for a bad
-            reconnect URL), or no welcome came in time.
+            reconnect URL), no welcome came in time, or the welcome was malformed (a
+            protocol error; the socket is closed).
     """
     try:
         ws = await session.ws_connect(
@@ -127,6 +187,9 @@ async def open_socket(session: aiohttp.ClientSession, url: URL, *, reconnect: bo
             autoping=True,  # Pongs are the one thing Twitch lets a client send.
             heartbeat=None,  # our own Pings would be inbound traffic (4001)
             timeout=aiohttp.ClientWSTimeout(ws_receive=None, ws_close=5.0),
+            # aiohttp refuses a frame of max_msg_size bytes or more: one more byte than
+            # the cap lets a message of exactly the cap through.
+            max_msg_size=MAX_MESSAGE_BYTES + 1,
         )
     except (aiohttp.ClientError, TimeoutError, OSError) as exc:
         raise SessionLost(f"could not connect: {exc!r}") from exc
@@ -137,25 +200,29 @@ async def open_socket(session: aiohttp.ClientSession, url: URL, *, reconnect: bo
             what = "the reconnect URL" if reconnect else "the socket"
             raise SessionLost(f"{what} closed before the welcome (code {code})", code)
         try:
-            data = json.loads(msg.data)
-            metadata = data["metadata"]
-            session_info = data["payload"]["session"]
-            kind = metadata["message_type"]
-        except (ValueError, KeyError, TypeError):
-            raise SessionLost("the first message is not a welcome") from None
-        if kind != "session_welcome" or not session_info.get("id"):
-            raise SessionLost(f"expected session_welcome, got {kind!r}")
+            envelope = parse_envelope(msg.data)
+            if envelope.kind != "session_welcome":
+                raise SessionLost(f"expected session_welcome, got {envelope.kind!r:.40}")
+            session_info = envelope.payload.get("session")
+            if not isinstance(session_info, dict):
+                raise MalformedMessage("payload.session is not an object", kind=envelope.kind)
+            session_id = session_info.get("id")
+            if not isinstance(session_id, str) or not session_id:
+                raise MalformedMessage("no session id", kind=envelope.kind)
+            keepalive = keepalive_seconds(session_info.get("keepalive_timeout_seconds"))
+        except MalformedMessage as exc:
+            _log.warning("EventSub welcome refused: %s", exc.reason)
+            raise SessionLost(f"protocol error: malformed welcome ({exc.reason})") from None
     except TimeoutError:
         await ws.close()
         raise SessionLost("no welcome message") from None
     except BaseException:
         await ws.close()
         raise
-    keepalive = session_info.get("keepalive_timeout_seconds") or _DEFAULT_KEEPALIVE
     return Socket(
         ws,
-        str(session_info["id"]),
-        float(keepalive),
-        message_time(metadata),
+        session_id,
+        keepalive,
+        welcome_time(envelope.metadata),
         asyncio.get_running_loop().time(),
     )

@@ -9,12 +9,15 @@ What it does, in order, for each request:
 2. Takes a point from the user's rate-limit bucket, waiting for the reset if it is empty.
 3. Sends with ``Client-Id`` and ``Authorization: Bearer`` through one reused session, with
    at most ``max_concurrency`` requests in flight.
-4. Reacts to the status: 401 -> ask Twitch whether the token is still valid (one
+4. Reads at most 4 MiB of the answer (:mod:`.body`; big ones are decoded off the loop), all
+   tries together within ``timeout`` seconds of network time.
+5. Reacts to the status: 401 -> ask Twitch whether the token is still valid (one
    single-flight ``GET /oauth2/validate``): valid -> :class:`Unauthorized` with Twitch's
    message, the token kept; invalid -> one single-flight refresh and one retry; 429 -> wait
-   until ``Ratelimit-Reset`` and retry; 5xx -> jittered backoff and retry for GETs, for
-   writes only on 503 (once, as Twitch advises) or when the request provably never left;
-   anything else -> the matching :class:`HTTPException`.
+   until ``Ratelimit-Reset`` (at most one minute per request in all) and retry; 5xx, or a
+   2xx that is not JSON -> jittered backoff and retry for GETs, for writes only on 503
+   (once, as Twitch advises) or when the request provably never left; anything else -> the
+   matching :class:`HTTPException`.
 
 The refresh is single-flight per user: however many requests meet the expired token, one
 refresh runs, everyone waits on it, and ``event_token_refreshed`` is awaited before the new
@@ -39,16 +42,18 @@ import aiohttp
 from . import oauth
 from ._util import backoff_delay, maybe_await
 from .authority import authority_key, require_secure_url
+from .body import read_answer
 from .errors import (
     APIUnavailable,
     InvalidToken,
     MissingScope,
     NetworkError,
+    PayloadError,
     RefreshFailure,
     Unauthorized,
     exception_for_status,
 )
-from .ratelimit import RateLimitBucket, RateLimitStatus
+from .ratelimit import RESET_WINDOW_SECONDS, RateLimitBucket, RateLimitStatus
 from .scopes import ENDPOINT_SCOPES
 from .token_checks import TokenChecks
 from .tokens import BaseToken, BaseTokenHandler, IRCTokenHandler, Token
@@ -75,6 +80,12 @@ DEFAULT_EVENTSUB_URL: Final = "wss://eventsub.wss.twitch.tv/ws"
 ParamValue: TypeAlias = "str | int | bool | Iterable[str | int] | None"
 
 _APP_KEY: Final = "app"
+#: The longest one read may wait for the next bytes of an answer, and one connect may take
+#: (the reference gives no figure; Helix answers within a second when it is well).
+SOCK_READ_SECONDS: Final = 10.0
+#: ``Ratelimit-Reset`` has whole-second resolution: with less than this left of a request's
+#: rate-limit allowance, no later reset can be reached, so a further 429 is final.
+_MIN_RATELIMIT_ALLOWANCE: Final = 1.0
 
 # Errors raised before a single byte of the request was written: retrying is always safe.
 _NEVER_SENT: tuple[type[BaseException], ...] = (
@@ -165,8 +176,12 @@ class HTTPHandler:
         max_concurrency: Requests in flight at once.
         max_tries: Tries per request (first send included).
         retry_base_delay: Base of the jittered exponential backoff, seconds.
-        timeout: Total seconds for one HTTP exchange.
+        timeout: Seconds of network time one request may take, all its tries together (an
+            endless slow answer fails within it); waits for the rate limit, backoffs and
+            token refreshes are not counted.
         on_ratelimit: Called with every new :class:`RateLimitStatus` (e.g. a status bar).
+        bucket_factory: Makes the rate-limit bucket of a key (tests pass buckets on fake
+            time); default :class:`RateLimitBucket`.
 
     Attributes:
         ratelimit: The latest budget reported by Twitch, or None before the first response.
@@ -191,6 +206,7 @@ class HTTPHandler:
         retry_base_delay: float = 0.5,
         timeout: float = 30.0,
         on_ratelimit: Callable[[RateLimitStatus], None] | None = None,
+        bucket_factory: Callable[[str], RateLimitBucket] = RateLimitBucket,
     ) -> None:
         if max_tries < 2:
             raise ValueError("max_tries must allow the one retry after a refresh (>= 2)")
@@ -203,7 +219,9 @@ class HTTPHandler:
         self.eventsub_url = eventsub_url
         self.max_tries = max_tries
         self.retry_base_delay = retry_base_delay
+        self.timeout = timeout
         self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self._bucket_factory = bucket_factory
         self._session = session
         self._owns_session = session is None
         self._closed = False
@@ -271,7 +289,7 @@ class HTTPHandler:
         """The rate-limit bucket for ``key`` (a user id, or ``"app"``)."""
         bucket = self._buckets.get(key)
         if bucket is None:
-            bucket = self._buckets[key] = RateLimitBucket(key)
+            bucket = self._buckets[key] = self._bucket_factory(key)
         return bucket
 
     def _publish(self, status: RateLimitStatus) -> None:
@@ -450,7 +468,10 @@ class HTTPHandler:
             TokenAuthorityError: The token was issued by another authority than the one
                 this handler talks to (nothing was sent).
             HTTPException: Twitch answered with an error (see the subclasses).
-            NetworkError: No response arrived after the retries that were safe.
+            NetworkError: No response arrived after the retries that were safe, or none
+                within ``timeout`` seconds.
+            PayloadError: A success answer that is over 4 MiB, or not JSON (after the
+                retries a GET gets).
             InvalidToken, RefreshFailure, APIUnavailable: Token problems.
         """
         client_id = await self.client_id()
@@ -460,6 +481,9 @@ class HTTPHandler:
         refreshed = False
         retried_503 = False
         attempt = 0
+        loop = asyncio.get_running_loop()
+        spent = 0.0  # network time of all tries, against self.timeout
+        limited_for = 0.0  # time waited on the rate limit, against one window
         while True:
             attempt += 1
             token: BaseToken
@@ -474,29 +498,53 @@ class HTTPHandler:
             # Before a point is taken or a byte sent: this token goes only to its issuer.
             token.check_destination(url, issuer=self.oauth_url)
             bucket = self.bucket(key)
-            generation = await bucket.acquire()
+            generation, waited = await bucket.acquire(RESET_WINDOW_SECONDS - limited_for)
+            limited_for += waited
             # Taken before the concurrency slot: a request queued behind a burst of 401s
             # shares that burst's token check (token_checks._Check.answers).
             issued_at = time.monotonic()
             headers = {"Client-Id": client_id, "Authorization": f"Bearer {access}"}
+            left = self.timeout - spent
+            if left <= 0:
+                raise NetworkError(route, f"no complete answer within {self.timeout:g} s")
             try:
-                async with (
-                    self._semaphore,
-                    session.request(
-                        route.method,
-                        url,
-                        params=route.params,
-                        json=route.json,
-                        headers=headers,
-                    ) as response,
-                ):
-                    status = response.status
-                    status_info = bucket.update(response.headers, generation)
-                    body, message = await self._read_body(response)
+                async with self._semaphore:
+                    started = loop.time()
+                    try:
+                        async with session.request(
+                            route.method,
+                            url,
+                            params=route.params,
+                            json=route.json,
+                            headers=headers,
+                            # Given per request so a shared session's own timeouts do not
+                            # apply: this try gets what is left of the request's budget.
+                            timeout=aiohttp.ClientTimeout(
+                                total=left,
+                                sock_connect=min(left, SOCK_READ_SECONDS),
+                                sock_read=min(left, SOCK_READ_SECONDS),
+                            ),
+                        ) as response:
+                            status = response.status
+                            status_info = bucket.update(response.headers, generation)
+                            answer = await read_answer(response)
+                    finally:
+                        spent += loop.time() - started
             except (aiohttp.ClientError, TimeoutError) as exc:
                 never_sent = isinstance(exc, _NEVER_SENT)
                 if never_sent:
                     bucket.release()
+                if isinstance(exc, TimeoutError) and not isinstance(
+                    exc, aiohttp.ServerTimeoutError
+                ):
+                    # aiohttp's total timeout (its connect and read timeouts are
+                    # ServerTimeoutError): this try had the rest of the budget and used it,
+                    # whatever the loop's clock measured (timers may fire a little early).
+                    spent = max(spent, self.timeout)
+                if spent >= self.timeout:
+                    raise NetworkError(
+                        route, f"no complete answer within {self.timeout:g} s: {exc!r}"
+                    ) from exc
                 if attempt < self.max_tries and (route.retries_safely or never_sent):
                     delay = backoff_delay(attempt - 1, self.retry_base_delay)
                     _log.info("%s: %r; retrying in %.2fs", route, exc, delay)
@@ -505,9 +553,24 @@ class HTTPHandler:
                 raise NetworkError(route, f"no response: {exc!r}") from exc
             if status_info is not None:
                 self._publish(status_info)
+            body, message = answer.body, answer.message
 
             if 200 <= status < 300:
-                return body
+                if answer.problem is None:
+                    return body
+                if (
+                    answer.retryable
+                    and route.retries_safely
+                    and attempt < self.max_tries
+                    and spent < self.timeout
+                ):
+                    # A cut or garbled answer to a read is treated like a 5xx.
+                    delay = backoff_delay(attempt - 1, self.retry_base_delay)
+                    _log.info("%s: %d %s; retrying in %.2fs", route, status, answer.problem, delay)
+                    await asyncio.sleep(delay)
+                    continue
+                applied = "" if route.retries_safely else "; the request may have been applied"
+                raise PayloadError(f"{route}: the {status} answer {answer.problem}{applied}")
             if status == 401 and isinstance(token, Token) and user is not None:
                 # Not every 401 is about the token (see token_checks): ask Twitch first.
                 valid = await self._token_checks.verdict(key, token, issued_at)
@@ -529,13 +592,28 @@ class HTTPHandler:
             # many EventSub subscriptions); with points left in the bucket, waiting cannot
             # help, so those are raised with Twitch's message at once.
             bucket_empty = status_info is None or status_info.remaining <= 0
-            if status == 429 and bucket_empty and attempt < self.max_tries:
-                waited = await bucket.wait_for_reset()
-                _log.warning("%s: 429, waited %.2fs for the bucket reset", route, waited)
+            allowance = RESET_WINDOW_SECONDS - limited_for
+            if (
+                status == 429
+                and bucket_empty
+                and attempt < self.max_tries
+                and allowance > _MIN_RATELIMIT_ALLOWANCE
+            ):
+                # Twitch: "use the Ratelimit-Reset header to learn how long you must wait".
+                # Without a usable one (or with one already past) a jittered backoff keeps
+                # the retries apart; either way only this request sleeps.
+                floor = backoff_delay(attempt - 1, self.retry_base_delay, RESET_WINDOW_SECONDS)
+                if status_info is None:
+                    waited = await bucket.backoff(min(floor, allowance))
+                else:
+                    waited = await bucket.wait_for_reset(at_least=floor, at_most=allowance)
+                limited_for += waited
+                _log.warning("%s: 429, waited %.2fs before retrying", route, waited)
                 continue
             if (
                 status >= 500
                 and attempt < self.max_tries
+                and spent < self.timeout
                 and (route.retries_safely or (status == 503 and not retried_503))
             ):
                 retried_503 = retried_503 or status == 503
@@ -544,19 +622,3 @@ class HTTPHandler:
                 await asyncio.sleep(delay)
                 continue
             raise exception_for_status(status)(status, route, body, message)
-
-    @staticmethod
-    async def _read_body(response: aiohttp.ClientResponse) -> tuple[Any, str]:
-        if response.status == 204:
-            return None, response.reason or ""
-        text = await response.text()
-        body: Any = text
-        if text:
-            try:
-                body = await response.json(content_type=None)
-            except ValueError:
-                body = text
-        message = response.reason or ""
-        if isinstance(body, dict) and isinstance(body.get("message"), str) and body["message"]:
-            message = body["message"]
-        return (body if text else None), message

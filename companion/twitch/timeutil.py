@@ -35,7 +35,8 @@ def parse_timestamp(value: str) -> datetime:
         The instant, with ``tzinfo=UTC``.
 
     Raises:
-        ValueError: ``value`` is not an RFC 3339 date-time with a zone.
+        ValueError: ``value`` is not an RFC 3339 date-time with a zone, or its instant is
+            outside the years 1-9999 in UTC.
     """
     if not isinstance(value, str):
         raise ValueError(f"expected an RFC 3339 string, got {type(value).__name__}")
@@ -53,7 +54,11 @@ def parse_timestamp(value: str) -> datetime:
         if hours > 23 or minutes > 59:
             raise ValueError(f"bad zone offset in {value!r}")
         tz = timezone(sign * timedelta(hours=hours, minutes=minutes))
-    return naive.replace(tzinfo=tz).astimezone(UTC)
+    try:
+        return naive.replace(tzinfo=tz).astimezone(UTC)
+    except OverflowError:
+        # e.g. 9999-12-31T23:59:59-01:00 is past the largest datetime once in UTC.
+        raise ValueError(f"timestamp out of range: {value!r}") from None
 
 
 def format_timestamp(value: datetime) -> str:

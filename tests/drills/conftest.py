@@ -1,4 +1,5 @@
-"""Fixtures of the fault drills: a signed-in demo channel with the queue service live."""
+"""Fixtures of the fault drills: a signed-in demo channel with the queue service live, and
+the hostile server of the hostile-input drills."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from tests.drills.harness import Drill
+from tests.helpers.hostile_server import HostileServer
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -21,3 +23,12 @@ async def drill(qapp: Any, tmp_path: Path) -> AsyncIterator[Drill]:
         yield harness
     finally:
         await harness.stop()
+
+
+@pytest.fixture
+async def hostile() -> AsyncIterator[HostileServer]:
+    server = await HostileServer().start()
+    try:
+        yield server
+    finally:
+        await server.stop()

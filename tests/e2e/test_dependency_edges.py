@@ -91,18 +91,18 @@ def test_the_pin_excludes_the_defective_binding_and_the_venv_has_the_upper_edge(
 
 
 @pytest.mark.timeout(900)  # building the venv from PyPI on a bare machine
-def test_lowest_edge_passes_the_probe_and_a_short_demo_soak(tmp_path: Path) -> None:
+def test_lowest_edge_passes_the_probe_and_a_short_demo_soak(
+    tmp_path: Path, scratch_data_dir: Path
+) -> None:
     python = edge_python("lowest", LOWEST)
     report = run_probe(python)
     assert report["pyside6"] == LOWEST["pyside6-essentials"]
     assert probe_failures(report) == []
 
-    data = tmp_path / "appdata"
-    data.mkdir()
     env = {
         **os.environ,
         "QT_QPA_PLATFORM": "offscreen",
-        "COMPANION_DATA_DIR": str(data),
+        "COMPANION_DATA_DIR": str(scratch_data_dir),
         "PYTHONPATH": str(REPO),
     }
     soak = subprocess.run(

@@ -1,4 +1,5 @@
-"""A fake clock and timer for code that takes a ``Scheduler`` (companion.core.scheduling).
+"""A fake clock and timer for code that takes a ``Scheduler`` (companion.core.scheduling),
+and fake epoch time for code that takes ``clock=``/``sleep=`` (the rate-limit bucket).
 
 Time only moves when a test calls :meth:`FakeScheduler.advance`; callbacks that fall
 due run in due order, inside that call, on the caller's thread and loop.
@@ -6,6 +7,7 @@ due run in due order, inside that call, on the caller's thread and loop.
 
 from __future__ import annotations
 
+import asyncio
 import heapq
 import itertools
 from typing import TYPE_CHECKING
@@ -66,3 +68,32 @@ class FakeScheduler:
     def pending(self) -> int:
         """How many timers are scheduled and neither ran nor were cancelled."""
         return sum(1 for _, _, handle in self._heap if not handle.cancelled)
+
+
+class FakeEpoch:
+    """Epoch seconds and an ``asyncio.sleep`` stand-in for code that waits on wall time
+    (the rate-limit bucket's ``clock=`` and ``sleep=``).
+
+    Each sleep is recorded and moves the clock forward by its length. With ``hold=True``
+    a sleep does not return until :meth:`release` (a request "still sleeping").
+    """
+
+    def __init__(self, start: float, *, hold: bool = False) -> None:
+        self.now = start
+        self.sleeps: list[float] = []
+        self._released = asyncio.Event()
+        if not hold:
+            self._released.set()
+
+    def time(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        await self._released.wait()
+        self.now += seconds
+        await asyncio.sleep(0)
+
+    def release(self) -> None:
+        """Let every held sleep (and every later one) return."""
+        self._released.set()

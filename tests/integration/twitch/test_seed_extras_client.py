@@ -463,15 +463,18 @@ async def test_malformed_answers_are_payload_errors(world: World) -> None:
     caster, faults = world.caster, world.sim.faults
     video = world.store.add_video(caster.id, "v")["id"]
     world.store.add_segment(caster.id, world.sim.state.now() + DAY, 60, "s")
+    # A write's cut answer is reported at once; a read's is retried like a 5xx, so it is
+    # cut on every one of the client's five tries (short backoffs here).
+    world.client.http.retry_base_delay = 0.01
     calls = (
-        ("/helix/videos", lambda: world.client.delete_videos([video], caster)),
-        ("/helix/chat/settings", caster.fetch_chat_settings),
-        ("/helix/schedule", caster.fetch_schedule),
-        ("/helix/bits/leaderboard", caster.fetch_bits_leaderboard),
-        ("/helix/games", lambda: world.client.fetch_games(["33214"])),
+        ("/helix/videos", 1, lambda: world.client.delete_videos([video], caster)),
+        ("/helix/chat/settings", 5, caster.fetch_chat_settings),
+        ("/helix/schedule", 5, caster.fetch_schedule),
+        ("/helix/bits/leaderboard", 5, caster.fetch_bits_leaderboard),
+        ("/helix/games", 5, lambda: world.client.fetch_games(["33214"])),
     )
-    for prefix, call in calls:
-        faults.malform_next(1, prefix)
+    for prefix, tries, call in calls:
+        faults.malform_next(tries, prefix)
         with pytest.raises(PayloadError):
             await call()
     # The cut DELETE answer still deleted the video on the server: the client reports the

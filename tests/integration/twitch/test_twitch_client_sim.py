@@ -308,10 +308,24 @@ async def test_injected_429_waits_and_retries(env: Setup) -> None:
     assert [s for _m, _p, s in env.traffic.helix()] == [429, 200]
 
 
-async def test_malformed_body_is_a_payload_error(env: Setup) -> None:
+async def test_malformed_body_is_retried_on_reads_then_a_payload_error(env: Setup) -> None:
+    # A cut answer to a read is retried like a 5xx ...
     env.sim.faults.malform_next(1, prefix="/helix/goals")
-    with pytest.raises(PayloadError):
+    (goal,) = await env.user.get_goals()
+    assert goal.current_amount == 640
+    assert [s for _m, _p, s in env.traffic.helix()] == [200, 200]
+    # ... and one on every try (five) is a PayloadError.
+    env.traffic.log.clear()
+    env.sim.faults.malform_next(5, prefix="/helix/goals")
+    with pytest.raises(PayloadError, match="the 200 answer is not JSON"):
         await env.user.get_goals()
+    assert [s for _m, _p, s in env.traffic.helix()] == [200] * 5
+    # A cut answer to a write is reported at once: it may have been applied.
+    env.traffic.log.clear()
+    env.sim.faults.malform_next(1, prefix="/helix/channel_points")
+    with pytest.raises(PayloadError, match="may have been applied"):
+        await env.user.create_custom_reward("Cut answer", 10)
+    assert [(m, s) for m, _p, s in env.traffic.helix()] == [("POST", 200)]
 
 
 async def test_revoked_token_is_refreshed_once_and_retried(env: Setup) -> None:

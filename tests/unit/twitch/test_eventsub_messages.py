@@ -11,6 +11,7 @@ import pytest
 
 from companion.twitch.errors import LimitError
 from companion.twitch.eventsub import EventSubClient
+from companion.twitch.eventsub_envelope import MalformedMessage
 from companion.twitch.eventsub_messages import (
     APP_SUBSCRIPTION_TYPES,
     EventSubEvent,
@@ -261,8 +262,44 @@ def test_filter_drops_resends_and_messages_older_than_ten_minutes() -> None:
     other = {**metadata, "message_id": "another"}
     assert flt.accept(other) is None
     assert (flt.duplicates, flt.stale) == (1, 1)
-    assert flt.accept({**other, "message_id": ""}) is None
     assert (flt.duplicates, flt.stale) == (1, 1)
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"message_id": ""}, r"no message_id$"),
+        ({"message_timestamp": None}, r"message_timestamp: missing$"),
+        ({"message_timestamp": "soon"}, r"message_timestamp: not an RFC 3339 timestamp: 'soon'$"),
+        (
+            {"message_timestamp": "9999-12-31T23:59:59.9Z"},
+            r"message_timestamp is \d{12} s ahead of Twitch's clock$",  # ~8000 years
+        ),
+        (
+            {"message_timestamp": "9999-12-31T23:59:59-01:00"},
+            r"message_timestamp: timestamp out of range: '9999-12-31T23:59:59-01:00'$",
+        ),
+    ],
+)
+def test_filter_refuses_messages_without_an_id_or_a_plausible_time(
+    change: dict[str, Any], reason: str
+) -> None:
+    metadata = {**load("ws.notification.channel_follow.json")["metadata"], **change}
+    clock = ServerClock()
+    clock.sync(parse_timestamp("2022-11-16T10:11:12Z"))
+    flt = MessageFilter(clock)
+    with pytest.raises(MalformedMessage, match=reason):
+        flt.accept(metadata)
+    assert (flt.duplicates, flt.stale) == (0, 0)
+
+
+def test_server_clock_ignores_a_welcome_from_year_9999() -> None:
+    clock = ServerClock()
+    clock.sync(parse_timestamp("2022-11-16T10:11:12Z"))
+    offset = clock.offset
+    clock.sync(parse_timestamp("9999-12-31T23:59:59Z"))
+    clock.sync(None)
+    assert clock.offset == offset
 
 
 # -- streams ---------------------------------------------------------------------------------
