@@ -33,7 +33,7 @@ EDGES_DIR = REPO / ".venv-edges"
 LOWEST = {
     "pyside6-essentials": "6.8.0",
     "qasync": "0.27.0",
-    "aiohttp": "3.10.0",
+    "aiohttp": "3.11.0",
     "keyring": "25.0.0",
 }
 #: The release that drained None's refcount until CPython aborted.
@@ -126,6 +126,7 @@ def test_lowest_edge_passes_the_probe_and_a_short_demo_soak(
     )
     assert soak.returncode == 0, soak.stderr[-3000:]
     result = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
+    assert result.get("driver_error") is None
     checks = result["checks"]
     assert checks["redemptions_made"] > 200
     assert (checks["missing"], checks["unknown"], checks["log_errors"]) == ([], [], [])
