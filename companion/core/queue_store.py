@@ -161,6 +161,11 @@ class QueueStore:
         """Queued rows per reward id (rewards with none are left out)."""
         return {reward_id: len(keys) for reward_id, keys in self._by_reward.items()}
 
+    def handled_count(self) -> int:
+        """How many handled ids are remembered (at most ``_HANDLED_CAP``; the soak test
+        reads it: each entry holds one reference to ``None``)."""
+        return len(self._handled)
+
     def is_handled(self, redemption_id: str) -> bool:
         """True if the redemption was fulfilled or refunded (here or elsewhere)."""
         return redemption_id in self._handled

@@ -96,6 +96,10 @@ class Driver:
     async def __call__(self, app: CompanionApp) -> None:
         try:
             await self._run(app)
+        except BaseException as error:
+            # Said in the report (and the app logs the failed task) rather than lost.
+            self.result = {"driver_error": repr(error)}
+            raise
         finally:
             app.request_quit(0)
 
@@ -166,6 +170,17 @@ class Driver:
             else None,
             "max_pending_timers": max((s["pending_timers"] for s in after_warm), default=None),
             "max_tasks": max((s["tasks"] for s in after_warm), default=None),
+            # None's references beyond the handled-id set's: what nothing explains.
+            "max_unexplained_none_growth": max(
+                (
+                    (s["refcounts"][0] - warm["refcounts"][0])
+                    - (s["handled_ids"] - warm["handled_ids"])
+                    for s in after_warm
+                ),
+                default=None,
+            )
+            if warm is not None
+            else None,
         }
         settle = await self._settle(app)
         self.result = {
@@ -195,6 +210,8 @@ class Driver:
             "pending_timers": loop.pending_timers(),  # type: ignore[attr-defined]
             "tasks": len(asyncio.all_tasks()),
             "queue": len(app.panels.queue.queue),
+            # Each remembered handled id holds one reference to None (a bounded set).
+            "handled_ids": app.panels.queue.queue.handled_count(),
             "redeemed": self.tally.redeemed_by_driver,
         }
 
@@ -422,10 +439,11 @@ def main() -> int:
 
     report: dict[str, Any] = {"exit_code": code, "wall_seconds": round(wall, 1), **driver.result}
     sim_status: dict[str, str] = {}  # every redemption the simulator made: its last status
-    with args.made_file.open(encoding="utf-8") as made:
-        for line in made:
-            redemption_id, status = line.split()
-            sim_status[redemption_id] = status
+    if args.made_file.exists():
+        with args.made_file.open(encoding="utf-8") as made:
+            for line in made:
+                redemption_id, status = line.split()
+                sim_status[redemption_id] = status
     queue_ids: list[str] = report.pop("queue_ids", [])
     ledger = ledger_rows(data)
     in_queue = set(queue_ids)

@@ -51,6 +51,7 @@ def test_short_soak_of_the_real_app(scratch_data_dir: Path, tmp_path: Path) -> N
     report = json.loads(report_path.read_text(encoding="utf-8"))
     print(json.dumps({k: report[k] for k in ("seconds", "callbacks", "callbacks_per_second")}))
     print(json.dumps(report["checks"])[:400], json.dumps(report["tally"]))
+    assert report.get("driver_error") is None
     assert report["exit_code"] == 0
     # Hours of a normal demo stream's callbacks even on a loaded CI machine.
     assert report["callbacks"] >= 30_000
@@ -62,6 +63,9 @@ def test_short_soak_of_the_real_app(scratch_data_dir: Path, tmp_path: Path) -> N
         ("None", "True", "False"), warm["refcounts"], steady["min_refcounts"], strict=True
     ):
         assert lowest >= start - 100, f"{name}: {start} -> {lowest}"
+    # None's count may grow only by the queue's bounded set of handled ids (one reference
+    # each); anything beyond is a leak.
+    assert steady["max_unexplained_none_growth"] <= 500
     # Timers and tasks do not pile up.
     assert steady["max_pending_timers"] <= warm["pending_timers"] + 25
     assert steady["max_tasks"] <= warm["tasks"] + 10
