@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import bisect
+import itertools
 import json
 import logging
 import uuid
@@ -98,6 +100,7 @@ class Subscription:
         connected_at: When that session connected.
         disconnected_at: When the session went away, for disabled subscriptions.
         reward_filter: The condition's ``reward_id``, if any.
+        seq: Creation order in the registry (what Get EventSub Subscriptions' cursors hold).
     """
 
     __slots__ = (
@@ -110,6 +113,7 @@ class Subscription:
         "disconnected_at",
         "id",
         "reward_filter",
+        "seq",
         "session_id",
         "status",
         "type",
@@ -141,8 +145,10 @@ class Subscription:
         self.session_id = session_id
         self.connected_at = connected_at
         self.disconnected_at: str | None = None
-        self.reward_filter = condition.get("reward_id")
+        # An empty reward_id means every reward, as an absent one does (see `_condition`).
+        self.reward_filter = condition.get("reward_id") or None
         self._json: str | None = None
+        self.seq = 0
 
     @property
     def broadcaster_id(self) -> str:
@@ -239,6 +245,7 @@ class SubscriptionRegistry:
         self._routes: dict[RouteKey, dict[str, Subscription]] = {}
         self._by_session: dict[str, dict[str, Subscription]] = {}
         self._disabled: deque[str] = deque()
+        self._seqs = itertools.count(1)
         self.page_size = DEFAULT_PAGE_SIZE
 
     # ---------------------------------------------------------------- lookups for delivery
@@ -355,6 +362,7 @@ class SubscriptionRegistry:
             sub = self._admit(token, body)
         except _Rejected as rejected:
             return (*error_body(rejected.status, rejected.message), None)
+        sub.seq = next(self._seqs)
         self._subs[sub.id] = sub
         self._index(sub)
         total, total_cost = self._totals(sub.client_id, sub.user_id)
@@ -447,7 +455,12 @@ class SubscriptionRegistry:
         for key, value in condition.items():
             if key not in allowed:
                 raise _Rejected(400, f"The condition field {key} is not valid.")
-            if not isinstance(value, str) or not value:
+            # An optional field sent as "" (twitchio sends `reward_id: ""` for the reward and
+            # redemption types) means "not given": every reward. The reference documents
+            # reward_id as optional and says nothing of an empty one; Twitch accepts it, and
+            # the condition is echoed back as sent.
+            optional_empty = key in sub_type.optional_condition and value == ""
+            if not isinstance(value, str) or not (value or optional_empty):
                 raise _Rejected(400, f"The condition field {key} must be a non-empty string.")
             clean[key] = value
         if not required <= clean.keys():
@@ -466,10 +479,13 @@ class SubscriptionRegistry:
         condition: dict[str, str],
         session_id: str,
     ) -> None:
+        wanted = _effective(condition)
         same = [
             s
             for s in self._routes.get((type_, condition["broadcaster_user_id"]), {}).values()
-            if s.client_id == client_id and s.version == version and s.condition == condition
+            if s.client_id == client_id
+            and s.version == version
+            and _effective(s.condition) == wanted
         ]
         # Reference: 409 "A subscription already exists for the specified event type and
         # condition combination". We apply it per (client, user), across that user's sessions.
@@ -527,7 +543,7 @@ class SubscriptionRegistry:
         # Only the types the simulator serves are accepted; any other type cannot match anyway.
         if type_ is not None and type_ not in SUBSCRIPTION_TYPES:
             return error_body(400, "The value in the type query parameter is not valid.")
-        start = 0
+        after_seq = 0
         after = query.get("after")
         if after is not None:
             decoded = _decode_cursor(after)
@@ -535,15 +551,19 @@ class SubscriptionRegistry:
                 return error_body(
                     400, "The cursor specified in the after query parameter is not valid."
                 )
-            start = decoded
+            after_seq = decoded
 
         # App tokens own webhook/conduit subscriptions only, which the simulator does not keep.
         owned = [] if token.user_id is None else self._owned(token.client_id, token.user_id)
         matching = [s for s in owned if _matches(s, query)]
+        # The cursor holds the creation number of the last subscription served, not an offset:
+        # a client that deletes what it has read while paging (twitchAPI's unsubscribe_all)
+        # still sees every remaining subscription exactly once. `_subs` keeps creation order.
+        start = bisect.bisect_right([s.seq for s in matching], after_seq)
         page = matching[start : start + self.page_size]
         pagination: dict[str, str] = {}
-        if start + self.page_size < len(matching):
-            pagination["cursor"] = _encode_cursor(start + self.page_size)
+        if page and start + len(page) < len(matching):
+            pagination["cursor"] = _encode_cursor(page[-1].seq)
         return 200, {
             "data": [s.to_dict() for s in page],
             "total": len(owned),
@@ -563,6 +583,11 @@ class SubscriptionRegistry:
         return 204, None
 
 
+def _effective(condition: Mapping[str, str]) -> dict[str, str]:
+    """The condition as it filters: an empty optional field is the same as an absent one."""
+    return {key: value for key, value in condition.items() if value}
+
+
 def _matches(sub: Subscription, query: Mapping[str, str]) -> bool:
     if "status" in query:
         return sub.status == query["status"]
@@ -575,8 +600,8 @@ def _matches(sub: Subscription, query: Mapping[str, str]) -> bool:
     return True
 
 
-def _encode_cursor(offset: int) -> str:
-    return base64.urlsafe_b64encode(json.dumps({"o": offset}).encode()).decode().rstrip("=")
+def _encode_cursor(after_seq: int) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"s": after_seq}).encode()).decode().rstrip("=")
 
 
 def _decode_cursor(cursor: str) -> int | None:
@@ -585,5 +610,7 @@ def _decode_cursor(cursor: str) -> int | None:
         value = json.loads(raw)
     except (binascii.Error, ValueError):
         return None
-    offset = value.get("o") if isinstance(value, dict) else None
-    return offset if isinstance(offset, int) and offset >= 0 else None
+    after_seq = value.get("s") if isinstance(value, dict) else None
+    if isinstance(after_seq, bool) or not isinstance(after_seq, int) or after_seq < 0:
+        return None
+    return after_seq
