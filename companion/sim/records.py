@@ -49,6 +49,8 @@ class DeviceCodeRecord:
     status: str = "pending"  # pending | approved | denied | spent
     user_id: str | None = None
     last_poll: float | None = None
+    #: The poll interval this code is held to; RFC 8628: each ``slow_down`` adds 5 s.
+    interval: float = 5.0
 
     def __repr__(self) -> str:
         return f"DeviceCodeRecord(client_id={self.client_id!r}, status={self.status!r})"
