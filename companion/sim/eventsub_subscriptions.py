@@ -22,7 +22,12 @@ from collections.abc import Callable, Iterator, Mapping
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, Final
 
-from companion.sim.eventsub_payloads import SUBSCRIPTION_TYPES, SubscriptionType, now_rfc3339_ns
+from companion.sim.eventsub_payloads import (
+    SUBSCRIPTION_TYPES,
+    SubscriptionType,
+    now_rfc3339_ns,
+    subscription_type,
+)
 
 if TYPE_CHECKING:
     from companion.sim.events import AccessTokenRecord
@@ -406,8 +411,8 @@ class SubscriptionRegistry:
                 400, "The session_id field is required if you specify the WebSocket transport."
             )
 
-        sub_type = SUBSCRIPTION_TYPES.get(type_)
-        if sub_type is None or sub_type.version != version:
+        sub_type = subscription_type(type_, version)
+        if sub_type is None:
             raise _Rejected(400, "The combination of subscription type and version is not valid.")
         clean = self._condition(sub_type, condition)
         broadcaster_id = clean["broadcaster_user_id"]

@@ -69,6 +69,8 @@ class RedemptionRecord:
     reward_id: str
     data: dict[str, Any]
     _json: str | None = field(default=None, repr=False)
+    #: ``redeemed_at`` as an epoch time: Helix shows whole seconds, EventSub nanoseconds.
+    redeemed_epoch: float = 0.0
 
     @property
     def status(self) -> str:
@@ -188,6 +190,8 @@ class ChannelRecord:
     polls: dict[str, PollRecord] = field(default_factory=dict)
     active_poll: str | None = None
     goals: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: Goal id -> its start as an epoch time (Helix's ``created_at`` has whole seconds only).
+    goal_started: dict[str, float] = field(default_factory=dict)
     stream: dict[str, Any] | None = None
     extensions: dict[str, dict[str, Any]] = field(default_factory=dict)  # installed, by id
     active_extensions: dict[str, dict[str, dict[str, Any]]] = field(
