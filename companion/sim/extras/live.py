@@ -50,7 +50,7 @@ class LiveChanges:
         self.user(user_id)
         moderators = self.channel(broadcaster_id).moderators
         if user_id not in moderators:
-            moderators.add(user_id)
+            moderators[user_id] = None
             self.state.emit("moderator.add", broadcaster_id, {"user_id": user_id})
 
     def remove_moderator(self, broadcaster_id: str, user_id: str) -> None:
@@ -62,7 +62,7 @@ class LiveChanges:
         moderators = self.channel(broadcaster_id).moderators
         if user_id not in moderators:
             raise SimError(400, "The user is not a moderator.")
-        moderators.discard(user_id)
+        del moderators[user_id]
         self.state.emit("moderator.remove", broadcaster_id, {"user_id": user_id})
 
     def add_follower(self, broadcaster_id: str, user_id: str, at: float | None = None) -> None:

@@ -1,4 +1,4 @@
-"""Moderation: AutoMod checks, bans (UserBan, BanEvent) and moderator changes (ModEvent).
+"""Moderation: AutoMod checks, bans (UserBan, BanEvent), moderators and their changes (ModEvent).
 
 The seed's BanEvent and ModEvent were fed by Helix "events" endpoints that Twitch removed
 (``moderation/banned/events``, ``moderation/moderators/events``). Here BanEvent comes from the
@@ -291,6 +291,41 @@ def fetch_bans(
         route,
         lambda item: UserBan(http, item, broadcaster),
         page_size=page_size("banned_page_size", page_size_),
+        limit=limit,
+        cursor=after,
+        user=broadcaster,
+        scopes=EXTRA_SCOPES[name],
+        name=name,
+    )
+
+
+def fetch_moderators(
+    http: HTTPHandler,
+    broadcaster: PartialUser,
+    user_ids: Sequence[str] | None = None,
+    *,
+    limit: int | None = None,
+    page_size_: int | None = None,
+    after: str | None = None,
+) -> HTTPAwaitableAsyncIterator[PartialUser]:
+    """Get Moderators (``user_ids``: at most 100; only those who moderate come back).
+
+    The seed has no moderator class (its ModEvent is a change); each moderator is a
+    PartialUser, as ModEvent's ``user`` is.
+    """
+    if user_ids is not None:
+        EXTRA_LIMITS["moderator_user_ids"].check(user_ids)
+    name = "PartialUser.fetch_moderators"
+    route = Route(
+        "GET",
+        "moderation/moderators",
+        params={"broadcaster_id": broadcaster.id, "user_id": list(user_ids or ())},
+    )
+    return HTTPAwaitableAsyncIterator(
+        http,
+        route,
+        lambda item: partial_user(http, Fields(item, "data[]"), "user"),
+        page_size=page_size("moderators_page_size", page_size_),
         limit=limit,
         cursor=after,
         user=broadcaster,
