@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Self
 from ..http import Route
 from ..iterators import HTTPAwaitableAsyncIterator
 from ._extra_common import EXTRA_LIMITS, EXTRA_SCOPES, Keyed, page_size, partial_user
-from ._payload import Fields, data_list
+from ._payload import Fields, data_list, one_item
 from .users import PartialUser
 
 if TYPE_CHECKING:
@@ -362,12 +362,7 @@ async def ban_user(
         json={"data": item},
     )
     body = await http.request(route, user=mod, scopes=EXTRA_SCOPES[name], name=name)
-    rows = data_list(body, "bans")
-    if not rows:
-        from ..errors import PayloadError
-
-        raise PayloadError("Ban User answered with an empty data list", field="data")
-    return BanEvent(http, rows[0].data, broadcaster)
+    return BanEvent(http, one_item(body, "ban").data, broadcaster)
 
 
 async def unban_user(
