@@ -22,6 +22,8 @@ from .records import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from .config import SimConfig
 
 _log = logging.getLogger(__name__)
@@ -90,11 +92,16 @@ class StateBase:
         broadcaster_id: str,
         record: dict[str, Any],
         previous: dict[str, Any] | None = None,
+        exact_times: Mapping[str, str] | None = None,
     ) -> None:
-        """Tell every listener about a change; a failing listener cannot break the state."""
+        """Tell every listener about a change; a failing listener cannot break the state.
+
+        ``exact_times`` are the nanosecond spellings of the record's whole-second Helix times
+        (see `DomainEvent.exact_times`).
+        """
         if not self._listeners:
             return
-        event = DomainEvent(kind, broadcaster_id, record, previous)
+        event = DomainEvent(kind, broadcaster_id, record, previous, exact_times or {})
         for fn in list(self._listeners):
             try:
                 fn(event)

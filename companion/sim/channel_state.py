@@ -76,6 +76,7 @@ class ChannelState(StateBase):
                 return dict(ch.stream)
             user = self.users[broadcaster_id]
             info = ch.info
+            now = self.now()
             ch.stream = {
                 "id": self.ids.numeric(),
                 "user_id": broadcaster_id,
@@ -87,7 +88,7 @@ class ChannelState(StateBase):
                 "title": title if title is not None else info["title"],
                 "tags": list(info["tags"]),
                 "viewer_count": viewer_count,
-                "started_at": rfc3339(self.now()),
+                "started_at": rfc3339(now),
                 "language": info["broadcaster_language"],
                 "thumbnail_url": (
                     "https://static-cdn.jtvnw.net/previews-ttv/"
@@ -100,7 +101,9 @@ class ChannelState(StateBase):
             }
             self._on_stream_start(broadcaster_id)
             out = _public_stream(ch.stream)
-            self.emit("stream.online", broadcaster_id, out)
+            # Helix's started_at has whole seconds; EventSub's stream.online nanoseconds.
+            exact = {"started_at": rfc3339(now, nanos=True)}
+            self.emit("stream.online", broadcaster_id, out, exact_times=exact)
             return out
         if ch.stream is None:
             return None

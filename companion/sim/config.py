@@ -26,8 +26,10 @@ class SimConfig:
         access_token_ttl: Lifetime in seconds of user access tokens.
         app_token_ttl: Lifetime in seconds of app access tokens (client credentials).
         device_code_ttl: Lifetime in seconds of a device code.
-        device_poll_interval: The ``interval`` (seconds) a device-flow client must wait between
-            polls; faster polls get ``slow_down``.
+        device_poll_interval: The ``interval`` (seconds) a device-flow client should wait
+            between polls; a faster poll of a code still pending gets ``slow_down`` (and
+            that code's interval grows by 5 s, RFC 8628), an approved code's token is
+            served on the next poll whenever it comes.
         ratelimit_points: Size of each Helix rate-limit bucket (``Ratelimit-Limit``).
         ratelimit_window: Seconds an empty bucket takes to fill completely.
         demo: Seed the demo channel, its viewers, rewards, goal and extensions.

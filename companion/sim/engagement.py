@@ -419,6 +419,7 @@ class EngagementState(StateBase):
         if not _is_int(target_amount) or target_amount < 1 or not _is_int(current_amount):
             raise bad_request("target_amount must be at least 1")
         goal_id = self.ids.goal_id()
+        now = self.now()
         goal: dict[str, Any] = {
             "id": goal_id,
             **self.broadcaster_fields(broadcaster_id),
@@ -426,11 +427,12 @@ class EngagementState(StateBase):
             "description": description,
             "current_amount": current_amount,
             "target_amount": target_amount,
-            "created_at": rfc3339(self.now()),
+            "created_at": rfc3339(now),
         }
         ch.goals[goal_id] = goal
+        ch.goal_started[goal_id] = now
         self.goal_index[goal_id] = broadcaster_id
-        self.emit("goal.begin", broadcaster_id, dict(goal))
+        self.emit("goal.begin", broadcaster_id, dict(goal), exact_times=_goal_start(ch, goal_id))
         return dict(goal)
 
     def _goal(self, goal_id: str) -> tuple[ChannelRecord, dict[str, Any]]:
@@ -447,15 +449,23 @@ class EngagementState(StateBase):
             raise bad_request("amount must be an integer")
         previous = dict(goal)
         goal["current_amount"] = max(0, goal["current_amount"] + amount)
-        self.emit("goal.progress", ch.broadcaster_id, dict(goal), previous)
+        self.emit(
+            "goal.progress",
+            ch.broadcaster_id,
+            dict(goal),
+            previous,
+            exact_times=_goal_start(ch, goal_id),
+        )
         return dict(goal)
 
     def end_goal(self, goal_id: str) -> dict[str, Any]:
         """End a goal: it leaves Get Creator Goals; emits ``goal.end`` with its last shape."""
         ch, goal = self._goal(goal_id)
+        exact = _goal_start(ch, goal_id)
         del ch.goals[goal_id]
+        del ch.goal_started[goal_id]
         del self.goal_index[goal_id]
-        self.emit("goal.end", ch.broadcaster_id, dict(goal), dict(goal))
+        self.emit("goal.end", ch.broadcaster_id, dict(goal), dict(goal), exact_times=exact)
         return dict(goal)
 
     def get_goals(self, broadcaster_id: str) -> list[dict[str, Any]]:
@@ -502,3 +512,8 @@ def _copy_poll(data: dict[str, Any]) -> dict[str, Any]:
 
 
 __all__ = ["EngagementState", "SimError"]
+
+
+def _goal_start(ch: ChannelRecord, goal_id: str) -> dict[str, str]:
+    """The goal's start to the nanosecond, as EventSub sends it (Helix: whole seconds)."""
+    return {"created_at": rfc3339(ch.goal_started[goal_id], nanos=True)}

@@ -67,12 +67,17 @@ class DomainEvent:
         record: The Helix-shaped object after the change (a redemption, reward, prediction,
             poll, goal or stream); ``{"client_id", "user_id"}`` for ``authorization.revoked``.
         previous: The Helix-shaped object before the change, or None for creations.
+        exact_times: The record's times that Helix rounds to whole seconds (the Helix
+            examples of redemptions, goals, streams and reward cooldowns show whole
+            seconds), to the nanosecond as EventSub sends them, by the record's field name.
+            The hub lays them over ``record`` before it builds the EventSub event.
     """
 
     kind: str
     broadcaster_id: str
     record: dict[str, Any]
     previous: dict[str, Any] | None = None
+    exact_times: Mapping[str, str] = field(default_factory=dict)
 
 
 #: A state listener; called synchronously, must not raise (exceptions are logged and dropped).

@@ -484,11 +484,11 @@ class EventSubHub:
         if not targets:
             return
         record = event.record
-        event_json = json.dumps(
-            build_event(kind, record, event.broadcaster_id, self._user_names),
-            separators=(",", ":"),
-            ensure_ascii=False,
-        )
+        if event.exact_times:
+            # Helix rounds these times to whole seconds; EventSub sends nanoseconds.
+            record = {**record, **event.exact_times}
+        # One event per version actually subscribed to, serialised once (versions may differ).
+        event_json_by_version: dict[str, str] = {}
         reward_id = reward_id_of(kind, record)
         sessions = self._sessions
         history = self._history
@@ -499,6 +499,14 @@ class EventSubHub:
             session = sessions.get(sub.session_id)
             if session is None:
                 continue
+            event_json = event_json_by_version.get(sub.version)
+            if event_json is None:
+                event_json = json.dumps(
+                    build_event(kind, record, event.broadcaster_id, self._user_names, sub.version),
+                    separators=(",", ":"),
+                    ensure_ascii=False,
+                )
+                event_json_by_version[sub.version] = event_json
             text = notification_message(sub.type, sub.version, sub.payload_json(), event_json)
             if session.send(text):
                 history.append((sub.id, text))

@@ -21,19 +21,44 @@ Versions, scopes and conditions (Twitch's subscription-types table):
   moderator the broadcaster or one of their moderators.
 * ``channel.subscribe``, ``channel.subscription.gift``, ``channel.subscription.message`` v1:
   ``channel:read:subscriptions``.
-* ``channel.hype_train.begin/progress/end`` v1: ``channel:read:hype_train``. Version 1 because
-  the client's ``HypeTrainEvent`` reads ``last_contribution``, a v1 field (v2 replaced it with
-  the shared-train fields).
+* ``channel.hype_train.begin/progress/end`` v1 and v2: ``channel:read:hype_train``. Our
+  client subscribes to v1 (its ``HypeTrainEvent`` reads ``last_contribution``, a v1 field);
+  current third-party clients (twitchio 3) subscribe to v2, which drops ``last_contribution``
+  and adds the train's ``type``, ``is_shared_train`` and ``shared_train_participants``
+  (begin also ``all_time_high_level`` and ``all_time_high_total``).
+
+Where the v2 fields come from, and where the reference is silent:
+
+* twitch-reference has no EventSub hype-train page. The one hype-train object it has is Get
+  Hype Train Status's ``current`` (helix-openapi.json, example "golden_kappa"): it names
+  ``type`` (``regular``, ``golden_kappa``, ``treasure``), ``shared_train_participants``
+  (``broadcaster_user_id/login/name``) and the ``started_at``/``expires_at`` pair; v2 events
+  use the same names. ``is_shared_train`` and the begin event's ``all_time_high_*`` fields
+  are from Twitch's EventSub reference page (dev.twitch.tv/docs/eventsub/reference/
+  hype-train), which is not in twitch-reference.
+* Not shared, ``shared_train_participants`` is null (as our Get Hype Train Status serves
+  it); the status example shows only a shared train.
+* ``all_time_high_level``/``_total`` are the channel's record including the train that just
+  began (the simulator notes the record before it tells anyone); the reference does not say
+  whether the current train counts. Before any train they are the train's own values.
+* The simulator runs only ``regular`` trains, never shared ones.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import companion.sim.eventsub_payloads as _payloads
-from companion.sim.eventsub_payloads import SubscriptionType, UserLookup, format_rfc3339_ns
+from companion.sim.eventsub_payloads import (
+    EventBuilder,
+    SubscriptionType,
+    UserLookup,
+    format_rfc3339_ns,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 _log = logging.getLogger(__name__)
 
@@ -63,6 +88,9 @@ EXTRA_SUBSCRIPTION_TYPES: Final[tuple[SubscriptionType, ...]] = (
     SubscriptionType("channel.hype_train.begin", "1", _HYPE),
     SubscriptionType("channel.hype_train.progress", "1", _HYPE),
     SubscriptionType("channel.hype_train.end", "1", _HYPE),
+    SubscriptionType("channel.hype_train.begin", "2", _HYPE),
+    SubscriptionType("channel.hype_train.progress", "2", _HYPE),
+    SubscriptionType("channel.hype_train.end", "2", _HYPE),
 )
 
 #: DomainEvent kind (emitted by `companion.sim.extras.store.ExtrasStore`) -> EventSub type.
@@ -79,9 +107,6 @@ EXTRA_KIND_TO_TYPE: Final[dict[str, str]] = {
     "hype_train.progress": "channel.hype_train.progress",
     "hype_train.end": "channel.hype_train.end",
 }
-
-#: Builds an ``event`` object: ``(kind, record, broadcaster_id, users) -> event``.
-EventBuilder = Callable[[str, Mapping[str, Any], str, UserLookup], dict[str, Any]]
 
 
 def _stamp(epoch: Any) -> str | None:
@@ -105,7 +130,7 @@ def _who(user_id: Any, users: UserLookup, prefix: str) -> dict[str, Any]:
 
 
 def _ban_event(
-    kind: str, record: Mapping[str, Any], broadcaster_id: str, users: UserLookup
+    kind: str, record: Mapping[str, Any], broadcaster_id: str, users: UserLookup, version: str
 ) -> dict[str, Any]:
     event = _who(record["user_id"], users, "user")
     event.update(_who(broadcaster_id, users, "broadcaster_user"))
@@ -121,7 +146,7 @@ def _ban_event(
 
 
 def _moderator_event(
-    kind: str, record: Mapping[str, Any], broadcaster_id: str, users: UserLookup
+    kind: str, record: Mapping[str, Any], broadcaster_id: str, users: UserLookup, version: str
 ) -> dict[str, Any]:
     event = _who(broadcaster_id, users, "broadcaster_user")
     event.update(_who(record["user_id"], users, "user"))
@@ -129,7 +154,7 @@ def _moderator_event(
 
 
 def _follow_event(
-    kind: str, record: Mapping[str, Any], broadcaster_id: str, users: UserLookup
+    kind: str, record: Mapping[str, Any], broadcaster_id: str, users: UserLookup, version: str
 ) -> dict[str, Any]:
     # The same fields as the documented v1 example (ws.notification.channel_follow.json).
     event = _who(record["user_id"], users, "user")
@@ -139,7 +164,7 @@ def _follow_event(
 
 
 def _subscription_event(
-    kind: str, record: Mapping[str, Any], broadcaster_id: str, users: UserLookup
+    kind: str, record: Mapping[str, Any], broadcaster_id: str, users: UserLookup, version: str
 ) -> dict[str, Any]:
     event = _who(record.get("user_id"), users, "user")
     event.update(_who(broadcaster_id, users, "broadcaster_user"))
@@ -168,8 +193,10 @@ def _contribution(item: Any, users: UserLookup) -> dict[str, Any]:
 
 
 def _hype_train_event(
-    kind: str, record: Mapping[str, Any], broadcaster_id: str, users: UserLookup
+    kind: str, record: Mapping[str, Any], broadcaster_id: str, users: UserLookup, version: str
 ) -> dict[str, Any]:
+    if version == "2":
+        return _hype_train_event_v2(kind, record, broadcaster_id, users)
     event: dict[str, Any] = {"id": record["id"]}
     event.update(_who(broadcaster_id, users, "broadcaster_user"))
     event["level"] = record["level"]
@@ -192,6 +219,36 @@ def _hype_train_event(
     return event
 
 
+def _hype_train_event_v2(
+    kind: str, record: Mapping[str, Any], broadcaster_id: str, users: UserLookup
+) -> dict[str, Any]:
+    """Version 2: no ``last_contribution``; the train's type and sharing (see the module doc)."""
+    event: dict[str, Any] = {"id": record["id"]}
+    event.update(_who(broadcaster_id, users, "broadcaster_user"))
+    event["total"] = record["total"]
+    if kind != "hype_train.end":
+        event["progress"] = record["progress"]
+        event["goal"] = record["goal"]
+    event["top_contributions"] = [
+        _contribution(item, users) for item in record.get("top_contributions") or ()
+    ]
+    event["level"] = record["level"]
+    if kind == "hype_train.begin":
+        high_level, high_total = record.get("all_time_high") or (record["level"], record["total"])
+        event["all_time_high_level"] = high_level
+        event["all_time_high_total"] = high_total
+    event["shared_train_participants"] = None
+    event["started_at"] = _stamp(record["started_at"])
+    if kind == "hype_train.end":
+        event["ended_at"] = _stamp(record["ended_at"])
+        event["cooldown_ends_at"] = _stamp(record["cooldown_ends_at"])
+    else:
+        event["expires_at"] = _stamp(record["expires_at"])
+    event["type"] = record.get("type", "regular")
+    event["is_shared_train"] = False
+    return event
+
+
 _BUILDERS: Final[dict[str, EventBuilder]] = {
     "ban": _ban_event,
     "moderator": _moderator_event,
@@ -202,7 +259,11 @@ _BUILDERS: Final[dict[str, EventBuilder]] = {
 
 
 def build_extra_event(
-    kind: str, record: Mapping[str, Any], broadcaster_id: str, users: UserLookup
+    kind: str,
+    record: Mapping[str, Any],
+    broadcaster_id: str,
+    users: UserLookup,
+    version: str = "1",
 ) -> dict[str, Any]:
     """The EventSub ``event`` object for one of `EXTRA_KIND_TO_TYPE`'s kinds.
 
@@ -211,13 +272,14 @@ def build_extra_event(
         record: What the extras store emitted (ids, tiers, totals, epoch-second times).
         broadcaster_id: The channel.
         users: Looks up ``(login, display_name)`` by user id.
+        version: The subscription's version (hype trains differ between 1 and 2).
 
     Raises:
         KeyError: Not one of this module's kinds.
     """
     if kind not in EXTRA_KIND_TO_TYPE:
         raise KeyError(kind)
-    return _BUILDERS[kind.split(".", 1)[0]](kind, record, broadcaster_id, users)
+    return _BUILDERS[kind.split(".", 1)[0]](kind, record, broadcaster_id, users, version)
 
 
 def may_moderate(state: Any, broadcaster_id: str, user_id: str) -> bool:
@@ -239,6 +301,7 @@ def may_moderate(state: Any, broadcaster_id: str, user_id: str) -> bool:
 def _register() -> None:
     for sub_type in EXTRA_SUBSCRIPTION_TYPES:
         _payloads.SUBSCRIPTION_TYPES.setdefault(sub_type.name, sub_type)
+        _payloads.SUBSCRIPTION_VERSIONS.setdefault((sub_type.name, sub_type.version), sub_type)
     for kind, type_name in EXTRA_KIND_TO_TYPE.items():
         _payloads.KIND_TO_TYPE.setdefault(kind, type_name)
         _payloads.EXTRA_BUILDERS.setdefault(kind, build_extra_event)

@@ -39,7 +39,9 @@ def format_rfc3339_ns(ns: int) -> str:
 
     The documented examples show fractions of 9 digits (``…12.634234626Z``) and of 8 digits
     (``…03.17106713Z``), i.e. nanosecond precision with trailing zeros dropped; that is what we
-    produce. A whole second keeps no fraction at all.
+    produce. Every documented EventSub time has a fraction and EVENTSUB_RULES.md says they
+    "use nanoseconds", so an exact whole second keeps one digit (``…12.0Z``); what Twitch
+    sends then is not documented.
 
     Args:
         ns: Nanoseconds since the Unix epoch.
@@ -53,9 +55,7 @@ def format_rfc3339_ns(ns: int) -> str:
         _last_second[0] = seconds
         _last_second[1] = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
     head: str = _last_second[1]
-    if frac == 0:
-        return head + "Z"
-    return head + "." + f"{frac:09d}".rstrip("0") + "Z"
+    return head + "." + (f"{frac:09d}".rstrip("0") or "0") + "Z"
 
 
 def now_rfc3339_ns() -> str:
@@ -116,7 +116,8 @@ class SubscriptionType:
 
     Attributes:
         name: e.g. ``channel.poll.begin``.
-        version: The only version documented for it (all ours are ``"1"``).
+        version: The version (most of ours have only ``"1"``; the hype-train types have
+            ``"1"`` and ``"2"``, one `SubscriptionType` each).
         scopes: The token needs ANY one of these; empty when the type needs no authorization.
         optional_condition: Condition keys allowed besides ``broadcaster_user_id``.
         required_condition: Condition keys required besides ``broadcaster_user_id``
@@ -149,8 +150,9 @@ def _types(*items: SubscriptionType) -> dict[str, SubscriptionType]:
     return {item.name: item for item in items}
 
 
-#: Every subscription type the simulator supports, by name (scopes per SOURCES.md; the stream
-#: types need no scope, as Twitch documents for stream.online/offline).
+#: Every subscription type the simulator supports, by name: its first version (scopes per
+#: SOURCES.md; the stream types need no scope, as Twitch documents for stream.online/offline).
+#: `SUBSCRIPTION_VERSIONS` has every version.
 SUBSCRIPTION_TYPES: Final[dict[str, SubscriptionType]] = _types(
     SubscriptionType("channel.channel_points_custom_reward.add", "1", _REDEMPTIONS),
     SubscriptionType("channel.channel_points_custom_reward.update", "1", _REDEMPTIONS, _REWARD_ID),
@@ -174,6 +176,17 @@ SUBSCRIPTION_TYPES: Final[dict[str, SubscriptionType]] = _types(
     SubscriptionType("stream.online", "1", frozenset()),
     SubscriptionType("stream.offline", "1", frozenset()),
 )
+
+#: Every ``(name, version)`` the simulator delivers.
+SUBSCRIPTION_VERSIONS: Final[dict[tuple[str, str], SubscriptionType]] = {
+    (item.name, item.version): item for item in SUBSCRIPTION_TYPES.values()
+}
+
+
+def subscription_type(name: str, version: str) -> SubscriptionType | None:
+    """The type a Create EventSub Subscription request names, or None if we do not serve it."""
+    return SUBSCRIPTION_VERSIONS.get((name, version))
+
 
 #: DomainEvent kind -> EventSub subscription type name.
 KIND_TO_TYPE: Final[dict[str, str]] = {
@@ -467,15 +480,20 @@ def _stream_event(
     return event
 
 
+#: Builds an ``event`` object: ``(kind, record, broadcaster_id, users, version) -> event``.
+EventBuilder = Callable[[str, Mapping[str, Any], str, UserLookup, str], dict[str, Any]]
+
 #: Event builders for the kinds `companion.sim.eventsub_extra_types` registers (bans,
 #: moderators, follows, subscriptions, hype trains), by kind.
-EXTRA_BUILDERS: Final[
-    dict[str, Callable[[str, Mapping[str, Any], str, UserLookup], dict[str, Any]]]
-] = {}
+EXTRA_BUILDERS: Final[dict[str, EventBuilder]] = {}
 
 
 def build_event(
-    kind: str, record: Mapping[str, Any], broadcaster_id: str, users: UserLookup
+    kind: str,
+    record: Mapping[str, Any],
+    broadcaster_id: str,
+    users: UserLookup,
+    version: str = "1",
 ) -> dict[str, Any]:
     """Builds the EventSub ``event`` object for a DomainEvent.
 
@@ -484,6 +502,7 @@ def build_event(
         record: The Helix-shaped record after the change.
         broadcaster_id: The channel, used when the record lacks it.
         users: Looks up login/display name for ids the record does not name.
+        version: The subscription's version (the event's fields may differ by version).
 
     Returns:
         The ``event`` object, with the keys and value types of the documented example.
@@ -493,7 +512,7 @@ def build_event(
     """
     extra = EXTRA_BUILDERS.get(kind)
     if extra is not None:
-        return extra(kind, record, broadcaster_id, users)
+        return extra(kind, record, broadcaster_id, users, version)
     area = kind.split(".", 1)[0]
     if area == "reward":
         return _reward_event(record, broadcaster_id, users)

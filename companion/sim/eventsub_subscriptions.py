@@ -1,4 +1,6 @@
-"""EventSub subscriptions: the model, the registry, and the Create/Get/Delete Helix logic.
+"""EventSub subscriptions: the registry and the Create/Get/Delete Helix logic.
+
+The subscription record itself is `companion.sim.eventsub_subscription.Subscription`.
 
 Rules come from ``twitch-reference/EVENTSUB_RULES.md`` ("Subscription limits", apply per
 ``(client_id, user_id)``) and the Create/Get/Delete EventSub Subscription sections of
@@ -12,15 +14,22 @@ from __future__ import annotations
 
 import base64
 import binascii
+import bisect
+import itertools
 import json
 import logging
-import uuid
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, Final
 
-from companion.sim.eventsub_payloads import SUBSCRIPTION_TYPES, SubscriptionType, now_rfc3339_ns
+from companion.sim.eventsub_payloads import (
+    SUBSCRIPTION_TYPES,
+    SubscriptionType,
+    now_rfc3339_ns,
+    subscription_type,
+)
+from companion.sim.eventsub_subscription import Subscription
 
 if TYPE_CHECKING:
     from companion.sim.events import AccessTokenRecord
@@ -81,139 +90,6 @@ class _Rejected(Exception):
         self.message = message
 
 
-class Subscription:
-    """One EventSub subscription on a WebSocket transport.
-
-    Attributes:
-        id: Subscription id (a UUID, as in the documented examples).
-        type: Subscription type name.
-        version: Type version.
-        condition: The condition object as given (string values).
-        created_at: Creation time, EventSub timestamp.
-        cost: 0 or 1 (see `SubscriptionRegistry.create`).
-        client_id: Client of the token that created it.
-        user_id: User of the token that created it.
-        status: ``enabled`` or the reason it stopped.
-        session_id: The WebSocket session it delivers to.
-        connected_at: When that session connected.
-        disconnected_at: When the session went away, for disabled subscriptions.
-        reward_filter: The condition's ``reward_id``, if any.
-    """
-
-    __slots__ = (
-        "_json",
-        "client_id",
-        "condition",
-        "connected_at",
-        "cost",
-        "created_at",
-        "disconnected_at",
-        "id",
-        "reward_filter",
-        "session_id",
-        "status",
-        "type",
-        "user_id",
-        "version",
-    )
-
-    def __init__(
-        self,
-        *,
-        type_: str,
-        version: str,
-        condition: dict[str, str],
-        cost: int,
-        client_id: str,
-        user_id: str,
-        session_id: str,
-        connected_at: str,
-    ) -> None:
-        self.id = str(uuid.uuid4())
-        self.type = type_
-        self.version = version
-        self.condition = condition
-        self.created_at = now_rfc3339_ns()
-        self.cost = cost
-        self.client_id = client_id
-        self.user_id = user_id
-        self.status = "enabled"
-        self.session_id = session_id
-        self.connected_at = connected_at
-        self.disconnected_at: str | None = None
-        self.reward_filter = condition.get("reward_id")
-        self._json: str | None = None
-
-    @property
-    def broadcaster_id(self) -> str:
-        """The condition's broadcaster."""
-        return self.condition["broadcaster_user_id"]
-
-    @property
-    def enabled(self) -> bool:
-        """True while the subscription delivers events."""
-        return self.status == "enabled"
-
-    def to_dict(self) -> dict[str, Any]:
-        """The subscription object as Helix and EventSub payloads show it."""
-        transport: dict[str, Any] = {
-            "method": "websocket",
-            "session_id": self.session_id,
-            "connected_at": self.connected_at,
-        }
-        if self.disconnected_at is not None:
-            transport["disconnected_at"] = self.disconnected_at
-        return {
-            "id": self.id,
-            "status": self.status,
-            "type": self.type,
-            "version": self.version,
-            "condition": dict(self.condition),
-            "created_at": self.created_at,
-            "transport": transport,
-            "cost": self.cost,
-        }
-
-    def payload_json(self) -> str:
-        """The ``payload.subscription`` object of a message, serialised once and cached.
-
-        The documented WebSocket notification shows the transport as ``method`` and
-        ``session_id`` only (``connected_at`` is a Helix-response field).
-        """
-        if self._json is None:
-            self._json = json.dumps(
-                {
-                    "id": self.id,
-                    "status": self.status,
-                    "type": self.type,
-                    "version": self.version,
-                    "cost": self.cost,
-                    "condition": self.condition,
-                    "transport": {"method": "websocket", "session_id": self.session_id},
-                    "created_at": self.created_at,
-                },
-                separators=(",", ":"),
-                ensure_ascii=False,
-            )
-        return self._json
-
-    def touch(self) -> None:
-        """Drops the cached JSON after a change."""
-        self._json = None
-
-    def __repr__(self) -> str:
-        return (
-            f"Subscription(id={self.id!r}, type={self.type!r}, status={self.status!r}, "
-            f"session_id={self.session_id!r})"
-        )
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Subscription) and other.id == self.id
-
-    def __hash__(self) -> int:
-        return hash(self.id)
-
-
 class SubscriptionRegistry:
     """All subscriptions, the routing index and the Helix create/list/delete rules.
 
@@ -239,6 +115,7 @@ class SubscriptionRegistry:
         self._routes: dict[RouteKey, dict[str, Subscription]] = {}
         self._by_session: dict[str, dict[str, Subscription]] = {}
         self._disabled: deque[str] = deque()
+        self._seqs = itertools.count(1)
         self.page_size = DEFAULT_PAGE_SIZE
 
     # ---------------------------------------------------------------- lookups for delivery
@@ -355,6 +232,7 @@ class SubscriptionRegistry:
             sub = self._admit(token, body)
         except _Rejected as rejected:
             return (*error_body(rejected.status, rejected.message), None)
+        sub.seq = next(self._seqs)
         self._subs[sub.id] = sub
         self._index(sub)
         total, total_cost = self._totals(sub.client_id, sub.user_id)
@@ -398,8 +276,8 @@ class SubscriptionRegistry:
                 400, "The session_id field is required if you specify the WebSocket transport."
             )
 
-        sub_type = SUBSCRIPTION_TYPES.get(type_)
-        if sub_type is None or sub_type.version != version:
+        sub_type = subscription_type(type_, version)
+        if sub_type is None:
             raise _Rejected(400, "The combination of subscription type and version is not valid.")
         clean = self._condition(sub_type, condition)
         broadcaster_id = clean["broadcaster_user_id"]
@@ -447,7 +325,12 @@ class SubscriptionRegistry:
         for key, value in condition.items():
             if key not in allowed:
                 raise _Rejected(400, f"The condition field {key} is not valid.")
-            if not isinstance(value, str) or not value:
+            # An optional field sent as "" (twitchio sends `reward_id: ""` for the reward and
+            # redemption types) means "not given": every reward. The reference documents
+            # reward_id as optional and says nothing of an empty one; Twitch accepts it, and
+            # the condition is echoed back as sent.
+            optional_empty = key in sub_type.optional_condition and value == ""
+            if not isinstance(value, str) or not (value or optional_empty):
                 raise _Rejected(400, f"The condition field {key} must be a non-empty string.")
             clean[key] = value
         if not required <= clean.keys():
@@ -466,10 +349,13 @@ class SubscriptionRegistry:
         condition: dict[str, str],
         session_id: str,
     ) -> None:
+        wanted = _effective(condition)
         same = [
             s
             for s in self._routes.get((type_, condition["broadcaster_user_id"]), {}).values()
-            if s.client_id == client_id and s.version == version and s.condition == condition
+            if s.client_id == client_id
+            and s.version == version
+            and _effective(s.condition) == wanted
         ]
         # Reference: 409 "A subscription already exists for the specified event type and
         # condition combination". We apply it per (client, user), across that user's sessions.
@@ -527,7 +413,7 @@ class SubscriptionRegistry:
         # Only the types the simulator serves are accepted; any other type cannot match anyway.
         if type_ is not None and type_ not in SUBSCRIPTION_TYPES:
             return error_body(400, "The value in the type query parameter is not valid.")
-        start = 0
+        after_seq = 0
         after = query.get("after")
         if after is not None:
             decoded = _decode_cursor(after)
@@ -535,15 +421,19 @@ class SubscriptionRegistry:
                 return error_body(
                     400, "The cursor specified in the after query parameter is not valid."
                 )
-            start = decoded
+            after_seq = decoded
 
         # App tokens own webhook/conduit subscriptions only, which the simulator does not keep.
         owned = [] if token.user_id is None else self._owned(token.client_id, token.user_id)
         matching = [s for s in owned if _matches(s, query)]
+        # The cursor holds the creation number of the last subscription served, not an offset:
+        # a client that deletes what it has read while paging (twitchAPI's unsubscribe_all)
+        # still sees every remaining subscription exactly once. `_subs` keeps creation order.
+        start = bisect.bisect_right([s.seq for s in matching], after_seq)
         page = matching[start : start + self.page_size]
         pagination: dict[str, str] = {}
-        if start + self.page_size < len(matching):
-            pagination["cursor"] = _encode_cursor(start + self.page_size)
+        if page and start + len(page) < len(matching):
+            pagination["cursor"] = _encode_cursor(page[-1].seq)
         return 200, {
             "data": [s.to_dict() for s in page],
             "total": len(owned),
@@ -563,6 +453,11 @@ class SubscriptionRegistry:
         return 204, None
 
 
+def _effective(condition: Mapping[str, str]) -> dict[str, str]:
+    """The condition as it filters: an empty optional field is the same as an absent one."""
+    return {key: value for key, value in condition.items() if value}
+
+
 def _matches(sub: Subscription, query: Mapping[str, str]) -> bool:
     if "status" in query:
         return sub.status == query["status"]
@@ -575,8 +470,8 @@ def _matches(sub: Subscription, query: Mapping[str, str]) -> bool:
     return True
 
 
-def _encode_cursor(offset: int) -> str:
-    return base64.urlsafe_b64encode(json.dumps({"o": offset}).encode()).decode().rstrip("=")
+def _encode_cursor(after_seq: int) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"s": after_seq}).encode()).decode().rstrip("=")
 
 
 def _decode_cursor(cursor: str) -> int | None:
@@ -585,5 +480,7 @@ def _decode_cursor(cursor: str) -> int | None:
         value = json.loads(raw)
     except (binascii.Error, ValueError):
         return None
-    offset = value.get("o") if isinstance(value, dict) else None
-    return offset if isinstance(offset, int) and offset >= 0 else None
+    after_seq = value.get("s") if isinstance(value, dict) else None
+    if isinstance(after_seq, bool) or not isinstance(after_seq, int) or after_seq < 0:
+        return None
+    return after_seq

@@ -216,6 +216,7 @@ class OAuthState(StateBase):
             client_id=client_id,
             scopes=frozenset(scopes),
             expires_at=self.now() + self.config.device_code_ttl,
+            interval=self.config.device_poll_interval,
         )
         self.device_codes[rec.device_code] = rec
         self.device_codes_by_user_code[user_code] = rec
@@ -256,10 +257,16 @@ class OAuthState(StateBase):
         """The device grant at ``/oauth2/token``.
 
         Error bodies use Twitch's ``{"status", "message"}`` shape (oauth/secondary, Tier D).
-        Documented messages: ``authorization_pending`` and ``invalid device code``. For the
-        cases the reference is silent on we use RFC 8628's error codes as the message:
-        ``slow_down`` (polled before ``interval`` passed), ``expired_token`` and
-        ``access_denied``.
+        Documented messages: ``authorization_pending`` and ``invalid device code``. Twitch
+        documents no ``slow_down``, expiry or denial body; for those we use RFC 8628's error
+        codes as the message (``slow_down``, ``expired_token``, ``access_denied``) and its
+        rules:
+
+        * ``slow_down`` is "a variant of authorization_pending": only a code still waiting
+          for the user gets it, when polled sooner than its interval after the previous
+          poll; the interval then grows by 5 s for this and every later poll of the code.
+        * Once the user has approved, the next poll gets the token however soon it comes,
+          so a client that polls faster than ``interval`` is never starved of it.
 
         Raises:
             SimError: 400 for every not-yet-or-never case.
@@ -271,18 +278,19 @@ class OAuthState(StateBase):
         if now >= rec.expires_at:
             raise _oauth_error(400, "expired_token")
         last, rec.last_poll = rec.last_poll, now
-        # A small tolerance: a client that sleeps exactly `interval` between polls must not be
-        # told to slow down because of scheduling jitter.
-        if last is not None and now - last < self.config.device_poll_interval * 0.9:
-            raise _oauth_error(400, "slow_down")
         if rec.status == "pending" and self.config.auto_approve_login:
             auto = self.user_ids_by_login.get(self.config.auto_approve_login)
             if auto is not None:
                 rec.status, rec.user_id = "approved", auto
-        if rec.status == "pending":
-            raise _oauth_error(400, "authorization_pending")
         if rec.status == "denied":
             raise _oauth_error(400, "access_denied")
+        if rec.status == "pending":
+            # A small tolerance: a client that sleeps exactly `interval` between polls must
+            # not be told to slow down because of scheduling jitter.
+            if last is not None and now - last < rec.interval * 0.9:
+                rec.interval += 5
+                raise _oauth_error(400, "slow_down")
+            raise _oauth_error(400, "authorization_pending")
         assert rec.user_id is not None
         rec.status = "spent"
         del self.device_codes_by_user_code[rec.user_code]

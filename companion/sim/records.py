@@ -49,6 +49,8 @@ class DeviceCodeRecord:
     status: str = "pending"  # pending | approved | denied | spent
     user_id: str | None = None
     last_poll: float | None = None
+    #: The poll interval this code is held to; RFC 8628: each ``slow_down`` adds 5 s.
+    interval: float = 5.0
 
     def __repr__(self) -> str:
         return f"DeviceCodeRecord(client_id={self.client_id!r}, status={self.status!r})"
@@ -67,6 +69,8 @@ class RedemptionRecord:
     reward_id: str
     data: dict[str, Any]
     _json: str | None = field(default=None, repr=False)
+    #: ``redeemed_at`` as an epoch time: Helix shows whole seconds, EventSub nanoseconds.
+    redeemed_epoch: float = 0.0
 
     @property
     def status(self) -> str:
@@ -186,6 +190,8 @@ class ChannelRecord:
     polls: dict[str, PollRecord] = field(default_factory=dict)
     active_poll: str | None = None
     goals: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: Goal id -> its start as an epoch time (Helix's ``created_at`` has whole seconds only).
+    goal_started: dict[str, float] = field(default_factory=dict)
     stream: dict[str, Any] | None = None
     extensions: dict[str, dict[str, Any]] = field(default_factory=dict)  # installed, by id
     active_extensions: dict[str, dict[str, dict[str, Any]]] = field(

@@ -141,6 +141,12 @@ class RewardsState(StateBase):
         }
         return out
 
+    def _reward_times(self, rec: RewardRecord) -> dict[str, str]:
+        """``cooldown_expires_at`` to the nanosecond (as EventSub sends it) while it runs."""
+        if rec.cooldown_until > self.now():
+            return {"cooldown_expires_at": rfc3339(rec.cooldown_until, nanos=True)}
+        return {}
+
     def _reward(self, ch: ChannelRecord, reward_id: str) -> RewardRecord:
         rec = ch.rewards.get(reward_id)
         if rec is None:
@@ -199,7 +205,7 @@ class RewardsState(StateBase):
         ch.rewards[reward_id] = rec
         ch.reward_titles[data["title"]] = reward_id
         view = self.reward_view(rec)
-        self.emit("reward.add", broadcaster_id, view)
+        self.emit("reward.add", broadcaster_id, view, exact_times=self._reward_times(rec))
         return view
 
     def get_rewards(
@@ -291,7 +297,9 @@ class RewardsState(StateBase):
             del ch.reward_titles[previous["title"]]
             ch.reward_titles[title] = reward_id
         view = self.reward_view(rec)
-        self.emit("reward.update", broadcaster_id, view, previous)
+        self.emit(
+            "reward.update", broadcaster_id, view, previous, exact_times=self._reward_times(rec)
+        )
         return view
 
     def delete_reward(self, broadcaster_id: str, client_id: str, reward_id: str) -> None:
@@ -304,7 +312,7 @@ class RewardsState(StateBase):
             self._set_redemption_status(rec, red, "FULFILLED")
         del ch.rewards[reward_id]
         del ch.reward_titles[rec.data["title"]]
-        self.emit("reward.remove", broadcaster_id, view)
+        self.emit("reward.remove", broadcaster_id, view, exact_times=self._reward_times(rec))
 
     # -- redemptions -------------------------------------------------------------------------
 
@@ -355,13 +363,13 @@ class RewardsState(StateBase):
                 "cost": d["cost"],
             },
         }
-        red = RedemptionRecord(data["id"], self.next_seq(), reward_id, data)
+        red = RedemptionRecord(data["id"], self.next_seq(), reward_id, data, redeemed_epoch=now)
         self.redemptions[red.id] = red
         rec.by_status[status].add(red)
         if status != "UNFULFILLED":
             self.settled_redemptions.append((now, rec, red))
         out = dict(data)
-        self.emit("redemption.add", broadcaster_id, out)
+        self.emit("redemption.add", broadcaster_id, out, exact_times=_redeemed_at(red))
         return out
 
     def _viewer_pool(self, broadcaster_id: str) -> list[str]:
@@ -435,7 +443,9 @@ class RewardsState(StateBase):
         if status != "UNFULFILLED":
             self.settled_redemptions.append((self.now(), reward, red))
         out = dict(red.data)
-        self.emit("redemption.update", reward.broadcaster_id, out, previous)
+        self.emit(
+            "redemption.update", reward.broadcaster_id, out, previous, exact_times=_redeemed_at(red)
+        )
         return out
 
     def drop_expired_redemptions(self) -> int:
@@ -574,3 +584,8 @@ class RewardsState(StateBase):
         for rec in self.channels[broadcaster_id].rewards.values():
             rec.redeemed_this_stream = 0
             rec.per_user_this_stream.clear()
+
+
+def _redeemed_at(red: RedemptionRecord) -> dict[str, str]:
+    """``redeemed_at`` to the nanosecond, as EventSub sends it (Helix: whole seconds)."""
+    return {"redeemed_at": rfc3339(red.redeemed_epoch, nanos=True)}

@@ -11,7 +11,7 @@ import logging
 import re
 from datetime import UTC, datetime, timedelta, timezone
 
-__all__ = ["format_timestamp", "parse_timestamp"]
+__all__ = ["format_timestamp", "parse_optional_timestamp", "parse_timestamp"]
 
 _log = logging.getLogger(__name__)
 
@@ -59,6 +59,22 @@ def parse_timestamp(value: str) -> datetime:
     except OverflowError:
         # e.g. 9999-12-31T23:59:59-01:00 is past the largest datetime once in UTC.
         raise ValueError(f"timestamp out of range: {value!r}") from None
+
+
+def parse_optional_timestamp(value: str | None) -> datetime | None:
+    """Parse a time that Twitch may leave out: ``None`` and ``""`` both mean "none".
+
+    Twitch sends ``""`` for "no time" in several places (a permanent ban's ``expires_at``,
+    Get Bits Leaderboard's ``date_range`` without ``started_at``, a schedule's vacation, a
+    channel that has never run Shield Mode), ``null`` in others. Both read as None here, so
+    every model reads optional times through this one function.
+
+    Raises:
+        ValueError: ``value`` is some other text that is not an RFC 3339 date-time.
+    """
+    if value is None or value == "":
+        return None
+    return parse_timestamp(value)
 
 
 def format_timestamp(value: datetime) -> str:

@@ -1,4 +1,4 @@
-"""``/helix/chat/*``: badges, settings and name colours."""
+"""``/helix/chat/*``: badges, emotes, settings and name colours."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from aiohttp import web
 from ..errors import SimError, bad_request
 from ..http_common import json_ok, query_one, read_json_object, require_token
 from .common import ids_param, require_moderator, store_of
+from .store import EMOTE_TEMPLATE
 
 _log = logging.getLogger(__name__)
 
@@ -39,6 +40,28 @@ async def get_channel_badges(request: web.Request) -> web.Response:
     assert broadcaster is not None
     badges = store_of(request).channel(broadcaster).badges
     return json_ok({"data": badges})
+
+
+async def get_channel_emotes(request: web.Request) -> web.Response:
+    """``GET /helix/chat/emotes`` (app or user token).
+
+    An id that names no user gets an empty list: the reference documents a 400 only for a
+    missing ``broadcaster_id`` and says the list "is empty" for a broadcaster without custom
+    emotes.
+    """
+    require_token(request, user_token=False)
+    broadcaster = query_one(request, "broadcaster_id", required=True)
+    assert broadcaster is not None
+    store = store_of(request)
+    ch = store.channels.get(broadcaster)
+    emotes = ch.emotes if ch is not None else []
+    return json_ok({"data": emotes, "template": EMOTE_TEMPLATE})
+
+
+async def get_global_emotes(request: web.Request) -> web.Response:
+    """``GET /helix/chat/emotes/global`` (app or user token; no parameters)."""
+    require_token(request, user_token=False)
+    return json_ok({"data": store_of(request).global_emotes, "template": EMOTE_TEMPLATE})
 
 
 async def get_global_badges(request: web.Request) -> web.Response:
@@ -169,6 +192,8 @@ def routes() -> list[web.RouteDef]:
     return [
         web.get("/helix/chat/badges", get_channel_badges),
         web.get("/helix/chat/badges/global", get_global_badges),
+        web.get("/helix/chat/emotes", get_channel_emotes),
+        web.get("/helix/chat/emotes/global", get_global_emotes),
         web.get("/helix/chat/settings", get_settings),
         web.patch("/helix/chat/settings", update_settings),
         web.get("/helix/chat/color", get_colors),

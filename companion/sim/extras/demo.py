@@ -64,3 +64,7 @@ def seed_demo_extras(store: ExtrasStore, broadcaster_id: str) -> None:
         store.add_segment(
             broadcaster_id, now + DAY + week * 7 * DAY, 180, "Cozy building stream", recurring=True
         )
+    # Last, so the ids drawn above stay what they were before emotes existed.
+    store.add_channel_emote(broadcaster_id, "democaCozy")
+    store.add_channel_emote(broadcaster_id, "democaHype", tier="2000", animated=True)
+    store.add_channel_emote(broadcaster_id, "democaWave", "follower")

@@ -50,7 +50,7 @@ class LiveChanges:
         self.user(user_id)
         moderators = self.channel(broadcaster_id).moderators
         if user_id not in moderators:
-            moderators.add(user_id)
+            moderators[user_id] = None
             self.state.emit("moderator.add", broadcaster_id, {"user_id": user_id})
 
     def remove_moderator(self, broadcaster_id: str, user_id: str) -> None:
@@ -62,7 +62,7 @@ class LiveChanges:
         moderators = self.channel(broadcaster_id).moderators
         if user_id not in moderators:
             raise SimError(400, "The user is not a moderator.")
-        moderators.discard(user_id)
+        del moderators[user_id]
         self.state.emit("moderator.remove", broadcaster_id, {"user_id": user_id})
 
     def add_follower(self, broadcaster_id: str, user_id: str, at: float | None = None) -> None:
@@ -217,7 +217,7 @@ class LiveChanges:
             contributions=list(contributions),
         )
         self._note_hype_record(ch, now)
-        self.state.emit("hype_train.begin", broadcaster_id, _hype_fields(ch.hype_train))
+        self.state.emit("hype_train.begin", broadcaster_id, _hype_fields(ch.hype_train, ch))
         return ch.hype_train
 
     def contribute_hype_train(
@@ -243,7 +243,7 @@ class LiveChanges:
             train.level += 1
         train.expires_at = now + 300
         self._note_hype_record(ch, now)
-        self.state.emit("hype_train.progress", broadcaster_id, _hype_fields(train))
+        self.state.emit("hype_train.progress", broadcaster_id, _hype_fields(train, ch))
         return train
 
     def end_hype_train(self, broadcaster_id: str) -> HypeTrainRecord:
@@ -258,7 +258,7 @@ class LiveChanges:
             raise SimError(400, "No hype train is running.")
         ch.hype_train = None
         now = self.now()
-        record = _hype_fields(train)
+        record = _hype_fields(train, ch)
         record.update({"ended_at": now, "cooldown_ends_at": now + HYPE_TRAIN_COOLDOWN})
         self.state.emit("hype_train.end", broadcaster_id, record)
         return train
@@ -270,9 +270,10 @@ class LiveChanges:
             ch.hype_record = (train.level, train.total, now)
 
 
-def _hype_fields(train: HypeTrainRecord) -> dict[str, Any]:
+def _hype_fields(train: HypeTrainRecord, ch: ChannelExtras) -> dict[str, Any]:
     """What a hype-train DomainEvent carries: the train, its top two contributors (summed per
-    user and type, as Get Hype Train Status lists them) and its latest contribution."""
+    user and type, as Get Hype Train Status lists them), its latest contribution, its type and
+    the channel's all-time high ``(level, total)``."""
     per_type: dict[tuple[str, str], int] = {}
     for user_id, kind, total in train.contributions:
         per_type[(user_id, kind)] = per_type.get((user_id, kind), 0) + total
@@ -287,4 +288,6 @@ def _hype_fields(train: HypeTrainRecord) -> dict[str, Any]:
         "last_contribution": train.contributions[-1] if train.contributions else None,
         "started_at": train.started_at,
         "expires_at": train.expires_at,
+        "type": train.train_type,
+        "all_time_high": ch.hype_record[:2] if ch.hype_record is not None else None,
     }

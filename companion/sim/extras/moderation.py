@@ -1,4 +1,4 @@
-"""``/helix/moderation/*``: banned users, ban, unban and AutoMod checks."""
+"""``/helix/moderation/*``: banned users, ban, unban, moderators and AutoMod checks."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 _log = logging.getLogger(__name__)
 
 READ_BANS: Final = ("moderation:read", "moderator:manage:banned_users")
+READ_MODERATORS: Final = ("moderation:read", "channel:manage:moderators")
 MANAGE_BANS: Final = ("moderator:manage:banned_users",)
 REASON_MAX: Final = 500
 TIMEOUT_MAX: Final = 1_209_600  # 2 weeks
@@ -57,6 +58,22 @@ async def get_banned(request: web.Request) -> web.Response:
         chosen = sorted(bans.values(), key=lambda b: b.created_at, reverse=True)
     rows, cursor = page(request, chosen, f"banned:{broadcaster}")
     return json_ok(paged([_ban_item(store, b) for b in rows], cursor))
+
+
+async def get_moderators(request: web.Request) -> web.Response:
+    """``GET /helix/moderation/moderators``: ``user_id`` (up to 100) filters; ``first`` 1-100.
+
+    Listed in the order they became moderators, or in the order of ``user_id``; the reference
+    gives no order. The broadcaster is not listed (they are not one of their moderators).
+    """
+    rec = require_token(request, scopes_any=READ_MODERATORS)
+    broadcaster = require_broadcaster(rec, query_one(request, "broadcaster_id"))
+    store = store_of(request)
+    moderators = store.channel(broadcaster).moderators
+    wanted = ids_param(request, "user_id")
+    chosen = [u for u in wanted if u in moderators] if wanted else list(moderators)
+    rows, cursor = page(request, chosen, f"moderators:{broadcaster}")
+    return json_ok(paged([store.user_triple(u, "user") for u in rows], cursor))
 
 
 async def ban_user(request: web.Request) -> web.Response:
@@ -182,6 +199,7 @@ def routes() -> list[web.RouteDef]:
     """The moderation routes."""
     return [
         web.get("/helix/moderation/banned", get_banned),
+        web.get("/helix/moderation/moderators", get_moderators),
         web.post("/helix/moderation/bans", ban_user),
         web.delete("/helix/moderation/bans", unban_user),
         web.post("/helix/moderation/enforcements/status", check_automod),

@@ -54,7 +54,9 @@ class HypeTrainRecord:
 class ChannelExtras:
     """What the extra endpoints keep per broadcaster."""
 
-    moderators: set[str] = field(default_factory=set)
+    #: The channel's moderators in the order they were added (Get Moderators lists them so;
+    #: the reference does not give an order).
+    moderators: dict[str, None] = field(default_factory=dict)
     bans: dict[str, BanRecord] = field(default_factory=dict)
     chat_settings: dict[str, Any] = field(default_factory=lambda: dict(DEFAULT_CHAT_SETTINGS))
     followers: list[tuple[str, float]] = field(default_factory=list)  # newest first
@@ -73,3 +75,4 @@ class ChannelExtras:
     blocked_terms: set[str] = field(default_factory=set)
     automod_checks: list[float] = field(default_factory=list)
     gift_totals: dict[str, int] = field(default_factory=dict)  # gifter -> subs gifted ever
+    emotes: list[dict[str, Any]] = field(default_factory=list)  # Get Channel Emotes items

@@ -36,6 +36,14 @@ GAMES: Final = (
 )
 
 _CHEER_SCALES: Final = ("1", "1.5", "2", "3", "4")
+#: Get Channel/Global Emotes' ``template`` (as the documented examples give it).
+EMOTE_TEMPLATE: Final = (
+    "https://static-cdn.jtvnw.net/emoticons/v2/{{id}}/{{format}}/{{theme_mode}}/{{scale}}"
+)
+#: Global emotes the simulator knows (id, name); the first is the documented example's.
+GLOBAL_EMOTES: Final = (("196892", "TwitchUnity"), ("25", "Kappa"), ("354", "4Head"))
+EMOTE_TYPES: Final = frozenset({"bitstier", "follower", "subscriptions"})
+EMOTE_TIERS: Final = frozenset({"1000", "2000", "3000"})
 _CHEER_TIERS: Final = ((1, "#979797"), (100, "#9c3ee8"), (1000, "#1db2a5"), (5000, "#0099fe"))
 
 
@@ -66,6 +74,9 @@ class ExtrasStore(LiveChanges):
         self.global_badges: list[dict[str, Any]] = [
             _badge_set("moderator", [("1", "Moderator", None, None)]),
             _badge_set("vip", [("1", "VIP", None, None)]),
+        ]
+        self.global_emotes: list[dict[str, Any]] = [
+            emote_item(emote_id, name) for emote_id, name in GLOBAL_EMOTES
         ]
         self.global_cheermotes: list[dict[str, Any]] = [
             _cheermote("Cheer", "global_first_party", 1, 0.0)
@@ -291,6 +302,46 @@ class ExtrasStore(LiveChanges):
         ch.schedule_created = True
         ch.vacation = (start, end)
 
+    def add_channel_emote(
+        self,
+        broadcaster_id: str,
+        name: str,
+        emote_type: str = "subscriptions",
+        tier: str = "1000",
+        *,
+        animated: bool = False,
+    ) -> dict[str, Any]:
+        """Give the channel a custom emote (Get Channel Emotes).
+
+        ``tier`` is kept only for ``subscriptions`` emotes ("otherwise, it's an empty string").
+        Each (type, tier) pair is one emote set.
+
+        Raises:
+            SimError: 400 for an unknown broadcaster, type or tier, or a name in use.
+        """
+        ch = self.channel(broadcaster_id)
+        if emote_type not in EMOTE_TYPES:
+            raise SimError(400, f"emote_type must be one of {sorted(EMOTE_TYPES)}")
+        if emote_type == "subscriptions" and tier not in EMOTE_TIERS:
+            raise SimError(400, f"tier must be one of {sorted(EMOTE_TIERS)}")
+        if not name or any(e["name"] == name for e in ch.emotes):
+            raise SimError(400, f"the channel already has an emote named {name!r}")
+        tier = tier if emote_type == "subscriptions" else ""
+        same_set = [e for e in ch.emotes if (e["emote_type"], e["tier"]) == (emote_type, tier)]
+        set_id = same_set[0]["emote_set_id"] if same_set else self.numeric_id()
+        emote_id = "emotesv2_" + "".join(self._rng.choices("0123456789abcdef", k=32))
+        base = emote_item(emote_id, name, animated=animated)
+        # The documented key order: id, name, images, tier, emote_type, emote_set_id, ...
+        item = {
+            **{key: base[key] for key in ("id", "name", "images")},
+            "tier": tier,
+            "emote_type": emote_type,
+            "emote_set_id": set_id,
+            **{key: base[key] for key in ("format", "scale", "theme_mode")},
+        }
+        ch.emotes.append(item)
+        return item
+
     def add_channel_badge(self, broadcaster_id: str, set_id: str, version: str, title: str) -> None:
         """Give the channel a custom badge version."""
         ch = self.channel(broadcaster_id)
@@ -300,6 +351,19 @@ class ExtrasStore(LiveChanges):
                 return
         ch.badges.append(_badge_set(set_id, [(version, title, None, None)]))
         ch.badges.sort(key=lambda b: str(b["set_id"]))
+
+
+def emote_item(emote_id: str, name: str, *, animated: bool = False) -> dict[str, Any]:
+    """A Get Global Emotes item (the channel variant adds tier, type and set)."""
+    base = f"https://static-cdn.jtvnw.net/emoticons/v2/{emote_id}/static/light"
+    return {
+        "id": emote_id,
+        "name": name,
+        "images": {"url_1x": f"{base}/1.0", "url_2x": f"{base}/2.0", "url_4x": f"{base}/3.0"},
+        "format": ["static", "animated"] if animated else ["static"],
+        "scale": ["1.0", "2.0", "3.0"],
+        "theme_mode": ["light", "dark"],
+    }
 
 
 def _badge_version(version: str, title: str, action: str | None, url: str | None) -> dict[str, Any]:

@@ -35,6 +35,7 @@ _RAIDS = ("channel:manage:raids",)
 #: Public method -> scopes it accepts (any one suffices); () = any app or user token.
 EXTRA_SCOPES: Final[dict[str, tuple[str, ...]]] = {
     "PartialUser.fetch_bans": _READ_BANS,
+    "PartialUser.fetch_moderators": ("moderation:read", "channel:manage:moderators"),
     "PartialUser.ban_user": _BANS,
     "PartialUser.unban_user": _BANS,
     "UserBan.delete": _BANS,
@@ -69,6 +70,7 @@ EXTRA_SCOPES: Final[dict[str, tuple[str, ...]]] = {
 #: Public method -> "METHOD /path" of the Helix endpoint it calls.
 EXTRA_ENDPOINTS: Final[dict[str, str]] = {
     "PartialUser.fetch_bans": "GET /moderation/banned",
+    "PartialUser.fetch_moderators": "GET /moderation/moderators",
     "PartialUser.ban_user": "POST /moderation/bans",
     "PartialUser.unban_user": "DELETE /moderation/bans",
     "UserBan.delete": "DELETE /moderation/bans",
@@ -105,6 +107,10 @@ _TABLE: tuple[Limit, ...] = (
     Limit("timeout_duration", "timeout (s)", "value", 1, 1_209_600, f"{_O} Ban User"),
     Limit("banned_user_ids", "banned user ids", "count", 0, 100, f"{_O} Get Banned Users"),
     Limit("banned_page_size", "bans per page", "value", 1, 100, f"{_O} Get Banned Users", 20),
+    Limit("moderator_user_ids", "moderator ids", "count", 0, 100, f"{_O} Get Moderators"),
+    Limit(
+        "moderators_page_size", "moderators per page", "value", 1, 100, f"{_O} Get Moderators", 20
+    ),
     Limit("automod_messages", "messages to check", "count", 1, 100, f"{_O} Check AutoMod Status"),
     Limit("bits_leaderboard_count", "leaders", "value", 1, 100, f"{_O} Get Bits Leaderboard", 10),
     Limit("chat_color_user_ids", "user ids", "count", 1, 100, f"{_O} Get User Chat Color"),

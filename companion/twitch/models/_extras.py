@@ -81,6 +81,21 @@ class UserExtrasMixin:
             self._http, self._me(), user_ids, limit=limit, page_size_=page_size, after=after
         )
 
+    def fetch_moderators(
+        self,
+        user_ids: Sequence[str] | None = None,
+        *,
+        limit: int | None = None,
+        page_size: int | None = None,
+        after: str | None = None,
+    ) -> HTTPAwaitableAsyncIterator[PartialUser]:
+        """The channel's moderators (``await`` for a list, ``async for`` to page)."""
+        from . import moderation
+
+        return moderation.fetch_moderators(
+            self._http, self._me(), user_ids, limit=limit, page_size_=page_size, after=after
+        )
+
     async def ban_user(
         self,
         user_id: str,

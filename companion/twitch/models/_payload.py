@@ -6,7 +6,11 @@ field; nothing else escapes. Conventions applied here once for every model:
 * ``""`` in an optional text field becomes None (Twitch's way of saying "not set").
 * Ids are strings, but some documented EventSub examples carry integer ids
   (``"user_id": 12345``, twitchdev/issues#390); integers are accepted and turned into text.
-* Times go through :func:`~companion.twitch.timeutil.parse_timestamp` (nanoseconds cut).
+* Times go through :func:`~companion.twitch.timeutil.parse_timestamp` (nanoseconds cut);
+  optional ones through :func:`~companion.twitch.timeutil.parse_optional_timestamp`, so
+  ``""`` and null both read as None.
+* A response whose ``data`` should hold one object (:func:`one_item`) and holds none raises
+  :class:`PayloadError` saying the list is empty.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..errors import PayloadError
-from ..timeutil import parse_timestamp
+from ..timeutil import parse_optional_timestamp, parse_timestamp
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -152,9 +156,13 @@ class Fields:
 
     def opt_time(self, key: str) -> datetime | None:
         """An optional timestamp (missing, null and ``""`` become None)."""
-        if self.opt_text(key) is None:
-            return None
-        return self.time(key)
+        value = self._get(key, required=False)
+        if value is not None and not isinstance(value, str):
+            raise self._wrong("a string", key, value)
+        try:
+            return parse_optional_timestamp(value)
+        except ValueError as exc:
+            raise PayloadError(str(exc), field=self._where(key)) from exc
 
     def obj(self, key: str) -> Fields:
         """A required nested object."""
@@ -193,10 +201,18 @@ def data_list(body: object, what: str) -> list[Fields]:
     return Fields(body, what).items("data")
 
 
-def first_item(body: object) -> Any:
-    """The first element of a Helix body's ``data`` list, or None if there is none."""
-    if isinstance(body, Mapping):
-        data = body.get("data")
-        if isinstance(data, list) and data:
-            return data[0]
-    return None
+def one_item(body: object, what: str) -> Fields:
+    """``data[0]`` of a response that answers with exactly one object (Create Poll, ...).
+
+    Args:
+        body: The decoded response body.
+        what: What the object is, for the message (``"poll"``).
+
+    Raises:
+        PayloadError: The body has no ``data`` list, the list is empty (saying so), or
+            its first item is not an object.
+    """
+    items = Fields(body, "").items("data")
+    if not items:
+        raise PayloadError(f"expected one {what} in data, got an empty list", field="data")
+    return Fields(items[0], "data[0]")

@@ -19,7 +19,7 @@ from ..http import Route
 from ..iterators import HTTPAwaitableAsyncIterator
 from ..scopes import SCOPES
 from . import users
-from ._payload import Fields, data_list, first_item
+from ._payload import Fields, data_list, one_item
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
@@ -261,7 +261,7 @@ class CustomReward:
         data = await self._http.request(
             route, user=self.broadcaster, scopes=SCOPES[name], name=name
         )
-        self._read(Fields(first_item(data), "data[0]"), self.broadcaster, eventsub=False)
+        self._read(one_item(data, "custom reward"), self.broadcaster, eventsub=False)
         return self
 
     async def delete(self) -> None:
@@ -406,7 +406,7 @@ class CustomRewardRedemption:
             route, user=self.broadcaster, scopes=SCOPES[name], name=name
         )
         parent = self.reward if isinstance(self.reward, CustomReward) else None
-        self._read(Fields(first_item(data), "data[0]"), parent, eventsub=False)
+        self._read(one_item(data, "redemption"), parent, eventsub=False)
         return self
 
     async def fulfill(self) -> Self:
@@ -489,7 +489,7 @@ async def create_custom_reward(
     route = Route("POST", _REWARDS, params={"broadcaster_id": user.id}, json=body)
     name = "PartialUser.create_custom_reward"
     data = await http.request(route, user=user, scopes=SCOPES[name], name=name)
-    return CustomReward(http, first_item(data), user)
+    return CustomReward(http, one_item(data, "custom reward"), user)
 
 
 def get_redemptions(

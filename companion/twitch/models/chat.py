@@ -5,10 +5,9 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from ..errors import PayloadError
 from ..http import Route
 from ._extra_common import CHAT_DELAY_VALUES, EXTRA_LIMITS, EXTRA_SCOPES, Keyed, partial_user
-from ._payload import Fields, data_list
+from ._payload import Fields, data_list, one_item
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -186,10 +185,7 @@ async def fetch_chat_badges(
 
 
 def _one_settings(http: HTTPHandler, body: object) -> ChatSettings:
-    rows = data_list(body, "chat_settings")
-    if not rows:
-        raise PayloadError("chat settings answer has an empty data list", field="data")
-    return ChatSettings(http, rows[0].data)
+    return ChatSettings(http, one_item(body, "chat settings object").data)
 
 
 async def fetch_chat_settings(

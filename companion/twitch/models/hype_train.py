@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Self
 
 from ..http import Route
 from ._extra_common import EXTRA_SCOPES, Keyed, partial_user
-from ._payload import Fields, first_item
+from ._payload import Fields, one_item
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -143,8 +143,6 @@ async def fetch_hype_train(http: HTTPHandler, broadcaster: PartialUser) -> HypeT
     name = "PartialUser.fetch_hype_train"
     route = Route("GET", "hypetrain/status", params={"broadcaster_id": broadcaster.id})
     body = await http.request(route, user=broadcaster, scopes=EXTRA_SCOPES[name], name=name)
-    status = first_item(body)
-    if status is None:
-        return None
-    current = Fields(status, "data[0]").opt_obj("current")
+    # One status object always comes back; `current` is null when no train is running.
+    current = one_item(body, "hype train status").opt_obj("current")
     return HypeTrainEvent(http, current.data) if current is not None else None

@@ -5,10 +5,9 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from ..errors import PayloadError
 from ..http import Route
 from ._extra_common import EXTRA_LIMITS, EXTRA_SCOPES, Keyed, page_size, partial_user
-from ._payload import Fields, data_list
+from ._payload import Fields, data_list, one_item
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -72,10 +71,7 @@ async def create_marker(
     name = "PartialUser.create_marker"
     route = Route("POST", "streams/markers", json=body)
     answer = await http.request(route, user=broadcaster, scopes=EXTRA_SCOPES[name], name=name)
-    rows = data_list(answer, "markers")
-    if not rows:
-        raise PayloadError("Create Stream Marker answered with an empty data list", field="data")
-    return Marker(rows[0])
+    return Marker(one_item(answer, "marker"))
 
 
 def _markers_of(http: HTTPHandler, group: Fields) -> list[Marker]:

@@ -1,4 +1,4 @@
-"""Moderation: AutoMod checks, bans (UserBan, BanEvent) and moderator changes (ModEvent).
+"""Moderation: AutoMod checks, bans (UserBan, BanEvent), moderators and their changes (ModEvent).
 
 The seed's BanEvent and ModEvent were fed by Helix "events" endpoints that Twitch removed
 (``moderation/banned/events``, ``moderation/moderators/events``). Here BanEvent comes from the
@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Self
 from ..http import Route
 from ..iterators import HTTPAwaitableAsyncIterator
 from ._extra_common import EXTRA_LIMITS, EXTRA_SCOPES, Keyed, page_size, partial_user
-from ._payload import Fields, data_list
+from ._payload import Fields, data_list, one_item
 from .users import PartialUser
 
 if TYPE_CHECKING:
@@ -299,6 +299,41 @@ def fetch_bans(
     )
 
 
+def fetch_moderators(
+    http: HTTPHandler,
+    broadcaster: PartialUser,
+    user_ids: Sequence[str] | None = None,
+    *,
+    limit: int | None = None,
+    page_size_: int | None = None,
+    after: str | None = None,
+) -> HTTPAwaitableAsyncIterator[PartialUser]:
+    """Get Moderators (``user_ids``: at most 100; only those who moderate come back).
+
+    The seed has no moderator class (its ModEvent is a change); each moderator is a
+    PartialUser, as ModEvent's ``user`` is.
+    """
+    if user_ids is not None:
+        EXTRA_LIMITS["moderator_user_ids"].check(user_ids)
+    name = "PartialUser.fetch_moderators"
+    route = Route(
+        "GET",
+        "moderation/moderators",
+        params={"broadcaster_id": broadcaster.id, "user_id": list(user_ids or ())},
+    )
+    return HTTPAwaitableAsyncIterator(
+        http,
+        route,
+        lambda item: partial_user(http, Fields(item, "data[]"), "user"),
+        page_size=page_size("moderators_page_size", page_size_),
+        limit=limit,
+        cursor=after,
+        user=broadcaster,
+        scopes=EXTRA_SCOPES[name],
+        name=name,
+    )
+
+
 async def ban_user(
     http: HTTPHandler,
     broadcaster: PartialUser,
@@ -327,12 +362,7 @@ async def ban_user(
         json={"data": item},
     )
     body = await http.request(route, user=mod, scopes=EXTRA_SCOPES[name], name=name)
-    rows = data_list(body, "bans")
-    if not rows:
-        from ..errors import PayloadError
-
-        raise PayloadError("Ban User answered with an empty data list", field="data")
-    return BanEvent(http, rows[0].data, broadcaster)
+    return BanEvent(http, one_item(body, "ban").data, broadcaster)
 
 
 async def unban_user(

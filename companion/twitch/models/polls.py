@@ -16,7 +16,7 @@ from ..http import Route
 from ..iterators import HTTPAwaitableAsyncIterator
 from ..scopes import SCOPES
 from . import users
-from ._payload import Fields, first_item
+from ._payload import Fields, one_item
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -220,7 +220,7 @@ async def create_poll(
     data = await http.request(
         Route("POST", _PATH, json=body), user=user, scopes=SCOPES[name], name=name
     )
-    return Poll(http, first_item(data))
+    return Poll(http, one_item(data, "poll"))
 
 
 async def end_poll(
@@ -238,4 +238,4 @@ async def end_poll(
     data = await http.request(
         Route("PATCH", _PATH, json=body), user=user, scopes=SCOPES[name], name=name
     )
-    return Poll(http, first_item(data))
+    return Poll(http, one_item(data, "poll"))

@@ -16,7 +16,7 @@ from ..http import Route
 from ..iterators import HTTPAwaitableAsyncIterator
 from ..scopes import SCOPES
 from . import users
-from ._payload import Fields, first_item
+from ._payload import Fields, one_item
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -254,7 +254,7 @@ async def create_prediction(
     data = await http.request(
         Route("POST", _PATH, json=body), user=user, scopes=SCOPES[name], name=name
     )
-    return Prediction(http, first_item(data))
+    return Prediction(http, one_item(data, "prediction"))
 
 
 async def end_prediction(
@@ -277,4 +277,4 @@ async def end_prediction(
     data = await http.request(
         Route("PATCH", _PATH, json=body), user=user, scopes=SCOPES[name], name=name
     )
-    return Prediction(http, first_item(data))
+    return Prediction(http, one_item(data, "prediction"))

@@ -5,10 +5,9 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from ..errors import PayloadError
 from ..http import Route
 from ._extra_common import EXTRA_SCOPES, Keyed
-from ._payload import Fields, data_list
+from ._payload import Fields, one_item
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -52,10 +51,7 @@ async def start_raid(http: HTTPHandler, broadcaster: PartialUser, to_broadcaster
         params={"from_broadcaster_id": broadcaster.id, "to_broadcaster_id": to_broadcaster_id},
     )
     body = await http.request(route, user=broadcaster, scopes=EXTRA_SCOPES[name], name=name)
-    rows = data_list(body, "raids")
-    if not rows:
-        raise PayloadError("Start a raid answered with an empty data list", field="data")
-    return Raid(rows[0].data)
+    return Raid(one_item(body, "raid").data)
 
 
 async def cancel_raid(http: HTTPHandler, broadcaster: PartialUser) -> None:

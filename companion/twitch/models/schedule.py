@@ -89,16 +89,23 @@ class ScheduleVacation(Keyed):
     """A vacation in the schedule.
 
     Attributes:
-        start_time: When it starts.
-        end_time: When it ends.
+        start_time: When it starts, or None when Twitch sends ``""`` for it.
+        end_time: When it ends, or None likewise.
     """
 
     __slots__ = ("end_time", "start_time")
 
     def __init__(self, data: Any) -> None:
         f = data if isinstance(data, Fields) else Fields(data, "vacation")
-        self.start_time: datetime = f.time("start_time")
-        self.end_time: datetime = f.time("end_time")
+        # Documented as null when vacation mode is off; an object whose times are "" (as
+        # issue 17 reports Twitch sending) reads the same way, through the one parser.
+        self.start_time: datetime | None = f.opt_time("start_time")
+        self.end_time: datetime | None = f.opt_time("end_time")
+
+    @property
+    def is_set(self) -> bool:
+        """True when the vacation has at least one of its times."""
+        return self.start_time is not None or self.end_time is not None
 
     def _key(self) -> Any:
         return (self.start_time, self.end_time)
@@ -113,7 +120,8 @@ class Schedule(Keyed):
     Attributes:
         segments: The segments on this page.
         user: The channel.
-        vacation: The vacation, or None when vacation mode is off.
+        vacation: The vacation, or None when vacation mode is off (``vacation`` null, or
+            sent with both times ``""``).
         cursor: Cursor of the next page of segments, or None.
     """
 
@@ -125,7 +133,9 @@ class Schedule(Keyed):
         self.user = partial_user(http, f, "broadcaster")
         self.segments = [ScheduleSegment(item) for item in f.items("segments", required=False)]
         vacation = f.opt_obj("vacation")
-        self.vacation = ScheduleVacation(vacation) if vacation is not None else None
+        read = ScheduleVacation(vacation) if vacation is not None else None
+        # A vacation whose times are both "" is no vacation: vacation mode is off.
+        self.vacation = read if read is not None and read.is_set else None
         # The documented schema puts pagination inside data; accept it at the top level too.
         pagination = f.opt_obj("pagination") or body.opt_obj("pagination")
         self.cursor = pagination.opt_text("cursor") if pagination is not None else None

@@ -310,3 +310,106 @@ async def test_delete_then_404_and_no_more_events(sim: EventSubHarness) -> None:
     await peer.expect_silence(0.2)
     status, listed = await sim.helix("GET", "/eventsub/subscriptions")
     assert listed["data"] == []
+
+
+REWARD_TYPES_WITH_FILTER = [
+    "channel.channel_points_custom_reward.update",
+    "channel.channel_points_custom_reward.remove",
+    "channel.channel_points_custom_reward_redemption.add",
+    "channel.channel_points_custom_reward_redemption.update",
+]
+
+
+@pytest.mark.parametrize("type_", REWARD_TYPES_WITH_FILTER)
+async def test_empty_reward_id_is_accepted_and_echoed(sim: EventSubHarness, type_: str) -> None:
+    # twitchio sends `reward_id: ""` for these four types; Twitch treats it as "all rewards".
+    _, session_id = await sim.connect_welcomed()
+    cond = {"broadcaster_user_id": sim.broadcaster_id, "reward_id": ""}
+    status, body = await sim.subscribe(session_id, type_, cond)
+    assert status == 202, body
+    assert body["data"][0]["condition"] == cond
+    # Empty and absent filter the same way, so the second is the same subscription: 409.
+    status, body = await sim.subscribe(session_id, type_)
+    assert (status, body["error"]) == (409, "Conflict")
+
+
+async def test_empty_reward_id_delivers_every_rewards_redemptions(sim: EventSubHarness) -> None:
+    peer, session_id = await sim.connect_welcomed()
+    cond = {"broadcaster_user_id": sim.broadcaster_id, "reward_id": ""}
+    assert (await sim.subscribe(session_id, REDEMPTION_ADD, cond))[0] == 202
+    first, second = sim.create_reward("First"), sim.create_reward("Second")
+    sim.state.redeem(sim.broadcaster_id, first["id"], sim.viewer_id)
+    sim.state.redeem(sim.broadcaster_id, second["id"], sim.viewer_id)
+    got = [await peer.recv_notification() for _ in range(2)]
+    assert [m["payload"]["event"]["reward"]["id"] for m in got] == [first["id"], second["id"]]
+    assert all(m["payload"]["subscription"]["condition"] == cond for m in got)
+    await peer.expect_silence(0.1)
+
+
+async def test_reward_id_filters_when_not_empty(sim: EventSubHarness) -> None:
+    peer, session_id = await sim.connect_welcomed()
+    first, second = sim.create_reward("First"), sim.create_reward("Second")
+    cond = {"broadcaster_user_id": sim.broadcaster_id, "reward_id": second["id"]}
+    assert (await sim.subscribe(session_id, REDEMPTION_ADD, cond))[0] == 202
+    sim.state.redeem(sim.broadcaster_id, first["id"], sim.viewer_id)
+    sim.state.redeem(sim.broadcaster_id, second["id"], sim.viewer_id)
+    got = await peer.recv_notification()
+    assert got["payload"]["event"]["reward"]["id"] == second["id"]
+    await peer.expect_silence(0.1)
+
+
+async def test_paging_while_deleting_sees_every_subscription_once(sim: EventSubHarness) -> None:
+    # What twitchAPI's unsubscribe_all does: read a page, delete it, follow the cursor.
+    _, session_id = await sim.connect_welcomed()
+    created = []
+    for i in range(119):
+        cond = {"broadcaster_user_id": sim.broadcaster_id, "reward_id": f"reward-{i}"}
+        status, body = await sim.subscribe(session_id, REDEMPTION_ADD, cond)
+        assert status == 202
+        created.append(body["data"][0]["id"])
+    seen: list[str] = []
+    params: dict[str, str] = {}
+    pages = 0
+    while True:
+        status, page = await sim.helix("GET", "/eventsub/subscriptions", params=params)
+        assert status == 200
+        pages += 1
+        for sub in page["data"]:
+            seen.append(sub["id"])
+            params_del = {"id": sub["id"]}
+            assert (await sim.helix("DELETE", "/eventsub/subscriptions", params=params_del))[
+                0
+            ] == 204
+        cursor = page["pagination"].get("cursor")
+        if not cursor:
+            break
+        params = {"after": cursor}
+    assert seen == created
+    assert pages == 2
+    status, left = await sim.helix("GET", "/eventsub/subscriptions")
+    assert (left["data"], left["total"]) == ([], 0)
+
+
+async def test_cursor_survives_deletion_of_the_item_it_points_at(sim: EventSubHarness) -> None:
+    _, session_id = await sim.connect_welcomed()
+    sim.hub.registry.page_size = 2
+    ids = []
+    for type_ in ["channel.poll.begin", "channel.poll.progress", "channel.poll.end"]:
+        ids.append((await sim.subscribe(session_id, type_))[1]["data"][0]["id"])
+    ids.append((await sim.subscribe(session_id, "channel.goal.begin"))[1]["data"][0]["id"])
+    _, page1 = await sim.helix("GET", "/eventsub/subscriptions")
+    assert [s["id"] for s in page1["data"]] == ids[:2]
+    # The two served, and the first unserved one, go away; the cursor still continues after
+    # the last one served.
+    for sub_id in ids[:3]:
+        assert (await sim.helix("DELETE", "/eventsub/subscriptions", params={"id": sub_id}))[
+            0
+        ] == 204
+    cursor = page1["pagination"]["cursor"]
+    _, page2 = await sim.helix("GET", "/eventsub/subscriptions", params={"after": cursor})
+    assert [s["id"] for s in page2["data"]] == ids[3:]
+    assert page2["pagination"] == {}
+    # A subscription made after the cursor was handed out is after it too.
+    new = (await sim.subscribe(session_id, "channel.goal.end"))[1]["data"][0]["id"]
+    _, page3 = await sim.helix("GET", "/eventsub/subscriptions", params={"after": cursor})
+    assert [s["id"] for s in page3["data"]] == [ids[3], new]

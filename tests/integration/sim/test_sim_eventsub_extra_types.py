@@ -17,7 +17,11 @@ import pytest
 
 from companion.sim.errors import SimError
 from companion.sim.eventsub_extra_types import EXTRA_KIND_TO_TYPE, EXTRA_SUBSCRIPTION_TYPES
-from companion.sim.eventsub_payloads import KIND_TO_TYPE, SUBSCRIPTION_TYPES
+from companion.sim.eventsub_payloads import (
+    KIND_TO_TYPE,
+    SUBSCRIPTION_TYPES,
+    SUBSCRIPTION_VERSIONS,
+)
 from companion.sim.extras import ExtrasStore, extras_store
 from tests.helpers.eventsub_ws import EventSubHarness, EventSubPeer, shape_mismatches
 
@@ -25,7 +29,11 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "eventsub"
-VERSIONS = {t.name: t.version for t in EXTRA_SUBSCRIPTION_TYPES}
+#: The version each fixture shows (the first one listed; the hype-train types also have 2).
+VERSIONS: dict[str, str] = {}
+for _type in EXTRA_SUBSCRIPTION_TYPES:
+    VERSIONS.setdefault(_type.name, _type.version)
+HYPE_TRAIN_TYPES = [f"channel.hype_train.{kind}" for kind in ("begin", "progress", "end")]
 SCOPES = {
     "channel.ban": "channel:moderate",
     "channel.unban": "channel:moderate",
@@ -201,10 +209,19 @@ def _subset(actual: Any, wanted: Any) -> bool:
 
 
 def test_types_and_kinds_are_registered() -> None:
-    assert len(EXTRA_SUBSCRIPTION_TYPES) == 11
+    assert len(EXTRA_SUBSCRIPTION_TYPES) == 14
     for sub_type in EXTRA_SUBSCRIPTION_TYPES:
-        assert SUBSCRIPTION_TYPES[sub_type.name] is sub_type
+        assert SUBSCRIPTION_VERSIONS[(sub_type.name, sub_type.version)] is sub_type
+        assert SUBSCRIPTION_TYPES[sub_type.name].version == VERSIONS[sub_type.name]
         assert sub_type.scopes == {SCOPES[sub_type.name]}
+    assert sorted(t.version for t in EXTRA_SUBSCRIPTION_TYPES if "hype" in t.name) == [
+        "1",
+        "1",
+        "1",
+        "2",
+        "2",
+        "2",
+    ]
     assert {k: KIND_TO_TYPE[k] for k in EXTRA_KIND_TO_TYPE} == EXTRA_KIND_TO_TYPE
     assert sorted(p.name for p in FIXTURES.glob("*.json")) == sorted(
         f"{t}.not_documented.json" for t in SCOPES
@@ -346,3 +363,90 @@ async def test_control_surface_refuses_impossible_changes(channel: Channel) -> N
     s.add_moderator(channel.b, channel.mod)
     await peer.recv_notification()
     await peer.expect_silence(0.15)
+
+
+#: Version 2 of the hype-train events. No example in twitch-reference; the names are those of
+#: Get Hype Train Status's `current` (helix-openapi.json) plus Twitch's EventSub reference
+#: (see companion/sim/eventsub_extra_types.py).
+HYPE_V2_KEYS = {
+    "channel.hype_train.begin": {
+        "id", "broadcaster_user_id", "broadcaster_user_login", "broadcaster_user_name",
+        "total", "progress", "goal", "top_contributions", "level", "all_time_high_level",
+        "all_time_high_total", "shared_train_participants", "started_at", "expires_at",
+        "type", "is_shared_train",
+    },
+    "channel.hype_train.progress": {
+        "id", "broadcaster_user_id", "broadcaster_user_login", "broadcaster_user_name",
+        "total", "progress", "goal", "top_contributions", "level",
+        "shared_train_participants", "started_at", "expires_at", "type", "is_shared_train",
+    },
+    "channel.hype_train.end": {
+        "id", "broadcaster_user_id", "broadcaster_user_login", "broadcaster_user_name",
+        "total", "top_contributions", "level", "shared_train_participants", "started_at",
+        "ended_at", "cooldown_ends_at", "type", "is_shared_train",
+    },
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("type_name", HYPE_TRAIN_TYPES)
+async def test_hype_train_v2_beside_v1(channel: Channel, type_name: str) -> None:
+    fire = _prepare(channel, type_name)
+    scope = frozenset({"channel:read:hype_train"})
+    token = channel.sim.user_token(channel.b, scope)
+    peers = {}
+    for version in ("1", "2"):
+        peer, session = await channel.sim.connect_welcomed()
+        status, body = await channel.sim.subscribe(session, type_name, token=token, version=version)
+        assert status == 202, body
+        assert body["data"][0]["version"] == version
+        peers[version] = peer
+
+    fire()
+    v1 = await peers["1"].recv_notification()
+    v2 = await peers["2"].recv_notification()
+    for peer in peers.values():
+        await peer.expect_silence(0.1)
+
+    assert v1["metadata"]["subscription_version"] == "1"
+    assert shape_mismatches(v1["payload"], fixture(type_name)["payload"], NULLABLE) == []
+    assert v2["metadata"]["subscription_version"] == "2"
+    assert v2["payload"]["subscription"]["version"] == "2"
+    event = v2["payload"]["event"]
+    assert set(event) == HYPE_V2_KEYS[type_name]
+    old = v1["payload"]["event"]
+    # The same train, in both spellings; v2 adds the train's type and sharing.
+    for key in HYPE_V2_KEYS[type_name] & set(old):
+        assert event[key] == old[key], key
+    assert (event["type"], event["is_shared_train"]) == ("regular", False)
+    assert event["shared_train_participants"] is None
+    expected = _expected(channel, type_name)
+    expected.pop("last_contribution", None)
+    assert _subset(event, expected), event
+    if type_name == "channel.hype_train.begin":
+        # The first train of the channel is its own all-time high.
+        assert (event["all_time_high_level"], event["all_time_high_total"]) == (1, 350)
+
+
+async def test_hype_train_v2_all_time_high_is_the_channels_record(channel: Channel) -> None:
+    s, b = channel.store, channel.b
+    s.start_hype_train(b, [(channel.viewer, "bits", 2500)], level=3)
+    s.end_hype_train(b)
+    peer, session = await channel.sim.connect_welcomed()
+    token = channel.sim.user_token(b, frozenset({"channel:read:hype_train"}))
+    status, _ = await channel.sim.subscribe(
+        session, "channel.hype_train.begin", token=token, version="2"
+    )
+    assert status == 202
+    s.start_hype_train(b, [(channel.fan, "bits", 100)])
+    event = (await peer.recv_notification())["payload"]["event"]
+    assert (event["level"], event["total"]) == (1, 100)
+    assert (event["all_time_high_level"], event["all_time_high_total"]) == (3, 2500)
+
+
+async def test_hype_train_v3_is_not_served(channel: Channel) -> None:
+    _peer, session = await channel.sim.connect_welcomed()
+    token = channel.sim.user_token(channel.b, frozenset({"channel:read:hype_train"}))
+    status, _ = await channel.sim.subscribe(
+        session, "channel.hype_train.begin", token=token, version="3"
+    )
+    assert status == 400

@@ -76,6 +76,75 @@ async def test_device_flow_pending_slow_down_then_approved(sim: Simulator, api: 
     assert (again.status, again.body) == (400, {"status": 400, "message": "invalid device code"})
 
 
+class _Clock:
+    """The simulator's clock, moved by hand (the device flow's intervals are seconds long)."""
+
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def test_a_fast_poller_gets_its_token_once_approved(
+    session: aiohttp.ClientSession,
+) -> None:
+    # A client polling every 10 ms against a 5 s interval: told to slow down while the user
+    # has not answered, and served on its very next poll once the user has approved.
+    sim = Simulator(make_config(device_poll_interval=5))
+    await sim.start()
+    try:
+        sim.state.register_client(CLIENT_ID)
+        user = sim.state.create_user("viewer")
+        api = Api(session, sim.base_url)
+        body = await _start_device(api)
+        assert body["interval"] == 5
+        answers = []
+        for _ in range(5):
+            answers.append((await _poll(api, body["device_code"])).body["message"])
+            await asyncio.sleep(0.01)
+        assert answers == ["authorization_pending"] + ["slow_down"] * 4
+        sim.state.approve_device(body["user_code"], user["id"])
+        ok = await _poll(api, body["device_code"])
+        assert ok.status == 200
+        rec = sim.state.lookup_access_token(ok.body["access_token"])
+        assert rec is not None and rec.user_id == user["id"]
+    finally:
+        await sim.stop()
+
+
+async def test_slow_down_grows_the_interval_by_five_seconds(
+    session: aiohttp.ClientSession,
+) -> None:
+    # RFC 8628 3.5: after slow_down the interval is 5 s longer "for this and all subsequent
+    # requests"; a client that then waits the longer interval is answered normally.
+    sim = Simulator(make_config(device_poll_interval=5))
+    clock = _Clock()
+    sim.state.now = clock  # type: ignore[method-assign]
+    await sim.start()
+    try:
+        sim.state.register_client(CLIENT_ID)
+        api = Api(session, sim.base_url)
+        body = await _start_device(api)
+        code = body["device_code"]
+
+        async def poll_after(seconds: float) -> str:
+            clock.now += seconds
+            message: str = (await _poll(api, code)).body["message"]
+            return message
+
+        assert await poll_after(0) == "authorization_pending"
+        assert await poll_after(5) == "authorization_pending"  # exactly the interval
+        assert await poll_after(1) == "slow_down"  # interval now 10 s
+        assert await poll_after(5) == "slow_down"  # 5 s is too soon now; 15 s
+        assert await poll_after(15) == "authorization_pending"
+        assert await poll_after(14) == "authorization_pending"  # within the 10 % tolerance
+        assert await poll_after(10) == "slow_down"  # 20 s
+        assert sim.state.device_codes[code].interval == 20
+    finally:
+        await sim.stop()
+
+
 async def test_device_flow_denied(sim: Simulator, api: Api) -> None:
     body = await _start_device(api)
     sim.state.deny_device(body["user_code"])

@@ -126,6 +126,32 @@ async def test_ban_fetch_and_unban(world: World) -> None:
         await caster.unban(viewers[1])
 
 
+async def test_fetch_moderators_pages_and_filters(world: World) -> None:
+    caster, viewers = world.caster, world.viewers
+    assert await caster.fetch_moderators() == []
+    for viewer in (viewers[2], viewers[0]):
+        world.store.add_moderator(caster.id, viewer)
+    mods = await caster.fetch_moderators(page_size=1)
+    assert [(m.id, m.login, m.name) for m in mods] == [
+        (viewers[2], "viewer2", "Viewer2"),
+        (viewers[0], "viewer0", "Viewer0"),
+    ]
+    queries = world.traffic.helix("GET", "/moderation/moderators")
+    # Unasked, pages are as large as Twitch allows (100).
+    assert [q["first"] for q in queries] == [["100"], ["1"], ["1"]]
+    assert "after" in queries[2] and queries[2]["broadcaster_id"] == [caster.id]
+    picked = await caster.fetch_moderators([viewers[0], viewers[1]])
+    assert [m.id for m in picked] == [viewers[0]]
+    assert world.traffic.helix("GET", "/moderation/moderators")[-1]["user_id"] == [
+        viewers[0],
+        viewers[1],
+    ]
+    sent = len(world.traffic.sent)
+    with pytest.raises(LimitError):
+        await caster.fetch_moderators([str(n) for n in range(101)])
+    assert len(world.traffic.sent) == sent  # refused before sending
+
+
 async def test_bans_page_by_page(world: World) -> None:
     for viewer in world.viewers:
         await world.caster.ban_user(viewer)

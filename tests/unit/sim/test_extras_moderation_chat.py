@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import aiohttp
 import pytest
 
+from tests.helpers.openapi_extras import examples
 from tests.helpers.reference import REFERENCE
 from tests.helpers.sim_extras import ExtrasSimulator, RawCaller, make_sim, token_for
 
@@ -213,6 +214,125 @@ async def test_banned_pages_and_limits(world: World) -> None:
         "GET", "/moderation/banned", tok, params={"broadcaster_id": world.viewers[0]}
     )
     assert other.status == 401
+
+
+# -- moderators ------------------------------------------------------------------------------
+
+
+async def test_get_moderators_lists_pages_and_filters(world: World) -> None:
+    api, caster, tok, viewers = world.api, world.caster, world.token, world.viewers
+    store = world.sim.extras
+    empty = await api.call("GET", "/moderation/moderators", tok, params={"broadcaster_id": caster})
+    assert (empty.status, empty.body) == (200, {"data": [], "pagination": {}})
+    for viewer in (viewers[2], viewers[0], viewers[3]):
+        store.add_moderator(caster, viewer)
+    reply = await api.call("GET", "/moderation/moderators", tok, params={"broadcaster_id": caster})
+    assert reply.body["data"] == [
+        {"user_id": v, "user_login": f"viewer{i}", "user_name": f"Viewer{i}"}
+        for i, v in ((2, viewers[2]), (0, viewers[0]), (3, viewers[3]))
+    ]
+    assert reply.body["pagination"] == {}
+    # Pages of 2, following the cursor: every moderator once, in the order they were added.
+    seen: list[str] = []
+    params = {"broadcaster_id": caster, "first": "2"}
+    for _ in range(3):
+        page = await api.call("GET", "/moderation/moderators", tok, params=params)
+        seen.extend(m["user_id"] for m in page.body["data"])
+        cursor = page.body["pagination"].get("cursor")
+        if cursor is None:
+            break
+        params = {"broadcaster_id": caster, "first": "2", "after": cursor}
+    assert seen == [viewers[2], viewers[0], viewers[3]]
+    # user_id filters (non-moderators are left out), in the order asked.
+    ordered = [("broadcaster_id", caster), ("user_id", viewers[3]), ("user_id", viewers[1])]
+    picked = await api.call("GET", "/moderation/moderators", tok, params=ordered)
+    assert [m["user_id"] for m in picked.body["data"]] == [viewers[3]]
+    store.remove_moderator(caster, viewers[0])
+    after = await api.call("GET", "/moderation/moderators", tok, params={"broadcaster_id": caster})
+    assert [m["user_id"] for m in after.body["data"]] == [viewers[2], viewers[3]]
+    assert world.sim.violations == []
+
+
+async def test_get_moderators_limits_and_authorization(world: World) -> None:
+    api, caster, tok = world.api, world.caster, world.token
+    for first, status in (("1", 200), ("100", 200), ("101", 400), ("0", 400)):
+        params = {"broadcaster_id": caster, "first": first}
+        assert (
+            await api.call("GET", "/moderation/moderators", tok, params=params)
+        ).status == status
+    hundred = [("broadcaster_id", caster)] + [("user_id", str(i)) for i in range(100)]
+    assert (await api.call("GET", "/moderation/moderators", tok, params=hundred)).status == 200
+    too_many = [*hundred, ("user_id", "100")]
+    assert (await api.call("GET", "/moderation/moderators", tok, params=too_many)).status == 400
+    assert (await api.call("GET", "/moderation/moderators", tok, params={})).status == 400
+    other = {"broadcaster_id": world.viewers[0]}
+    assert (await api.call("GET", "/moderation/moderators", tok, params=other)).status == 401
+    # Either documented scope reads; any other is refused.
+    mine = {"broadcaster_id": caster}
+    for scopes, status in (
+        (("moderation:read",), 200),
+        (("channel:manage:moderators",), 200),
+        (("moderator:manage:banned_users",), 401),
+    ):
+        scoped = token_for(world.sim, caster, scopes)
+        assert (
+            await api.call("GET", "/moderation/moderators", scoped, params=mine)
+        ).status == status
+
+
+# -- emotes ----------------------------------------------------------------------------------
+
+
+async def test_channel_and_global_emotes(world: World) -> None:
+    api, caster, tok = world.api, world.caster, world.token
+    template = _reference_emote_template()
+    none = await api.call("GET", "/chat/emotes", tok, params={"broadcaster_id": caster})
+    assert none.body == {"data": [], "template": template}
+    store = world.sim.extras
+    sub = store.add_channel_emote(caster, "casterHi")
+    sub_animated = store.add_channel_emote(caster, "casterHype", tier="1000", animated=True)
+    follower = store.add_channel_emote(caster, "casterWave", "follower", tier="3000")
+    reply = await api.call("GET", "/chat/emotes", tok, params={"broadcaster_id": caster})
+    assert reply.status == 200
+    assert reply.body["template"] == template
+    assert [e["name"] for e in reply.body["data"]] == ["casterHi", "casterHype", "casterWave"]
+    assert reply.body["data"] == [sub, sub_animated, follower]
+    assert (sub["tier"], sub["emote_type"]) == ("1000", "subscriptions")
+    assert (follower["tier"], follower["emote_type"]) == ("", "follower")
+    assert sub["emote_set_id"] == sub_animated["emote_set_id"] != follower["emote_set_id"]
+    assert sub["format"] == ["static"] and sub_animated["format"] == ["static", "animated"]
+    assert sub["images"]["url_1x"].endswith(f"/{sub['id']}/static/light/1.0")
+    # App tokens may read both; a missing broadcaster_id is the documented 400; a user
+    # that does not exist has no emotes.
+    world.sim.state.register_client("emoteapp0000000000000000000001", "emoteappsecret")
+    app = world.sim.state.issue_app_token("emoteapp0000000000000000000001")["access_token"]
+    for path, params in (("/chat/emotes", {"broadcaster_id": caster}), ("/chat/emotes/global", {})):
+        by_app = await api.call(
+            "GET", path, app, params=params, client_id="emoteapp0000000000000000000001"
+        )
+        assert by_app.status == 200 and len(by_app.body["data"]) == 3
+    missing = await api.call("GET", "/chat/emotes", tok)
+    assert missing.status == 400
+    nobody = await api.call("GET", "/chat/emotes", tok, params={"broadcaster_id": "999999"})
+    assert (nobody.status, nobody.body["data"]) == (200, [])
+    globals_ = await api.call("GET", "/chat/emotes/global", tok)
+    assert globals_.status == 200
+    assert globals_.body["template"] == template
+    assert [e["name"] for e in globals_.body["data"]] == ["TwitchUnity", "Kappa", "4Head"]
+    assert set(globals_.body["data"][0]) == {
+        "id",
+        "name",
+        "images",
+        "format",
+        "scale",
+        "theme_mode",
+    }
+    assert world.sim.violations == []
+
+
+def _reference_emote_template() -> str:
+    [example] = examples("GET", "/chat/emotes/global").values()
+    return str(example["template"])
 
 
 # -- automod ---------------------------------------------------------------------------------
