@@ -122,6 +122,8 @@ class RewardsService(Service):
         self.reward_sets = reward_sets
         self.rewards: dict[str, CustomReward] = {}
         self.manageable: set[str] = set()
+        # Rewards whose creator is being asked (a reward.add event does not say which app).
+        self._owner_unknown: set[str] = set()
         self.loaded = False
 
     def __repr__(self) -> str:
@@ -139,7 +141,9 @@ class RewardsService(Service):
         self._broadcaster = broadcaster
         self.rewards.clear()
         self.manageable.clear()
+        self._owner_unknown.clear()
         self.loaded = False
+        self._share_ownership()
         self.rewards_loaded.emit()
         if broadcaster is not None:
             self.reload()
@@ -176,10 +180,25 @@ class RewardsService(Service):
         mine = await broadcaster.get_custom_rewards(only_manageable=True)
         self.rewards = {reward.id: reward for reward in every}
         self.manageable = {reward.id for reward in mine}
+        self._owner_unknown.clear()
         self.loaded = True
         if self.queue_service is not None:
             self.queue_service.set_reward_colors(every)
+        self._share_ownership()
         self.rewards_loaded.emit()
+
+    def _share_ownership(self) -> None:
+        """Tell the queue which rewards another app made (their rows cannot be acted on).
+
+        Only rewards known to be another app's count: one whose creator is still being
+        asked is not marked, so this app's own new reward is never blocked by a guess.
+        """
+        if self.queue_service is not None:
+            self.queue_service.set_foreign_rewards(
+                reward_id
+                for reward_id in self.rewards
+                if reward_id not in self.manageable and reward_id not in self._owner_unknown
+            )
 
     def is_manageable(self, reward_id: str) -> bool:
         """True if this app created the reward (it may change it)."""
@@ -215,6 +234,7 @@ class RewardsService(Service):
         self.rewards[reward.id] = reward
         if self.queue_service is not None:
             self.queue_service.set_reward_colors([reward])
+        self._share_ownership()
         self.reward_changed.emit(reward)
 
     def on_reward_added(self, reward: CustomReward) -> None:
@@ -222,6 +242,8 @@ class RewardsService(Service):
         if self._broadcaster is not None and reward.broadcaster.id != self._broadcaster.id:
             return
         known = reward.id in self.rewards
+        if not known and reward.id not in self.manageable:
+            self._owner_unknown.add(reward.id)
         self._upsert(reward)
         if not known and reward.id not in self.manageable:
             # The event does not say which app created it: ask Helix once.
@@ -232,11 +254,14 @@ class RewardsService(Service):
         try:
             mine = await broadcaster.get_custom_rewards(only_manageable=True, ids=[reward_id])
         except (NotFound, Forbidden):
-            return  # not ours (or gone already): it stays read-only
+            mine = []  # not ours (or gone already): it stays read-only
+        # Another error leaves the owner unknown (unmarked) until the next full read.
+        self._owner_unknown.discard(reward_id)
         if any(r.id == reward_id for r in mine):
             self.manageable.add(reward_id)
-            if reward_id in self.rewards:
-                self.reward_changed.emit(self.rewards[reward_id])
+        self._share_ownership()
+        if reward_id in self.rewards:
+            self.reward_changed.emit(self.rewards[reward_id])
 
     def on_reward_updated(self, reward: CustomReward) -> None:
         """EventSub ``reward.update``."""
@@ -253,6 +278,8 @@ class RewardsService(Service):
             self.queue_service.reward_deleted(reward_id)
         if self.rewards.pop(reward_id, None) is not None:
             self.manageable.discard(reward_id)
+            self._owner_unknown.discard(reward_id)
+            self._share_ownership()
             if self.reward_sets is not None:
                 self.reward_sets.forget_reward(reward_id)
             self.reward_removed.emit(reward_id)

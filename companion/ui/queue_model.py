@@ -29,14 +29,16 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QBrush, QColor, QFont
 
 from companion.core.queue_events import RowsChanged, RowsInserted, RowsRemoved, RowState
+from companion.services.queue_service import FOREIGN_REASON
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from companion.core.queue import RedemptionQueue
     from companion.core.queue_events import QueueEvent, QueueRow
+    from companion.core.records import RedemptionRecord
 
-__all__ = ["Column", "QueueFilterProxy", "QueueTableModel", "format_age"]
+__all__ = ["FOREIGN_MARK", "Column", "QueueFilterProxy", "QueueTableModel", "format_age"]
 
 _log = logging.getLogger(__name__)
 
@@ -45,6 +47,11 @@ _Index = QModelIndex | QPersistentModelIndex
 ID_ROLE = int(Qt.ItemDataRole.UserRole) + 1
 REWARD_ID_ROLE = int(Qt.ItemDataRole.UserRole) + 2
 STATE_ROLE = int(Qt.ItemDataRole.UserRole) + 3
+FOREIGN_ROLE = int(Qt.ItemDataRole.UserRole) + 4
+
+#: Put before the reward of another app's redemption (the pinned window has no status column).
+FOREIGN_MARK = "\u2298"  # ⊘ circled division slash: "not from here", in DejaVu Sans
+FOREIGN_STATUS = "Another app's reward (hover: why)"
 
 # Twitch's purple, for rewards whose colour is not known yet.
 _FALLBACK_COLOR = "#9147FF"
@@ -64,6 +71,7 @@ _ROLES = frozenset(
         ID_ROLE,
         REWARD_ID_ROLE,
         STATE_ROLE,
+        FOREIGN_ROLE,
     }
 )
 
@@ -127,6 +135,7 @@ class QueueTableModel(QAbstractTableModel):
         self._reward_color = reward_color or (lambda _reward_id: None)
         self._now = now or (lambda: datetime.now(UTC))
         self._colors: dict[str, QColor] = {}
+        self._is_foreign: Callable[[str], bool] = lambda _reward_id: False
         # Qt asks rowCount() dozens of times per inserted row; answer from a plain int
         # that changes exactly when the queue announces a change.
         self._count = len(queue)
@@ -169,6 +178,22 @@ class QueueTableModel(QAbstractTableModel):
                 self.index(len(self.queue) - 1, Column.REWARD),
                 [Qt.ItemDataRole.DecorationRole],
             )
+
+    def set_ownership(self, is_foreign: Callable[[str], bool]) -> None:
+        """Say which rewards another app made (their rows are marked and greyed)."""
+        self._is_foreign = is_foreign
+        self.refresh_ownership()
+
+    def refresh_ownership(self) -> None:
+        """The set of other apps' rewards changed: repaint every row."""
+        if len(self.queue):
+            self.dataChanged.emit(
+                self.index(0, 0), self.index(len(self.queue) - 1, Column.COUNT - 1)
+            )
+
+    def is_foreign(self, reward_id: str) -> bool:
+        """True if another app made the reward."""
+        return self._is_foreign(reward_id)
 
     # ------------------------------------------------------------------ model API
 
@@ -221,9 +246,10 @@ class QueueTableModel(QAbstractTableModel):
         row = self.queue.row(index.row())
         record = row.record
         column = index.column()
+        foreign = self._is_foreign(record.reward_id)
         if role == Qt.ItemDataRole.DisplayRole:
             if column == Column.REWARD:
-                return record.reward_title
+                return f"{FOREIGN_MARK} {record.reward_title}" if foreign else record.reward_title
             if column == Column.VIEWER:
                 return record.user_name
             if column == Column.INPUT:
@@ -232,13 +258,15 @@ class QueueTableModel(QAbstractTableModel):
                 age = (self._current_time() - record.redeemed_at).total_seconds()
                 return format_age(age)
             if column == Column.STATUS:
-                return _status_text(row)
+                return FOREIGN_STATUS if foreign and not row.error else _status_text(row)
             return None
         if role == Qt.ItemDataRole.DecorationRole and column == Column.REWARD:
             return self._color(record.reward_id, record.reward_color)
         if role == Qt.ItemDataRole.FontRole and row.state is not RowState.WAITING:
             return _ITALIC
         if role == Qt.ItemDataRole.ToolTipRole:
+            if foreign:
+                return FOREIGN_REASON
             if row.error:
                 return f"Last action failed: {row.error}. The redemption is still waiting."
             if column == Column.INPUT and record.user_input:
@@ -249,7 +277,7 @@ class QueueTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ForegroundRole:
             if row.error:
                 return QBrush(_ERROR_COLOR)
-            if row.state is not RowState.WAITING:
+            if row.state is not RowState.WAITING or foreign:
                 return QBrush(_PENDING_COLOR)
             return None
         if role == ID_ROLE:
@@ -258,6 +286,8 @@ class QueueTableModel(QAbstractTableModel):
             return record.reward_id
         if role == STATE_ROLE:
             return row.state.value
+        if role == FOREIGN_ROLE:
+            return foreign
         return None
 
 
@@ -299,7 +329,15 @@ class QueueFilterProxy(QSortFilterProxyModel):
             return True
         if not self._reward_id and not self._needle:
             return True
-        record = source.queue.row(source_row).record
+        return self.accepts(source.queue.row(source_row).record)
+
+    @property
+    def filtering(self) -> bool:
+        """True while a reward or a search narrows the rows shown."""
+        return bool(self._reward_id or self._needle)
+
+    def accepts(self, record: RedemptionRecord) -> bool:
+        """True if the filter shows ``record`` (the same test as ``filterAcceptsRow``)."""
         if self._reward_id and record.reward_id != self._reward_id:
             return False
         if self._needle:

@@ -35,6 +35,14 @@ def load_stylesheet(theme: ThemeChoice) -> str:
     return (resources_dir() / "themes" / f"{theme.value}.qss").read_text(encoding="utf-8")
 
 
+#: The colour of actions that cannot be taken back (bulk fulfil and refund), as the QSS
+#: paints ``QPushButton[danger="true"]``; white text on it is above 4.5:1 in both themes.
+DANGER_COLORS: dict[ThemeChoice, str] = {
+    ThemeChoice.LIGHT: "#b3261e",
+    ThemeChoice.DARK: "#c62f2f",
+}
+
+
 # The palette matches the QSS, for what style sheets do not reach: links in rich-text
 # labels, and item delegates that paint with palette colours.
 _PALETTES: dict[ThemeChoice, dict[QPalette.ColorRole, str]] = {

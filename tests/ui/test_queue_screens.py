@@ -114,6 +114,14 @@ def test_screens(qapp, qtbot, qloop, tmp_path, theme: ThemeChoice) -> None:
         # -- queue: a few pending, one failed
         service = QueueService(None, None, undo_seconds=5, scheduler=FakeScheduler())
         service.queue.add_many(records())
+        # One redemption of a reward another app made: marked, left out of actions.
+        raffle = redemption(15, reward_id="raffle", seconds=500, user_login="deevee")
+        service.queue.add(
+            replace(
+                raffle, reward_title="Raffle ticket", reward_color="#FF6905", user_name="DeeVee"
+            )
+        )
+        service.set_foreign_rewards({"raffle"})
         model = QueueTableModel(service.queue, now=lambda: BASE_TIME + timedelta(minutes=9))
         panel = QueuePanel(service, model)
         qtbot.addWidget(panel)
