@@ -38,7 +38,15 @@ if TYPE_CHECKING:
     from companion.core.queue_events import QueueEvent, QueueRow
     from companion.core.records import RedemptionRecord
 
-__all__ = ["FOREIGN_MARK", "Column", "QueueFilterProxy", "QueueTableModel", "format_age"]
+__all__ = [
+    "FOREIGN_MARK",
+    "INPUT_MARK",
+    "Column",
+    "CompactQueueProxy",
+    "QueueFilterProxy",
+    "QueueTableModel",
+    "format_age",
+]
 
 _log = logging.getLogger(__name__)
 
@@ -51,6 +59,8 @@ FOREIGN_ROLE = int(Qt.ItemDataRole.UserRole) + 4
 
 #: Put before the reward of another app's redemption (the pinned window has no status column).
 FOREIGN_MARK = "\u2298"  # ⊘ circled division slash: "not from here", in DejaVu Sans
+#: After the viewer in the compact view when the redemption carries text (hover shows it).
+INPUT_MARK = "\u270e"  # ✎ lower right pencil
 FOREIGN_STATUS = "Another app's reward (hover: why)"
 
 # Twitch's purple, for rewards whose colour is not known yet.
@@ -271,8 +281,10 @@ class QueueTableModel(QAbstractTableModel):
                 return f"Last action failed: {row.error}. The redemption is still waiting."
             if column == Column.INPUT and record.user_input:
                 return record.user_input
-            if column == Column.VIEWER:
-                return f"{record.user_name} ({record.user_login})"
+            if column in (Column.REWARD, Column.VIEWER, Column.AGE):
+                # Whole, whatever the column widths (the pinned window has no input column).
+                tip = f"{record.reward_title} · {record.user_name} ({record.user_login})"
+                return f"{tip}\n“{record.user_input}”" if record.user_input else tip
             return None
         if role == Qt.ItemDataRole.ForegroundRole:
             if row.error:
@@ -360,3 +372,19 @@ class QueueFilterProxy(QSortFilterProxyModel):
             if source_index.isValid():
                 ids.append(source.queue.row(source_index.row()).redemption_id)
         return ids
+
+
+class CompactQueueProxy(QueueFilterProxy):
+    """The pinned window's proxy: marks viewers whose redemption carries text (✎)."""
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        value = super().data(index, role)
+        if (
+            role == Qt.ItemDataRole.DisplayRole
+            and index.column() == Column.VIEWER
+            and isinstance(source := self.sourceModel(), QueueTableModel)
+        ):
+            source_index = self.mapToSource(index)
+            if source_index.isValid() and source.row_at(source_index.row()).record.user_input:
+                return f"{value} {INPUT_MARK}"
+        return value

@@ -19,29 +19,21 @@ lets only the creating app change them.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import (
-    QEvent,
-    QItemSelection,
-    QItemSelectionModel,
-    QObject,
     Qt,
     QTimer,
     Signal,
 )
 from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
     QStackedWidget,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -50,7 +42,10 @@ from companion.core.queue_events import RowState
 from companion.core.records import ActionKind, ActionState
 from companion.services.queue_service import FOREIGN_REASON
 
-from .queue_model import Column, QueueFilterProxy, QueueTableModel
+from .elided_label import ElidedLabel
+from .queue_bulk import BulkArming, ShownRows, bulk_tooltip, shown_rows, verb
+from .queue_model import CompactQueueProxy, QueueFilterProxy, QueueTableModel
+from .queue_table import QueueTable
 
 if TYPE_CHECKING:
     from collections.abc import Collection
@@ -69,41 +64,15 @@ HINT_TEXT = (
 COMPACT_HINT_TEXT = "F fulfil · R refund · Ctrl+A all · Ctrl+Z undo"
 
 _ALL = ""
-_ROW_HEIGHT = 26
 _COUNTS_DELAY_MS = 150
-#: A bulk action armed by its first press is forgotten after this long.
-ARM_TIMEOUT_MS = 6000
-
-
-@dataclass(frozen=True, slots=True)
-class _Armed:
-    """A bulk action waiting for its second press: exactly the rows it named."""
-
-    kind: ActionKind
-    ids: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class ShownRows:
-    """What a bulk action would act on now.
-
-    Attributes:
-        ids: Waiting rows the filter and search show, of this app's rewards, oldest first.
-        rewards: The rewards of those rows.
-        foreign: Shown waiting rows left out because another app made their reward.
-    """
-
-    ids: tuple[str, ...]
-    rewards: frozenset[str]
-    foreign: int
-
-
-def _verb(kind: ActionKind) -> str:
-    return "fulfil" if kind is ActionKind.FULFILL else "refund"
 
 
 class QueueView(QWidget):
     """A filterable view of the queue with its actions and shortcuts.
+
+    Signals:
+        reward_filter_changed(str, str): the reward chosen in the filter (id and title;
+            empty for every reward), for a window that remembers it.
 
     Args:
         service: The queue service (actions go through it).
@@ -111,6 +80,8 @@ class QueueView(QWidget):
         compact: The pinned window's layout (fewer columns and buttons).
         parent: Qt parent.
     """
+
+    reward_filter_changed = Signal(str, str)
 
     def __init__(
         self,
@@ -124,21 +95,30 @@ class QueueView(QWidget):
         self.service = service
         self.model = model
         self.compact = compact
-        self.proxy = QueueFilterProxy(self)
+        self.proxy = CompactQueueProxy(self) if compact else QueueFilterProxy(self)
         self._titles: dict[str, str] = {}
         self.proxy.setSourceModel(model)
 
         # The theme styles a disabled secondary button like an enabled one; grey it here.
-        self.setStyleSheet('QPushButton[secondary="true"]:disabled { color: #9a9aa8; }')
+        # Compact buttons are smaller than the theme's, so the pinned window keeps its rows.
+        self.setStyleSheet(
+            'QPushButton[secondary="true"]:disabled { color: #9a9aa8; }\n'
+            'QPushButton[compact="true"] { padding: 3px 9px; }\n'
+            'QLineEdit[compact="true"], QComboBox[compact="true"] { padding: 1px 4px; }\n'
+            # 9.5 pt: the three columns a glance needs fit 340 px without cutting names.
+            'QTableView[compact="true"] { font-size: 9.5pt; }\n'
+            'QLabel[compact="true"] { font-size: 9pt; }'
+        )
         layout = QVBoxLayout(self)
         margin = 4 if compact else 8
         layout.setContentsMargins(margin, margin, margin, margin)
-        layout.setSpacing(6)
+        layout.setSpacing(3 if compact else 6)
 
         # -- filter row
         filters = self.filter_row = QHBoxLayout()
+        filters.setSpacing(4 if compact else 6)
         self.reward_filter = QComboBox()
-        self.reward_filter.setMinimumContentsLength(18)
+        self.reward_filter.setMinimumContentsLength(6 if compact else 18)
         self.reward_filter.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
         )
@@ -148,36 +128,12 @@ class QueueView(QWidget):
             "Search (Ctrl+F)" if compact else "Search viewer or input (Ctrl+F)"
         )
         self.search.setClearButtonEnabled(True)
-        filters.addWidget(self.reward_filter, 0 if compact else 1)
+        filters.addWidget(self.reward_filter, 1)
         filters.addWidget(self.search, 1 if compact else 2)
         layout.addLayout(filters)
 
         # -- the table, or the empty state
-        self.table = QTableView()
-        self.table.setModel(self.proxy)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.table.setAlternatingRowColors(True)
-        self.table.setShowGrid(False)
-        self.table.setWordWrap(False)
-        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
-        self.table.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
-        vertical = self.table.verticalHeader()
-        vertical.setVisible(False)
-        # Fixed heights: the view never measures 10,000 rows.
-        vertical.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        vertical.setDefaultSectionSize(_ROW_HEIGHT)
-        header = self.table.horizontalHeader()
-        header.setHighlightSections(False)
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setStretchLastSection(False)
-        header.setSectionResizeMode(Column.INPUT, QHeaderView.ResizeMode.Stretch)
-        widths = {Column.REWARD: 180, Column.VIEWER: 130, Column.AGE: 70, Column.STATUS: 230}
-        if compact:
-            widths = {Column.REWARD: 130, Column.VIEWER: 100, Column.AGE: 60}
-            self.table.setColumnHidden(Column.STATUS, True)
-        for column, width in widths.items():
-            self.table.setColumnWidth(column, width)
+        self.table = QueueTable(self.proxy, compact=compact)
 
         self.empty_label = QLabel()
         self.empty_label.setProperty("role", "empty")
@@ -190,11 +146,23 @@ class QueueView(QWidget):
 
         # -- actions
         actions = QHBoxLayout()
-        self.fulfill_button = QPushButton("Fulfil (F)")
-        self.refund_button = QPushButton("Refund (R)")
+        actions.setSpacing(4 if compact else 6)
+        self.fulfill_button = QPushButton("Fulfil" if compact else "Fulfil (F)")
+        self.refund_button = QPushButton("Refund" if compact else "Refund (R)")
         self.refund_button.setProperty("secondary", True)
-        self.undo_button = QPushButton("Undo (Ctrl+Z)")
+        self.undo_button = QPushButton("Undo" if compact else "Undo (Ctrl+Z)")
         self.undo_button.setProperty("secondary", True)
+        for button, keys in (
+            (self.fulfill_button, "F"),
+            (self.refund_button, "R"),
+            (self.undo_button, "Ctrl+Z"),
+        ):
+            button.setProperty("compact", compact)
+            button.setToolTip(f"{button.text()} ({keys})")
+        self._row_tips = {b: b.toolTip() for b in (self.fulfill_button, self.refund_button)}
+        if compact:
+            for widget in (self.reward_filter, self.search):
+                widget.setProperty("compact", True)
         # Bulk actions cannot be taken back once their window closes: they look it.
         self.fulfill_shown_button = QPushButton()
         self.fulfill_shown_button.setProperty("danger", True)
@@ -203,27 +171,33 @@ class QueueView(QWidget):
         actions.addWidget(self.fulfill_button)
         actions.addWidget(self.refund_button)
         actions.addWidget(self.undo_button)
-        actions.addStretch(1)
-        if not compact:
+        # The status line: its own line under the buttons, or (compact) beside them, cut
+        # to one line with the whole text as its tooltip.
+        self.status_label: QLabel = ElidedLabel() if compact else QLabel()
+        if compact:
+            self.status_label.setProperty("compact", True)
+            actions.addWidget(self.status_label, 1)
+        else:
+            actions.addStretch(1)
             actions.addWidget(self.fulfill_shown_button)
             actions.addWidget(self.refund_shown_button)
         layout.addLayout(actions)
-        self._armed: _Armed | None = None
-        self._arm_timer = QTimer(self)
-        self._arm_timer.setSingleShot(True)
-        self._arm_timer.setInterval(ARM_TIMEOUT_MS)
-        self._arm_timer.timeout.connect(self.disarm)
+        self.arming = BulkArming(parent=self)
+        self.arming.disarmed.connect(self._disarmed)
 
-        self.status_label = QLabel()
-        self.status_label.setWordWrap(True)
-        self.status_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.hint_label = QLabel(COMPACT_HINT_TEXT if compact else HINT_TEXT)
         self.hint_label.setProperty("role", "hint")
         # Readable on both themes' backgrounds (the QSS has no hint role).
         self.hint_label.setStyleSheet("color: #7a7a88; font-size: 9pt;")
-        layout.addWidget(self.status_label)
-        layout.addWidget(self.hint_label)
-        self.status_label.hide()
+        if compact:
+            # The pinned window lists the keys in its menu; here they would cost a row.
+            self.hint_label.hide()
+        else:
+            self.status_label.setWordWrap(True)
+            self.status_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            layout.addWidget(self.status_label)
+            layout.addWidget(self.hint_label)
+            self.status_label.hide()
 
         # -- wiring
         self.fulfill_button.clicked.connect(self.fulfill_selected)
@@ -250,7 +224,6 @@ class QueueView(QWidget):
         escape = QShortcut(QKeySequence(Qt.Key.Key_Escape), self.search)
         escape.setContext(Qt.ShortcutContext.WidgetShortcut)
         escape.activated.connect(self._clear_search)
-        self.table.installEventFilter(self)
 
         # Rows of another app's rewards are marked; the service knows which rewards.
         model.set_ownership(service.is_foreign)
@@ -278,12 +251,6 @@ class QueueView(QWidget):
         self._counts_timer.setSingleShot(True)
         self._counts_timer.setInterval(_COUNTS_DELAY_MS)
         self._counts_timer.timeout.connect(self.refresh_reward_filter)
-        # The age column is repainted, not re-announced: see queue_model.
-        self._age_timer = QTimer(self)
-        self._age_timer.setInterval(1000)
-        self._age_timer.timeout.connect(self.table.viewport().update)
-        self._age_timer.start()
-
         self.refresh_reward_filter()
         self._update_empty_state()
         self._update_buttons()
@@ -330,6 +297,14 @@ class QueueView(QWidget):
         self._update_empty_state()
         self._update_buttons()
         self._view_changed()
+        self.reward_filter_changed.emit(reward_id or "", self._chosen_title or "")
+
+    def restore_reward_filter(self, reward_id: str, title: str) -> None:
+        """Filter to a remembered reward, even one with nothing waiting now (at zero)."""
+        self._chosen_title = title or None
+        self.proxy.set_reward_filter(reward_id or None)
+        self.refresh_reward_filter()
+        self._update_empty_state()
 
     def set_reward_filter(self, reward_id: str | None) -> None:
         """Choose a reward in the filter (None: all)."""
@@ -375,41 +350,12 @@ class QueueView(QWidget):
         self.table.selectAll()
 
     def select_rows(self, first: int, last: int) -> None:
-        """Select proxy rows ``first..last`` (tests and keyboard helpers)."""
-        selection = self.table.selectionModel()
-        top = self.proxy.index(first, 0)
-        bottom = self.proxy.index(last, Column.COUNT - 1)
-        selection.select(
-            QItemSelection(top, bottom),
-            QItemSelectionModel.SelectionFlag.ClearAndSelect
-            | QItemSelectionModel.SelectionFlag.Rows,
-        )
-        # The arrows go on from the last row chosen; the view scrolls to it.
-        selection.setCurrentIndex(
-            self.proxy.index(last, 0), QItemSelectionModel.SelectionFlag.NoUpdate
-        )
-        self.table.scrollTo(self.proxy.index(last, 0))
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if (
-            watched is self.table
-            and event.type() == QEvent.Type.KeyPress
-            and isinstance(event, QKeyEvent)
-            and event.modifiers() == Qt.KeyboardModifier.NoModifier
-            and event.key() in (Qt.Key.Key_Down, Qt.Key.Key_Up)
-            and not self.table.selectionModel().hasSelection()
-            and self.proxy.rowCount() > 0
-        ):
-            # Qt puts the cursor on the first row on focus without selecting it, so its
-            # first Down would select the second row: the oldest would be skipped.
-            row = 0 if event.key() == Qt.Key.Key_Down else self.proxy.rowCount() - 1
-            self.select_rows(row, row)
-            return True
-        return super().eventFilter(watched, event)
+        """Select view rows ``first..last`` (tests and keyboard helpers)."""
+        self.table.select_rows(first, last)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         # Esc from the table or a button (the search field handles its own Esc).
-        if event.key() == Qt.Key.Key_Escape and self._armed is not None:
+        if event.key() == Qt.Key.Key_Escape and self.arming.armed is not None:
             self.disarm()
             event.accept()
             return
@@ -421,50 +367,25 @@ class QueueView(QWidget):
         only_foreign = bool(theirs) and not ours
         for button in (self.fulfill_button, self.refund_button):
             button.setEnabled(bool(ours))
-            button.setToolTip(FOREIGN_REASON if only_foreign else "")
+            button.setToolTip(FOREIGN_REASON if only_foreign else self._row_tips[button])
         self.undo_button.setEnabled(self.service.can_undo)
 
     # ------------------------------------------------------------------ bulk actions
 
     def shown_rows(self) -> ShownRows:
         """The waiting rows a bulk action would act on: exactly those shown."""
-        proxy = self.proxy
-        filtering = proxy.filtering
-        is_foreign = self.service.is_foreign
-        ids: list[str] = []
-        rewards: set[str] = set()
-        foreign = 0
-        # The core queue, not the proxy: a plain loop over records (10,000 rows: ms).
-        for row in self.model.queue.rows():
-            record = row.record
-            if row.state is not RowState.WAITING or (filtering and not proxy.accepts(record)):
-                continue
-            if is_foreign(record.reward_id):
-                foreign += 1
-                continue
-            ids.append(row.redemption_id)
-            rewards.add(record.reward_id)
-        return ShownRows(tuple(ids), frozenset(rewards), foreign)
+        return shown_rows(self.model.queue, self.proxy, self.service.is_foreign)
 
     def refresh_bulk(self) -> None:
         """Relabel the bulk buttons with what they would act on now."""
-        if self._armed is not None:
+        if self.arming.armed is not None:
             return  # the armed button keeps naming the rows the streamer was asked about
         shown = self.shown_rows()
-        count = len(shown.ids)
-        notes = []
-        if len(shown.rewards) > 1:
-            notes.append(f"{len(shown.rewards)} rewards: press twice to confirm.")
-        if shown.foreign:
-            notes.append(f"{shown.foreign} shown redemption(s) left out. {FOREIGN_REASON}")
-        for button, kind in (
-            (self.fulfill_shown_button, ActionKind.FULFILL),
-            (self.refund_shown_button, ActionKind.REFUND),
-        ):
-            button.setText(f"{_verb(kind).capitalize()} {count} shown")
-            button.setEnabled(count > 0)
-            what = f"{_verb(kind).capitalize()} every waiting redemption shown (filter and search)."
-            button.setToolTip(" ".join([what, *notes]))
+        for kind in (ActionKind.FULFILL, ActionKind.REFUND):
+            button = self._bulk_button(kind)
+            button.setText(f"{verb(kind).capitalize()} {len(shown.ids)} shown")
+            button.setEnabled(bool(shown.ids))
+            button.setToolTip(bulk_tooltip(kind, shown))
 
     def fulfill_shown(self) -> None:
         """Fulfil every waiting row shown (a second press when it spans rewards)."""
@@ -475,27 +396,24 @@ class QueueView(QWidget):
         self._bulk(ActionKind.REFUND)
 
     def _bulk(self, kind: ActionKind) -> None:
-        armed = self._armed
-        if armed is not None and armed.kind is kind:
-            self.disarm()
-            self._act(kind, armed.ids)
+        armed = self.arming.take(kind)
+        if armed is not None:
+            self._act(kind, armed)
             return
         self.disarm()
         shown = self.shown_rows()
         if not shown.ids:
-            self.show_status(f"Nothing to {_verb(kind)}: no waiting redemption is shown.")
+            self.show_status(f"Nothing to {verb(kind)}: no waiting redemption is shown.")
             return
-        if len(shown.rewards) == 1:
+        if not shown.needs_confirmation:
             self._act(kind, shown.ids)
             return
-        self._armed = _Armed(kind, shown.ids)
-        button = self._bulk_button(kind)
-        button.setText(f"Press again to {_verb(kind)} {len(shown.ids)}")
+        self.arming.arm(kind, shown.ids)
+        self._bulk_button(kind).setText(f"Press again to {verb(kind)} {len(shown.ids)}")
         self.show_status(
-            f"Press again to {_verb(kind)} {len(shown.ids)} redemption(s) of "
+            f"Press again to {verb(kind)} {len(shown.ids)} redemption(s) of "
             f"{len(shown.rewards)} rewards. Esc cancels."
         )
-        self._arm_timer.start()
 
     def _bulk_button(self, kind: ActionKind) -> QPushButton:
         if kind is ActionKind.FULFILL:
@@ -504,10 +422,9 @@ class QueueView(QWidget):
 
     def disarm(self) -> None:
         """Forget a bulk action waiting for its second press."""
-        if self._armed is None:
-            return
-        self._armed = None
-        self._arm_timer.stop()
+        self.arming.disarm()
+
+    def _disarmed(self) -> None:
         self.refresh_bulk()
         if self.status_label.text().startswith("Press again"):
             self.show_status("")
@@ -523,23 +440,29 @@ class QueueView(QWidget):
         """Start ``kind`` on ``ids``, report it, and select the next waiting row."""
         ours, theirs = self.service.split_foreign(ids)
         if theirs and not ours:
-            self.show_status(f"Cannot {_verb(kind)} the selection. {FOREIGN_REASON}")
+            self.show_status(
+                f"Cannot {verb(kind)} the selection. {FOREIGN_REASON}", "Another app's reward"
+            )
             return
         if kind is ActionKind.FULFILL:
             record = self.service.fulfill(ours)
         else:
             record = self.service.refund(ours)
         if record is None:
-            self.show_status(f"Nothing to {_verb(kind)}: no waiting redemption is selected.")
+            self.show_status(
+                f"Nothing to {verb(kind)}: no waiting redemption is selected.",
+                f"Nothing to {verb(kind)}",
+            )
             return
         seconds = self.service.queue.undo_window
         text = (
-            f"{_verb(kind).capitalize()} {len(record.redemption_ids)} redemption(s) in "
+            f"{verb(kind).capitalize()} {len(record.redemption_ids)} redemption(s) in "
             f"{seconds:g} s. Ctrl+Z to undo."
         )
         if theirs:
             text += f" {len(theirs)} of another app's reward(s) left out."
-        self.show_status(text)
+        short = f"{verb(kind).capitalize()} {len(record.redemption_ids)} in {seconds:g} s · Ctrl+Z"
+        self.show_status(text, short)
         self.select_next_waiting(last_row)
         self.refresh_bulk()
 
@@ -574,17 +497,29 @@ class QueueView(QWidget):
         """Undo the last action whose window is open."""
         record = self.service.undo_last()
         if record is None:
-            self.show_status("Nothing to undo: the last action was already sent.")
+            self.show_status(
+                "Nothing to undo: the last action was already sent.", "Nothing to undo"
+            )
 
-    def show_status(self, text: str) -> None:
-        """Show one line under the table."""
+    def show_status(self, text: str, short: str | None = None) -> None:
+        """Show one line under the table.
+
+        Compact, it sits beside the buttons: ``short`` is shown there (cut to fit), and
+        ``text`` is its tooltip.
+        """
+        if self.compact and short is not None:
+            self.status_label.setText(short)
+            self.status_label.setToolTip(text)
+            return
         self.status_label.setText(text)
-        self.status_label.setVisible(bool(text))
+        if not self.compact:
+            self.status_label.setVisible(bool(text))
 
     def _handled_elsewhere(self, count: int) -> None:
         self.show_status(
             f"{count} redemption(s) were fulfilled or refunded elsewhere (another app or the "
-            "Twitch dashboard) and left the queue."
+            "Twitch dashboard) and left the queue.",
+            f"{count} handled elsewhere",
         )
 
     def _on_action(self, record: ActionRecord) -> None:
@@ -592,7 +527,8 @@ class QueueView(QWidget):
         self._schedule_counts()
         if record.state is ActionState.SENDING:
             verb = "Fulfilling" if record.kind is ActionKind.FULFILL else "Refunding"
-            self.show_status(f"{verb} {len(record.redemption_ids)} redemption(s)...")
+            count = len(record.redemption_ids)
+            self.show_status(f"{verb} {count} redemption(s)...", f"{verb} {count}...")
 
 
 class QueuePanel(QueueView):

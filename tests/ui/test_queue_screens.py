@@ -145,8 +145,11 @@ def test_screens(qapp, qtbot, qloop, tmp_path, theme: ThemeChoice) -> None:
         settings = AppSettings(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
         pinned = PinnedQueueWindow(service, model, settings)
         qtbot.addWidget(pinned)
-        pinned.resize(460, 380)
-        grab(pinned, folder / f"pinned-{name}.png")
+        # The size the pinned window is made for: beside a game (issue 16).
+        pinned.resize(340, 260)
+        pinned.view.select_rows(3, 3)
+        pinned.view.show_status("Fulfil 2 redemption(s) in 5 s.", "Fulfil 2 in 5 s · Ctrl+Z")
+        grab(pinned, folder / f"pinned-340-{name}.png")
 
         # -- rewards: ours and another app's, one selected in the form
         # A broadcaster that never sends anything: the screens only need it to exist.
