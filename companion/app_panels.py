@@ -130,6 +130,7 @@ class PanelSet:
             self.predictions,
             self.polls,
         ]
+        self.pages: dict[str, QWidget] = {}
         self.queue_panel: QueuePanel | None = None
         self.pinned: PinnedQueueWindow | None = None
         self.goal_strip: GoalStrip | None = None
@@ -165,7 +166,7 @@ class PanelSet:
         goals_panel = GoalsPanel(self.goals_model)
         self.goal_strip = GoalStrip(self.goals_model, self.settings)
         goals_panel.strip_button.clicked.connect(self.goal_strip.toggle)
-        return {
+        self.pages = {
             "rewards": RewardsPanel(self.rewards),
             "queue": self.queue_panel,
             "history": history,
@@ -174,6 +175,7 @@ class PanelSet:
             "goals": goals_panel,
             "extensions": ExtensionsPanel(self.extensions),
         }
+        return self.pages
 
     def wire(self, live: LiveEvents, window: MainWindow, tray: TrayIcon) -> None:
         """Live events to services, resyncs to re-reads, errors to notices, queue to tray."""
@@ -188,6 +190,7 @@ class PanelSet:
         # The redemption history: cannot be saved / saved again / leftovers of a stop settled.
         self.queue.notice.connect(self.notify)
         self._tray = tray
+        window.remember_tab(self.settings, self.pages)
         queue = self.queue
         queue.counts_changed.connect(lambda: tray.set_queue_count(len(queue.queue)))
         live.redemption_added.connect(self._notify_redemption)
