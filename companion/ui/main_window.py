@@ -223,7 +223,8 @@ class MainWindow(QMainWindow):
                 break
 
         def changed(index: int) -> None:
-            key = keys.get(self.tabs.widget(index))
+            page = self.tabs.widget(index)
+            key = keys.get(page) if page is not None else None
             if key is not None and self.tabs.isTabVisible(index):
                 settings.last_tab = key
 
