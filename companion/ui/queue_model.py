@@ -216,12 +216,12 @@ class QueueTableModel(QAbstractTableModel):
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:
-        if (
-            role == Qt.ItemDataRole.DisplayRole
-            and orientation == Qt.Orientation.Horizontal
-            and 0 <= section < Column.COUNT
-        ):
+        if orientation != Qt.Orientation.Horizontal or not 0 <= section < Column.COUNT:
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
             return _HEADERS[section]
+        if role == Qt.ItemDataRole.InitialSortOrderRole and section == Column.AGE:
+            return Qt.SortOrder.DescendingOrder  # the first click puts the oldest on top
         return None
 
     def flags(self, index: _Index) -> Qt.ItemFlag:
@@ -303,6 +303,23 @@ class QueueTableModel(QAbstractTableModel):
         return None
 
 
+def _sort_key(row: QueueRow, column: int) -> tuple[Any, ...]:
+    """How a column sorts; ties keep the queue's order (oldest first)."""
+    record = row.record
+    if column == Column.AGE:
+        # By age: the smallest age (the newest redemption) is the least.
+        return (-row.key[0], row.key[1])
+    if column == Column.REWARD:
+        return (record.reward_title.casefold(), row.key)
+    if column == Column.VIEWER:
+        return (record.user_name.casefold(), row.key)
+    if column == Column.INPUT:
+        return ((record.user_input or "").casefold(), row.key)
+    if column == Column.STATUS:
+        return (row.state.value, row.error or "", row.key)
+    return (row.key,)
+
+
 class QueueFilterProxy(QSortFilterProxyModel):
     """Filters the queue by reward and by a search over viewer and input.
 
@@ -360,6 +377,17 @@ class QueueFilterProxy(QSortFilterProxyModel):
                 or (record.user_input is not None and needle in record.user_input.lower())
             )
         return True
+
+    def lessThan(self, source_left: _Index, source_right: _Index) -> bool:
+        # Sorted only after a header click (unsorted, the queue's own order is kept and
+        # this is never called); reads the records directly, not data().
+        source = self.sourceModel()
+        if not isinstance(source, QueueTableModel):
+            return super().lessThan(source_left, source_right)
+        column = source_left.column()
+        left = source.queue.row(source_left.row())
+        right = source.queue.row(source_right.row())
+        return _sort_key(left, column) < _sort_key(right, column)
 
     def redemption_ids(self, proxy_rows: list[int]) -> list[str]:
         """The redemption ids of proxy rows."""

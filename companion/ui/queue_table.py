@@ -73,6 +73,11 @@ class QueueTable(QTableView):
             header.setSectionResizeMode(Column.INPUT, QHeaderView.ResizeMode.Stretch)
             for column, width in _FULL_WIDTHS.items():
                 self.setColumnWidth(column, width)
+            # A header click sorts; the third click on a column returns to the queue's
+            # own order (oldest first), which is also where it starts.
+            header.setSortIndicatorClearable(True)
+            header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
+            self.setSortingEnabled(True)
         # The age column is repainted, not re-announced: see queue_model.
         self._age_timer = QTimer(self)
         self._age_timer.setInterval(1000)

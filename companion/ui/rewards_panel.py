@@ -199,6 +199,10 @@ class RewardsPanel(QWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(RewardColumn.TITLE, QHeaderView.ResizeMode.Stretch)
         header.setMinimumSectionSize(48)
+        # A header click sorts; the third click returns to Twitch's order.
+        header.setSortIndicatorClearable(True)
+        header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
+        self.table.setSortingEnabled(True)
         self.table.setMinimumWidth(420)
         self.empty_label = QLabel(
             "No rewards yet. Create one with “New reward” (Ctrl+N); it will be managed here."
