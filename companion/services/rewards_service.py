@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 from PySide6.QtCore import Signal
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
     from PySide6.QtCore import QObject
 
     from companion.core.reward_sets import RewardSets
-    from companion.twitch.models.channel_points import CustomReward
+    from companion.twitch.models.channel_points import CustomReward, CustomRewardRedemption
     from companion.twitch.models.users import PartialUser
 
     from .queue_service import QueueService
@@ -65,6 +66,7 @@ class RewardEvents(Protocol):
     reward_added: Any
     reward_updated: Any
     reward_removed: Any
+    redemption_added: Any
     resynced: Any
 
 
@@ -124,6 +126,9 @@ class RewardsService(Service):
         self.manageable: set[str] = set()
         # Rewards whose creator is being asked (a reward.add event does not say which app).
         self._owner_unknown: set[str] = set()
+        # What redemptions changed since each reward was last read (see on_redemption_added).
+        self._counted: dict[str, set[str]] = {}
+        self._cooldown_until: dict[str, datetime] = {}
         self.loaded = False
 
     def __repr__(self) -> str:
@@ -154,6 +159,7 @@ class RewardsService(Service):
         events.reward_added.connect(self.on_reward_added)
         events.reward_updated.connect(self.on_reward_updated)
         events.reward_removed.connect(self.on_reward_removed)
+        events.redemption_added.connect(self.on_redemption_added)
         if resync:
             events.resynced.connect(self.reload)
 
@@ -181,6 +187,8 @@ class RewardsService(Service):
         self.rewards = {reward.id: reward for reward in every}
         self.manageable = {reward.id for reward in mine}
         self._owner_unknown.clear()
+        for reward in every:
+            self._fresh(reward)
         self.loaded = True
         if self.queue_service is not None:
             self.queue_service.set_reward_colors(every)
@@ -232,6 +240,7 @@ class RewardsService(Service):
 
     def _upsert(self, reward: CustomReward) -> None:
         self.rewards[reward.id] = reward
+        self._fresh(reward)
         if self.queue_service is not None:
             self.queue_service.set_reward_colors([reward])
         self._share_ownership()
@@ -263,6 +272,59 @@ class RewardsService(Service):
         if reward_id in self.rewards:
             self.reward_changed.emit(self.rewards[reward_id])
 
+    # ------------------------------------------------------------------ live counts
+
+    def _fresh(self, reward: CustomReward) -> None:
+        """Twitch's own word on a reward just arrived: what was counted on top is dropped."""
+        self._counted.pop(reward.id, None)
+        self._cooldown_until.pop(reward.id, None)
+
+    def on_redemption_added(self, redemption: CustomRewardRedemption) -> None:
+        """EventSub ``redemption.add``: the reward's stream count and cooldown move on.
+
+        Twitch does not send ``reward.update`` for a redemption, so between reads the
+        table counts what arrives, each redemption once (EventSub delivers at least once).
+        What arrives after a read counts on top of it. Arrival, not ``redeemed_at``, decides:
+        Twitch's clock is not this machine's (and the simulator's stamps are whole seconds).
+        A redemption made just before a read but delivered after it counts twice until the
+        next read; one delivered before the read's answer is used is not lost, as the read
+        counts it.
+        """
+        if self._broadcaster is not None and redemption.broadcaster.id != self._broadcaster.id:
+            return
+        reward = self.rewards.get(redemption.reward.id)
+        if reward is None:
+            return
+        counted = self._counted.setdefault(reward.id, set())
+        if redemption.id in counted:
+            return
+        counted.add(redemption.id)
+        enabled, seconds = reward.global_cooldown
+        if enabled and seconds > 0:
+            # Twitch starts the cooldown at the redemption (it sends no event for it).
+            ends = redemption.redeemed_at + timedelta(seconds=seconds)
+            self._cooldown_until[reward.id] = max(ends, self.cooldown_until(reward.id) or ends)
+        self.reward_changed.emit(reward)
+
+    def stream_count(self, reward_id: str) -> int | None:
+        """Redemptions of the reward this stream, or None while Twitch gives no count
+        (it gives none while the channel is offline)."""
+        reward = self.rewards.get(reward_id)
+        if reward is None or reward.redemptions_current_stream is None:
+            return None
+        return reward.redemptions_current_stream + len(self._counted.get(reward_id, ()))
+
+    def cooldown_until(self, reward_id: str) -> datetime | None:
+        """When the reward's global cooldown ends (Twitch's word, or a redemption since)."""
+        reward = self.rewards.get(reward_id)
+        if reward is None:
+            return None
+        known = reward.cooldown_until
+        counted = self._cooldown_until.get(reward_id)
+        if known is None or counted is None:
+            return counted or known
+        return max(known, counted)
+
     def on_reward_updated(self, reward: CustomReward) -> None:
         """EventSub ``reward.update``."""
         if self._broadcaster is not None and reward.broadcaster.id != self._broadcaster.id:
@@ -279,6 +341,8 @@ class RewardsService(Service):
         if self.rewards.pop(reward_id, None) is not None:
             self.manageable.discard(reward_id)
             self._owner_unknown.discard(reward_id)
+            self._counted.pop(reward_id, None)
+            self._cooldown_until.pop(reward_id, None)
             self._share_ownership()
             if self.reward_sets is not None:
                 self.reward_sets.forget_reward(reward_id)

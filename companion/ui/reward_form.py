@@ -20,7 +20,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
     QFormLayout,
@@ -224,6 +224,17 @@ class RewardForm(QWidget):
             check.toggled.connect(self.validate)
         self.save_button.clicked.connect(self._save)
         self.cancel_button.clicked.connect(self.cancelled.emit)
+        # Keyboard first: Ctrl+Enter saves (as it starts a prediction), Esc cancels.
+        for keys, slot in (
+            ("Ctrl+Return", self._save_if_enabled),
+            ("Ctrl+Enter", self._save_if_enabled),
+            ("Escape", self.cancelled.emit),
+        ):
+            shortcut = QShortcut(QKeySequence(keys), self)
+            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            shortcut.activated.connect(slot)
+        self.save_button.setToolTip("Ctrl+Enter")
+        self.cancel_button.setToolTip("Esc")
         self.validate()
 
     def setVisible(self, visible: bool) -> None:
@@ -282,6 +293,8 @@ class RewardForm(QWidget):
             edit.setText(str(value) if on or value else "")
         self._set_read_only(read_only_reason)
         self.validate()
+        # The keys follow the form (Ctrl+Enter saves, Esc closes) from its first field.
+        (self.cancel_button if self._read_only else self.title_edit).setFocus()
 
     def _limit_pairs(self) -> list[tuple[QCheckBox, QLineEdit]]:
         return [
@@ -453,6 +466,10 @@ class RewardForm(QWidget):
             if wanted is not None and wanted != current:
                 changes[name] = wanted
         return changes
+
+    def _save_if_enabled(self) -> None:
+        if self.save_button.isEnabled() and self.save_button.isVisible():
+            self._save()
 
     def _save(self) -> None:
         if not self.validate() or self._read_only:

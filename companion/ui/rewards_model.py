@@ -167,10 +167,10 @@ class RewardsTableModel(QAbstractTableModel):
             elif column == RewardColumn.SKIP_QUEUE:
                 value = reward.redemptions_skip_queue
             elif column == RewardColumn.THIS_STREAM:
-                count = reward.redemptions_current_stream
+                count = self.service.stream_count(reward_id)
                 value = -1 if count is None else count
             elif column == RewardColumn.COOLDOWN_UNTIL:
-                until = reward.cooldown_until
+                until = self.service.cooldown_until(reward_id)
                 value = until.timestamp() if until is not None else 0.0
             elif column == RewardColumn.WAITING:
                 value = self.service.waiting_count(reward_id)
@@ -283,10 +283,10 @@ class RewardsTableModel(QAbstractTableModel):
         if column == RewardColumn.SKIP_QUEUE:
             return "Yes" if reward.redemptions_skip_queue else "—"
         if column == RewardColumn.THIS_STREAM:
-            count = reward.redemptions_current_stream
+            count = self.service.stream_count(reward.id)
             return "—" if count is None else str(count)
         if column == RewardColumn.COOLDOWN_UNTIL:
-            until = reward.cooldown_until
+            until = self.service.cooldown_until(reward.id)
             if until is None or until <= self._now():
                 return "—"
             return until.astimezone().strftime("%H:%M:%S")
