@@ -16,6 +16,7 @@ from companion.services.queue_service import QueueService
 from companion.services.rewards_service import RewardsService
 from companion.twitch.models.channel_points import CustomReward
 from companion.twitch.models.users import PartialUser
+from companion.ui.reward_form import DEFAULT_COLOR
 from companion.ui.rewards_model import RewardColumn
 from companion.ui.rewards_panel import RewardsPanel
 from companion.ui.theme import ThemeChoice, apply_theme
@@ -119,6 +120,8 @@ async def test_keys_work_right_after_the_form_saves(channel, setup, qtbot) -> No
     await until(lambda: rewards.count == 1 and not panel.form.isVisibleTo(panel))
     [reward_id] = rewards.rewards
     sim_reward = channel.sim.state.channels[channel.broadcaster_id].rewards[reward_id]
+    # The colour the form's swatch showed is the one Twitch saved (not Twitch's default).
+    assert sim_reward.data["background_color"] == DEFAULT_COLOR
     # No click: the keys go to the table, where the new reward is selected.
     focus = QApplication.focusWidget()
     assert focus is panel.table
