@@ -203,6 +203,8 @@ class PanelSet:
         tray = self._tray
         if tray is None or not tray.notifications_enabled:
             return
+        if redemption.status in ("FULFILLED", "CANCELED"):
+            return  # a skip-queue reward's: fulfilled on arrival, nothing to act on
         now = time.monotonic()
         self._unnotified += 1
         if now - self._last_notified < NOTIFY_EVERY_SECONDS:
