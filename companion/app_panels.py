@@ -11,6 +11,7 @@ import sqlite3
 import time
 from typing import TYPE_CHECKING, Protocol
 
+from companion.core.bidi import isolate
 from companion.core.errors import UserError
 from companion.core.jsonstore import StoreError
 from companion.core.ledger import Ledger
@@ -209,12 +210,14 @@ class PanelSet:
         self._unnotified += 1
         if now - self._last_notified < NOTIFY_EVERY_SECONDS:
             return
-        viewer = redemption.user.name or redemption.user.login or "A viewer"
-        title = redemption.reward.title
+        # Each viewer-made part in its own direction: an Arabic name must not turn the
+        # sentence around it right to left.
+        viewer = isolate(redemption.user.name or redemption.user.login or "A viewer")
+        title = isolate(redemption.reward.title)
         if self._unnotified == 1:
             text = f"{viewer} redeemed {title}"
             if redemption.input:
-                text += f": {redemption.input}"
+                text += f": {isolate(redemption.input)}"
         else:
             text = f"{self._unnotified} new redemptions, the latest {title} by {viewer}"
         if tray.notify("New redemption", text):

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from PySide6.QtCore import Signal
 
+from companion.core.bidi import isolate
 from companion.core.errors import UserError
 from companion.twitch import limits
 from companion.twitch.errors import Forbidden, NotFound, TwitchError
@@ -441,7 +442,7 @@ class RewardsService(Service):
         with contextlib.suppress(NotFound):  # already gone: what the streamer wanted
             await reward.delete()
         self._forget(reward_id)
-        text = f"Deleted “{reward.title}”."
+        text = f"Deleted “{isolate(reward.title)}”."
         if refunded:
             text += f" {refunded} waiting redemption(s) were refunded first."
         self.notice.emit(text)
@@ -481,21 +482,23 @@ class RewardsService(Service):
             updated = await original.edit(enabled=False)
         except Forbidden:
             message = (
-                f"Created “{copy.title}”, managed here. Twitch does not let this app change "
-                f"“{original.title}” (only the app that created it can): disable or delete "
+                f"Created “{isolate(copy.title)}”, managed here. Twitch does not let this app "
+                f"change “{isolate(original.title)}” (only the app that created it can): disable "
+                "or delete "
                 "it yourself in the Twitch dashboard (Viewer Rewards > Channel Points > "
                 "Manage Rewards & Challenges), then rename the copy if you like."
             )
         except TwitchError as exc:
             _log.warning("disabling the adopted reward failed: %r", exc)
             message = (
-                f"Created “{copy.title}”, but disabling “{original.title}” failed: "
+                f"Created “{isolate(copy.title)}”, but disabling "
+                f"“{isolate(original.title)}” failed: "
                 f"{explain_error(exc).what} Disable it in the Twitch dashboard."
             )
         else:
             disabled = True
             self._upsert(updated)
-            message = f"Created “{copy.title}” and disabled “{original.title}”."
+            message = f"Created “{isolate(copy.title)}” and disabled “{isolate(original.title)}”."
         self.notice.emit(message)
         return AdoptOutcome(copy, disabled, message)
 
@@ -539,7 +542,7 @@ class RewardsService(Service):
                 title = self.rewards[reward_id].title if reward_id in self.rewards else reward_id
                 _log.warning("reward set %s: %s not changed: %r", name, reward_id, exc)
                 failures.append(f"{title} ({explain_error(exc).what.rstrip('.')})")
-        text = f"Reward set “{name}”: {changed} reward(s) changed."
+        text = f"Reward set “{isolate(name)}”: {changed} reward(s) changed."
         if failures:
             text += " Not changed: " + "; ".join(failures)
         self.notice.emit(text)

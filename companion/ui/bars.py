@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QRect, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette
 
+from companion.core.bidi import isolate
+
 from .theme import BADGE_ALPHA, ON_FILL, TRACK_ALPHA, blend
 
 if TYPE_CHECKING:
@@ -103,7 +105,9 @@ def paint_bar(
         painter.setPen(QColor(ON_FILL))
         painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, key)
         text_rect.setLeft(badge.right() + 8)
-    shown = QFontMetrics(bold).elidedText(title, Qt.TextElideMode.ElideRight, text_rect.width())
+    # A title in its own direction (Arabic, Hebrew), whatever the painter's.
+    elided = QFontMetrics(bold).elidedText(title, Qt.TextElideMode.ElideRight, text_rect.width())
+    shown = isolate(elided)
     unfilled = QRect(bar)
     unfilled.setLeft(filled.right() + 1 if filled.width() > 0 else bar.left())
     # White over the fill, the theme's text colour over the track: readable at any share.

@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from companion.core.bidi import isolate
 from companion.core.ledger import HistoryQuery
 from companion.services.messages import explain_error
 
@@ -152,12 +153,13 @@ class HistoryModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             if column == 0:
                 return _local(record.redeemed_at)
+            # Viewer text in its own direction (Arabic, Hebrew), whatever the table's.
             if column == 1:
-                return record.reward_title
+                return isolate(record.reward_title)
             if column == 2:
-                return record.user_name
+                return isolate(record.user_name)
             if column == 3:
-                return record.user_input or ""
+                return isolate(record.user_input)
             if column == 4:
                 return _STATUS_WORDS.get(record.status, record.status)
             if column == 5:

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from companion.core.bidi import isolate
 from companion.core.templates import PollTemplate, TemplateInvalid
 from companion.services.polls_service import create_blocked_reason, ends_at
 from companion.services.predictions_service import now_utc
@@ -343,13 +344,13 @@ class PollsPanel(QWidget):
             return
         if status == "TERMINATED":
             question = (
-                f"Press E (or the button) again to end “{active.title}” now; viewers keep"
+                f"Press E (or the button) again to end “{isolate(active.title)}” now; viewers keep"
                 " seeing the result. Esc keeps it running."
             )
         else:
             question = (
-                f"Press A (or the button) again to end “{active.title}” now and hide it from"
-                " viewers. Esc keeps it running."
+                f"Press A (or the button) again to end “{isolate(active.title)}” now and hide it"
+                " from viewers. Esc keeps it running."
             )
         self.confirm.press(status, question, lambda: self._end_now(status))
 
@@ -386,7 +387,7 @@ class PollsPanel(QWidget):
     def apply_template(self, name: str) -> None:
         template = self.templates.poll(name) if self.templates else None
         if template is None:
-            self.template_bar.show_message(f"No template named “{name}”.", error=True)
+            self.template_bar.show_message(f"No template named “{isolate(name)}”.", error=True)
             return
         self.form.fill(
             template.title,
@@ -394,7 +395,7 @@ class PollsPanel(QWidget):
             template.duration_seconds,
             template.channel_points_per_vote,
         )
-        self.template_bar.show_message(f"Applied “{template.name}”.")
+        self.template_bar.show_message(f"Applied “{isolate(template.name)}”.")
 
     def save_template(self, name: str) -> None:
         if self.templates is None:
@@ -409,9 +410,9 @@ class PollsPanel(QWidget):
             self.template_bar.show_message("Not saved: " + "; ".join(exc.problems), error=True)
             return
         self._reload_templates(name)
-        self.template_bar.show_message(f"Saved “{name}”.")
+        self.template_bar.show_message(f"Saved “{isolate(name)}”.")
 
     def delete_template(self, name: str) -> None:
         if self.templates is not None and self.templates.delete_poll(name):
             self._reload_templates()
-            self.template_bar.show_message(f"Deleted “{name}”.")
+            self.template_bar.show_message(f"Deleted “{isolate(name)}”.")

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from companion.core.bidi import isolate
 from companion.core.templates import PredictionTemplate, TemplateInvalid
 from companion.services.predictions_service import (
     AUTO_CANCEL_WARNING,
@@ -367,7 +368,7 @@ class PredictionsPanel(QWidget):
                 )
                 if remaining <= AUTO_CANCEL_WARNING:
                     warning = (
-                        f"Twitch cancels “{prediction.title}” and refunds every bet in"
+                        f"Twitch cancels “{isolate(prediction.title)}” and refunds every bet in"
                         f" {format_span(remaining)} unless you pick the winner."
                     )
         self.warning_label.setText(warning)
@@ -417,8 +418,8 @@ class PredictionsPanel(QWidget):
             return
         self.confirm.press(
             "cancel",
-            f"Press C (or the button) again to cancel “{active.title}” and refund every bet."
-            " Esc keeps it.",
+            f"Press C (or the button) again to cancel “{isolate(active.title)}” and refund every"
+            " bet. Esc keeps it.",
             self._cancel_now,
         )
 
@@ -437,7 +438,8 @@ class PredictionsPanel(QWidget):
         self.bars.setCurrentIndex(self.model.index(position))
         self.confirm.press(
             f"resolve:{outcome.id}",
-            f"Press {key} again to pay out “{outcome.title}” as the winner. Esc keeps it open.",
+            f"Press {key} again to pay out “{isolate(outcome.title)}” as the winner. Esc keeps"
+            " it open.",
             lambda: self._resolve_now(outcome.id),
         )
 
@@ -488,10 +490,10 @@ class PredictionsPanel(QWidget):
     def apply_template(self, name: str) -> None:
         template = self.templates.prediction(name) if self.templates else None
         if template is None:
-            self.template_bar.show_message(f"No template named “{name}”.", error=True)
+            self.template_bar.show_message(f"No template named “{isolate(name)}”.", error=True)
             return
         self.form.fill(template.title, list(template.outcomes), template.window_seconds)
-        self.template_bar.show_message(f"Applied “{template.name}”.")
+        self.template_bar.show_message(f"Applied “{isolate(template.name)}”.")
 
     def save_template(self, name: str) -> None:
         if self.templates is None:
@@ -504,9 +506,9 @@ class PredictionsPanel(QWidget):
             self.template_bar.show_message("Not saved: " + "; ".join(exc.problems), error=True)
             return
         self._reload_templates(name)
-        self.template_bar.show_message(f"Saved “{name}”.")
+        self.template_bar.show_message(f"Saved “{isolate(name)}”.")
 
     def delete_template(self, name: str) -> None:
         if self.templates is not None and self.templates.delete_prediction(name):
             self._reload_templates()
-            self.template_bar.show_message(f"Deleted “{name}”.")
+            self.template_bar.show_message(f"Deleted “{isolate(name)}”.")

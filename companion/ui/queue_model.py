@@ -28,6 +28,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QBrush, QColor, QFont
 
+from companion.core.bidi import isolate
 from companion.core.queue_events import RowsChanged, RowsInserted, RowsRemoved, RowState
 from companion.services.queue_service import FOREIGN_REASON
 
@@ -258,12 +259,14 @@ class QueueTableModel(QAbstractTableModel):
         column = index.column()
         foreign = self._is_foreign(record.reward_id)
         if role == Qt.ItemDataRole.DisplayRole:
+            # Viewer text in its own direction (Arabic, Hebrew), whatever the view's.
             if column == Column.REWARD:
-                return f"{FOREIGN_MARK} {record.reward_title}" if foreign else record.reward_title
+                title = isolate(record.reward_title)
+                return f"{FOREIGN_MARK} {title}" if foreign else title
             if column == Column.VIEWER:
-                return record.user_name
+                return isolate(record.user_name)
             if column == Column.INPUT:
-                return record.user_input or ""
+                return isolate(record.user_input)
             if column == Column.AGE:
                 age = (self._current_time() - record.redeemed_at).total_seconds()
                 return format_age(age)
@@ -280,11 +283,12 @@ class QueueTableModel(QAbstractTableModel):
             if row.error:
                 return f"Last action failed: {row.error}. The redemption is still waiting."
             if column == Column.INPUT and record.user_input:
-                return record.user_input
+                return isolate(record.user_input)
             if column in (Column.REWARD, Column.VIEWER, Column.AGE):
                 # Whole, whatever the column widths (the pinned window has no input column).
-                tip = f"{record.reward_title} · {record.user_name} ({record.user_login})"
-                return f"{tip}\n“{record.user_input}”" if record.user_input else tip
+                title, name = isolate(record.reward_title), isolate(record.user_name)
+                tip = f"{title} · {name} ({record.user_login})"
+                return f"{tip}\n“{isolate(record.user_input)}”" if record.user_input else tip
             return None
         if role == Qt.ItemDataRole.ForegroundRole:
             if row.error:

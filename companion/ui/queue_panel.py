@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from companion.core.bidi import isolate
 from companion.core.queue_events import RowState
 from companion.core.records import ActionKind, ActionState
 from companion.services.queue_service import FOREIGN_REASON
@@ -275,10 +276,13 @@ class QueueView(QWidget):
             self.reward_filter.clear()
             self.reward_filter.addItem(f"All rewards ({len(queue)})", _ALL)
             for reward_id in sorted(titles, key=lambda r: titles[r].lower()):
-                self.reward_filter.addItem(f"{titles[reward_id]} ({counts[reward_id]})", reward_id)
+                label = f"{isolate(titles[reward_id])} ({counts[reward_id]})"
+                self.reward_filter.addItem(label, reward_id)
             if current and current not in titles:
                 # The chosen reward has nothing waiting now; keep it chosen, at zero.
-                self.reward_filter.addItem(f"{self._chosen_title or 'Reward'} (0)", current)
+                self.reward_filter.addItem(
+                    f"{isolate(self._chosen_title) or 'Reward'} (0)", current
+                )
             position = self.reward_filter.findData(current)
             self.reward_filter.setCurrentIndex(max(position, 0))
         finally:
@@ -332,7 +336,7 @@ class QueueView(QWidget):
         if len(self.model.queue) == 0:
             text = "Nothing waiting. New redemptions appear here as viewers redeem."
         elif self.search.text().strip():
-            text = f"No waiting redemption matches “{self.search.text().strip()}”."
+            text = f"No waiting redemption matches “{isolate(self.search.text().strip())}”."
         else:
             text = "This reward has nothing waiting."
         self.empty_label.setText(text)

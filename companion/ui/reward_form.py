@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from companion.core.bidi import isolate
 from companion.services.messages import explain
 from companion.twitch import limits
 from companion.twitch.errors import LimitError
@@ -295,7 +296,7 @@ class RewardForm(QWidget):
         self._reward = reward
         self._pristine = set()
         self._titles = set(titles_in_use) - {reward.title}
-        self.heading.setText(f"Edit “{reward.title}”")
+        self.heading.setText(f"Edit “{isolate(reward.title)}”")
         self.save_button.setText("Save changes")
         self.title_edit.setText(reward.title)
         self.prompt_edit.setPlainText(reward.prompt or "")

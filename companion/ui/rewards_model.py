@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor
 
+from companion.core.bidi import isolate
+
 from .sorting import SortKey, casefolded, sort_rows
 
 if TYPE_CHECKING:
@@ -268,7 +270,7 @@ class RewardsTableModel(QAbstractTableModel):
 
     def _display(self, reward: CustomReward, column: int, managed: bool) -> str | None:
         if column == RewardColumn.TITLE:
-            return reward.title
+            return isolate(reward.title)  # its own direction (Arabic, Hebrew) in the row
         if column == RewardColumn.COST:
             return f"{reward.cost:,}"
         if column == RewardColumn.ENABLED:

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from companion.core.bidi import isolate
 from companion.services.base import describe_error
 from companion.services.rewards_service import MAX_REWARDS, READ_ONLY_REASON
 
@@ -403,10 +404,10 @@ class RewardsPanel(QWidget):
             try:
                 if reward is None:
                     saved = await self.service.create(**values)
-                    self.show_status(f"Created “{saved.title}”.")
+                    self.show_status(f"Created “{isolate(saved.title)}”.")
                 else:
                     saved = await self.service.edit(reward.id, **values)
-                    self.show_status(f"Saved “{saved.title}”.")
+                    self.show_status(f"Saved “{isolate(saved.title)}”.")
                 self._close_form(saved.id)
             except Exception as exc:
                 _log.info("saving a reward failed: %s", exc)
@@ -435,7 +436,7 @@ class RewardsPanel(QWidget):
                 self._run(
                     self.service.set_enabled(reward.id, not reward.enabled),
                     f"rewards-enable-{reward.id}",
-                    f"{word} “{reward.title}”.",
+                    f"{word} “{isolate(reward.title)}”.",
                 )
 
     def toggle_paused(self) -> None:
@@ -446,7 +447,7 @@ class RewardsPanel(QWidget):
                 self._run(
                     self.service.set_paused(reward.id, not reward.paused),
                     f"rewards-pause-{reward.id}",
-                    f"{word} “{reward.title}”.",
+                    f"{word} “{isolate(reward.title)}”.",
                 )
 
     def ask_delete(self) -> None:
@@ -457,7 +458,7 @@ class RewardsPanel(QWidget):
         waiting = self.service.waiting_count(reward.id)
         if waiting:
             self.confirm.ask(
-                f"“{reward.title}” has {waiting} waiting redemption(s). If it is deleted, "
+                f"“{isolate(reward.title)}” has {waiting} waiting redemption(s). If it is deleted, "
                 "Twitch marks them fulfilled and nobody gets their points back.",
                 (
                     f"Refund {waiting}, then delete",
@@ -474,7 +475,7 @@ class RewardsPanel(QWidget):
             )
         else:
             self.confirm.ask(
-                f"Delete “{reward.title}”? This cannot be undone.",
+                f"Delete “{isolate(reward.title)}”? This cannot be undone.",
                 ("Delete", lambda: self._run(self.service.delete(reward.id), "rewards-delete")),
             )
 
@@ -484,8 +485,8 @@ class RewardsPanel(QWidget):
         if reward is None or self.service.is_manageable(reward.id):
             return
         self.confirm.ask(
-            f"Adopt “{reward.title}”? A copy is created and managed here. Twitch lets only "
-            "the app that created the original change it, so this app will try to disable it; "
+            f"Adopt “{isolate(reward.title)}”? A copy is created and managed here. Twitch lets "
+            "only the app that created the original change it, so this app will try to disable it; "
             "if Twitch refuses, you will be told to disable it in the Twitch dashboard.",
             ("Create the copy", lambda: self._run(self.service.adopt(reward.id), "rewards-adopt")),
         )
@@ -521,7 +522,7 @@ class RewardsPanel(QWidget):
         self.set_name_edit.clear()
         self._refresh_sets()
         self.sets_combo.setCurrentIndex(self.sets_combo.findData(name))
-        self.show_status(f"Saved reward set “{name}” with {len(chosen)} reward(s).")
+        self.show_status(f"Saved reward set “{isolate(name)}” with {len(chosen)} reward(s).")
 
     def delete_set(self) -> None:
         """Delete the chosen reward set (the rewards stay)."""
@@ -530,4 +531,4 @@ class RewardsPanel(QWidget):
         if sets is not None and name and sets.delete_set(str(name)):
             self._refresh_sets()
             self._update_buttons()
-            self.show_status(f"Deleted reward set “{name}” (its rewards are unchanged).")
+            self.show_status(f"Deleted reward set “{isolate(name)}” (its rewards are unchanged).")
