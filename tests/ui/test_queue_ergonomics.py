@@ -18,6 +18,7 @@ from companion.ui.queue_panel import QueuePanel
 from companion.ui.theme import DANGER_COLORS, ThemeChoice, apply_theme
 from tests.helpers.core_fakes import redemption
 from tests.helpers.fake_clock import FakeScheduler
+from tests.helpers.qt_windows import show_active
 
 
 @pytest.fixture
@@ -31,12 +32,7 @@ def panel(service: QueueService, qtbot) -> QueuePanel:
     widget = QueuePanel(service, QueueTableModel(service.queue))
     qtbot.addWidget(widget)
     widget.resize(1000, 500)
-    widget.show()
-    qtbot.waitExposed(widget)
-    handle = widget.windowHandle()
-    assert handle is not None
-    handle.requestActivate()  # shortcuts fire only in the active window
-    qtbot.waitUntil(widget.isActiveWindow, timeout=2000)
+    show_active(widget, qtbot)
     return widget
 
 

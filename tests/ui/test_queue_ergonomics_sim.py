@@ -3,8 +3,6 @@ another app's redemptions are marked and never sent (issue 16, items 2 and 4).""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
@@ -13,10 +11,8 @@ from companion.services.queue_service import FOREIGN_REASON, QueueService
 from companion.services.rewards_service import RewardsService
 from companion.ui.queue_model import FOREIGN_MARK, FOREIGN_STATUS, Column, QueueTableModel
 from companion.ui.queue_panel import QueuePanel
+from tests.helpers.qt_windows import show_active_async
 from tests.helpers.queue_sim import OTHER_CLIENT_ID, SimChannel, until
-
-if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
 
 pytestmark = pytest.mark.qt_loop
 
@@ -24,24 +20,15 @@ UPDATE_PATH = "/channel_points/custom_rewards/redemptions"
 
 
 @pytest.fixture
-async def channel(qapp) -> AsyncIterator[SimChannel]:
-    ch = SimChannel()
-    await ch.start()
-    try:
-        yield ch
-    finally:
-        await ch.stop()
+def channel(sim_channel: SimChannel) -> SimChannel:
+    return sim_channel
 
 
 async def make_panel(service: QueueService, qtbot) -> QueuePanel:
     panel = QueuePanel(service, QueueTableModel(service.queue))
     qtbot.addWidget(panel)
     panel.resize(1000, 520)
-    panel.show()
-    handle = panel.windowHandle()
-    assert handle is not None
-    handle.requestActivate()
-    await until(panel.isActiveWindow)
+    await show_active_async(panel)
     return panel
 
 

@@ -5,7 +5,6 @@ and the title column gets the spare width without ever being cut."""
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
 import pytest
 from PySide6.QtCore import Qt
@@ -20,22 +19,15 @@ from companion.ui.reward_form import DEFAULT_COLOR
 from companion.ui.rewards_model import RewardColumn
 from companion.ui.rewards_panel import RewardsPanel
 from companion.ui.theme import ThemeChoice, apply_theme
+from tests.helpers.qt_windows import show_active_async
 from tests.helpers.queue_sim import SimChannel, reward_payload, until
-
-if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
 
 REWARDS_PATH = "/channel_points/custom_rewards"
 
 
 @pytest.fixture
-async def channel(qapp) -> AsyncIterator[SimChannel]:
-    ch = SimChannel()
-    await ch.start()
-    try:
-        yield ch
-    finally:
-        await ch.stop()
+def channel(sim_channel: SimChannel) -> SimChannel:
+    return sim_channel
 
 
 @pytest.fixture
@@ -107,11 +99,7 @@ async def test_offline_counts_stay_unknown(channel, setup) -> None:
 async def test_keys_work_right_after_the_form_saves(channel, setup, qtbot) -> None:
     rewards, _queue, panel = setup
     await rewards.load()
-    panel.show()
-    handle = panel.windowHandle()
-    assert handle is not None
-    handle.requestActivate()
-    await until(panel.isActiveWindow)
+    await show_active_async(panel)
     QTest.keyClick(panel, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
     assert panel.form.isVisibleTo(panel)
     QTest.keyClicks(panel.form.title_edit, "Posture check")

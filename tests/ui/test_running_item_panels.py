@@ -16,6 +16,7 @@ from companion.services.predictions_service import PredictionsService
 from companion.ui.polls_panel import PollsPanel
 from companion.ui.predictions_panel import PredictionsPanel
 from companion.ui.running_item_panel import RunningItemPanel
+from tests.helpers.qt_windows import show_active
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -40,12 +41,7 @@ def panel(request, qtbot, tmp_path: Path) -> RunningItemPanel:
         widget = PollsPanel(PollsService(), store)
     qtbot.addWidget(widget)
     widget.resize(1000, 640)
-    widget.show()
-    qtbot.waitExposed(widget)
-    handle = widget.windowHandle()
-    assert handle is not None
-    handle.requestActivate()
-    qtbot.waitUntil(widget.isActiveWindow, timeout=2000)
+    show_active(widget, qtbot)
     return widget
 
 
