@@ -62,7 +62,7 @@ FOREIGN_ROLE = int(Qt.ItemDataRole.UserRole) + 4
 FOREIGN_MARK = "\u2298"  # ⊘ circled division slash: "not from here", in DejaVu Sans
 #: After the viewer in the compact view when the redemption carries text (hover shows it).
 INPUT_MARK = "\u270e"  # ✎ lower right pencil
-FOREIGN_STATUS = "Another app's reward (hover: why)"
+FOREIGN_STATUS = "Another app's reward"
 
 # Twitch's purple, for rewards whose colour is not known yet.
 _FALLBACK_COLOR = "#9147FF"

@@ -131,7 +131,15 @@ async def test_keys_work_right_after_the_form_saves(channel, setup, qtbot) -> No
     await until(lambda: sim_reward.data["is_enabled"])
 
 
-TITLES = ("Pick the next game", "Hydrate!", "Highlight my message")
+TITLES = (
+    "Pick the next game",
+    "Hydrate!",
+    "Highlight my message",
+    "Emote-only minute",
+    "Song request",
+    "Posture check",
+    "Shout-out",
+)
 
 
 def make_panel(qtbot) -> RewardsPanel:
@@ -164,9 +172,11 @@ def themed(qapp):
     qapp.setStyleSheet("")
 
 
-def test_title_column_gets_the_spare_width(qtbot, themed) -> None:
+@pytest.mark.parametrize("width", [1168, 1500])  # the main window's tab at 1,180 px, and wider
+def test_title_column_gets_the_spare_width(qtbot, themed, width: int) -> None:
     panel = make_panel(qtbot)
-    panel.resize(1500, 500)
+    panel.table.sortByColumn(RewardColumn.COST, Qt.SortOrder.AscendingOrder)  # an arrow shown
+    panel.resize(width, 500)
     panel.show()
     qtbot.waitExposed(panel)
     QApplication.processEvents()
