@@ -11,6 +11,7 @@ import sqlite3
 import time
 from typing import TYPE_CHECKING, Protocol
 
+from companion.core.bidi import isolate
 from companion.core.errors import UserError
 from companion.core.jsonstore import StoreError
 from companion.core.ledger import Ledger
@@ -130,6 +131,7 @@ class PanelSet:
             self.predictions,
             self.polls,
         ]
+        self.pages: dict[str, QWidget] = {}
         self.queue_panel: QueuePanel | None = None
         self.pinned: PinnedQueueWindow | None = None
         self.goal_strip: GoalStrip | None = None
@@ -165,7 +167,7 @@ class PanelSet:
         goals_panel = GoalsPanel(self.goals_model)
         self.goal_strip = GoalStrip(self.goals_model, self.settings)
         goals_panel.strip_button.clicked.connect(self.goal_strip.toggle)
-        return {
+        self.pages = {
             "rewards": RewardsPanel(self.rewards),
             "queue": self.queue_panel,
             "history": history,
@@ -174,6 +176,7 @@ class PanelSet:
             "goals": goals_panel,
             "extensions": ExtensionsPanel(self.extensions),
         }
+        return self.pages
 
     def wire(self, live: LiveEvents, window: MainWindow, tray: TrayIcon) -> None:
         """Live events to services, resyncs to re-reads, errors to notices, queue to tray."""
@@ -188,6 +191,7 @@ class PanelSet:
         # The redemption history: cannot be saved / saved again / leftovers of a stop settled.
         self.queue.notice.connect(self.notify)
         self._tray = tray
+        window.remember_tab(self.settings, self.pages)
         queue = self.queue
         queue.counts_changed.connect(lambda: tray.set_queue_count(len(queue.queue)))
         live.redemption_added.connect(self._notify_redemption)
@@ -200,16 +204,20 @@ class PanelSet:
         tray = self._tray
         if tray is None or not tray.notifications_enabled:
             return
+        if redemption.status in ("FULFILLED", "CANCELED"):
+            return  # a skip-queue reward's: fulfilled on arrival, nothing to act on
         now = time.monotonic()
         self._unnotified += 1
         if now - self._last_notified < NOTIFY_EVERY_SECONDS:
             return
-        viewer = redemption.user.name or redemption.user.login or "A viewer"
-        title = redemption.reward.title
+        # Each viewer-made part in its own direction: an Arabic name must not turn the
+        # sentence around it right to left.
+        viewer = isolate(redemption.user.name or redemption.user.login or "A viewer")
+        title = isolate(redemption.reward.title)
         if self._unnotified == 1:
             text = f"{viewer} redeemed {title}"
             if redemption.input:
-                text += f": {redemption.input}"
+                text += f": {isolate(redemption.input)}"
         else:
             text = f"{self._unnotified} new redemptions, the latest {title} by {viewer}"
         if tray.notify("New redemption", text):

@@ -17,6 +17,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Literal
 
+from companion.core.bidi import isolate
 from companion.core.errors import UserError
 from companion.services.running_item import RunningItemService
 
@@ -47,7 +48,7 @@ def create_blocked_reason(active: Poll | None) -> str | None:
     """Why a new poll cannot start now (None: it can)."""
     if active is None:
         return None
-    return f"One poll at a time: “{active.title}” is running. End or archive it first."
+    return f"One poll at a time: “{isolate(active.title)}” is running. End or archive it first."
 
 
 def _merge(new: Poll, old: Poll) -> Poll:

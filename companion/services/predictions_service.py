@@ -21,6 +21,7 @@ import logging
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
+from companion.core.bidi import isolate
 from companion.core.errors import UserError
 from companion.services.running_item import RunningItemService
 
@@ -82,7 +83,8 @@ def create_blocked_reason(active: Prediction | None) -> str | None:
     if active is None:
         return None
     state = "taking bets" if active.status == "ACTIVE" else "locked, waiting for a result"
-    return f"One prediction at a time: “{active.title}” is {state}. Resolve or cancel it first."
+    title = isolate(active.title)
+    return f"One prediction at a time: “{title}” is {state}. Resolve or cancel it first."
 
 
 def lock_blocked_reason(active: Prediction | None) -> str | None:

@@ -30,6 +30,7 @@ Signals:
     notice(str): one sentence about the redemption history for the streamer (it cannot be
         saved, it is saved again, a row could not be stored, a stop's leftovers were
         settled); shown as a non-modal notice, never once per row.
+    ownership_changed(): the set of rewards made by another app changed (views re-mark rows).
 """
 
 from __future__ import annotations
@@ -67,7 +68,7 @@ if TYPE_CHECKING:
     from companion.twitch.models.channel_points import CustomReward, CustomRewardRedemption
     from companion.twitch.models.users import PartialUser
 
-__all__ = ["QueueService", "RedemptionEvents", "record_from_redemption"]
+__all__ = ["FOREIGN_REASON", "QueueService", "RedemptionEvents", "record_from_redemption"]
 
 _log = logging.getLogger(__name__)
 
@@ -77,6 +78,12 @@ _LEDGER_FLUSH_MS = 200
 INGEST_BATCH_MS = 100
 
 FORBIDDEN_TEXT = "Twitch refused: only the app that created this reward can change its redemptions"
+
+#: Why a row of another app's reward cannot be fulfilled or refunded from here.
+FOREIGN_REASON = (
+    "Made by another app: only the app that created a reward can fulfil or refund its "
+    "redemptions (Twitch answers 403). Use that app or the Twitch dashboard."
+)
 
 #: Why an action held while signed out was not sent (its rows wait in the queue again).
 NOT_SENT_SIGNED_OUT = "not sent because you were signed out of Twitch; sign in and try again"
@@ -153,6 +160,7 @@ class QueueService(Service):
     counts_changed = Signal()
     handled_elsewhere = Signal(int)
     notice = Signal(str)
+    ownership_changed = Signal()
 
     def __init__(
         self,
@@ -174,6 +182,7 @@ class QueueService(Service):
         self.queue = RedemptionQueue(self._send, scheduler=scheduler, undo_window=undo_seconds)
         self.queue.subscribe_actions(self._on_action)
         self._colors: dict[str, str] = {}
+        self._foreign: frozenset[str] = frozenset()
         self._pending_actions: list[str] = []  # undo stack: newest last
         self._in_actions: set[str] = set()  # ids in a sending action whose ledger entry is due
         self._echoed_status: dict[str, str] = {}  # EventSub's word on ids in such an action
@@ -252,6 +261,31 @@ class QueueService(Service):
     def reward_color(self, reward_id: str) -> str | None:
         """The reward's background colour, if known."""
         return self._colors.get(reward_id)
+
+    def set_foreign_rewards(self, reward_ids: Iterable[str]) -> None:
+        """Name the rewards another app created (``RewardsService`` knows, from Helix).
+
+        Their redemptions stay in the queue, marked, but no action here includes them:
+        Twitch would refuse each call with 403 once the undo window closed.
+        """
+        foreign = frozenset(reward_ids)
+        if foreign != self._foreign:
+            self._foreign = foreign
+            self.ownership_changed.emit()
+
+    def is_foreign(self, reward_id: str) -> bool:
+        """True if another app created the reward (this app cannot change its redemptions)."""
+        return reward_id in self._foreign
+
+    def split_foreign(self, redemption_ids: Iterable[str]) -> tuple[list[str], list[str]]:
+        """Queued ids as (this app's, another app's); ids not queued are dropped."""
+        ours: list[str] = []
+        theirs: list[str] = []
+        for redemption_id in redemption_ids:
+            row = self.queue.get(redemption_id)
+            if row is not None:
+                (theirs if row.reward_id in self._foreign else ours).append(redemption_id)
+        return ours, theirs
 
     def _on_queue_event(self, event: QueueEvent) -> None:
         if not isinstance(event, RowsChanged) and not self._counts_timer.isActive():
@@ -431,29 +465,33 @@ class QueueService(Service):
 
     # ------------------------------------------------------------------ actions
 
+    # Rows of another app's rewards are left out of every action (see set_foreign_rewards).
+
     def fulfill(self, redemption_ids: Iterable[str]) -> ActionRecord | None:
         """Fulfil the given waiting rows after the undo window."""
-        return self.queue.fulfill(redemption_ids)
+        return self.queue.fulfill(self.split_foreign(redemption_ids)[0])
 
     def refund(self, redemption_ids: Iterable[str]) -> ActionRecord | None:
         """Refund the given waiting rows after the undo window."""
-        return self.queue.refund(redemption_ids)
+        return self.queue.refund(self.split_foreign(redemption_ids)[0])
 
     def fulfill_reward(self, reward_id: str) -> ActionRecord | None:
         """Fulfil every waiting row of one reward."""
-        return self.queue.fulfill_reward(reward_id)
+        return None if self.is_foreign(reward_id) else self.queue.fulfill_reward(reward_id)
 
     def refund_reward(self, reward_id: str) -> ActionRecord | None:
         """Refund every waiting row of one reward."""
-        return self.queue.refund_reward(reward_id)
+        return None if self.is_foreign(reward_id) else self.queue.refund_reward(reward_id)
 
     def fulfill_all(self) -> ActionRecord | None:
         """Fulfil every waiting row."""
-        return self.queue.fulfill(self.queue.ids())
+        return self.fulfill(self.queue.ids())
 
     def refund_all(self) -> ActionRecord | None:
         """Refund every waiting row."""
-        return self.queue.refund_all()
+        if not self._foreign:
+            return self.queue.refund_all()  # the fast path (10,000 rows: one pass)
+        return self.refund(self.queue.ids())
 
     def undo_last(self) -> ActionRecord | None:
         """Undo the newest action whose window is still open; returns it, or None."""

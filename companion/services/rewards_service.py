@@ -17,10 +17,12 @@ from __future__ import annotations
 import contextlib
 import logging
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 from PySide6.QtCore import Signal
 
+from companion.core.bidi import isolate
 from companion.core.errors import UserError
 from companion.twitch import limits
 from companion.twitch.errors import Forbidden, NotFound, TwitchError
@@ -32,7 +34,7 @@ if TYPE_CHECKING:
     from PySide6.QtCore import QObject
 
     from companion.core.reward_sets import RewardSets
-    from companion.twitch.models.channel_points import CustomReward
+    from companion.twitch.models.channel_points import CustomReward, CustomRewardRedemption
     from companion.twitch.models.users import PartialUser
 
     from .queue_service import QueueService
@@ -65,6 +67,7 @@ class RewardEvents(Protocol):
     reward_added: Any
     reward_updated: Any
     reward_removed: Any
+    redemption_added: Any
     resynced: Any
 
 
@@ -122,6 +125,11 @@ class RewardsService(Service):
         self.reward_sets = reward_sets
         self.rewards: dict[str, CustomReward] = {}
         self.manageable: set[str] = set()
+        # Rewards whose creator is being asked (a reward.add event does not say which app).
+        self._owner_unknown: set[str] = set()
+        # What redemptions changed since each reward was last read (see on_redemption_added).
+        self._counted: dict[str, set[str]] = {}
+        self._cooldown_until: dict[str, datetime] = {}
         self.loaded = False
 
     def __repr__(self) -> str:
@@ -139,7 +147,9 @@ class RewardsService(Service):
         self._broadcaster = broadcaster
         self.rewards.clear()
         self.manageable.clear()
+        self._owner_unknown.clear()
         self.loaded = False
+        self._share_ownership()
         self.rewards_loaded.emit()
         if broadcaster is not None:
             self.reload()
@@ -150,6 +160,7 @@ class RewardsService(Service):
         events.reward_added.connect(self.on_reward_added)
         events.reward_updated.connect(self.on_reward_updated)
         events.reward_removed.connect(self.on_reward_removed)
+        events.redemption_added.connect(self.on_redemption_added)
         if resync:
             events.resynced.connect(self.reload)
 
@@ -176,10 +187,27 @@ class RewardsService(Service):
         mine = await broadcaster.get_custom_rewards(only_manageable=True)
         self.rewards = {reward.id: reward for reward in every}
         self.manageable = {reward.id for reward in mine}
+        self._owner_unknown.clear()
+        for reward in every:
+            self._fresh(reward)
         self.loaded = True
         if self.queue_service is not None:
             self.queue_service.set_reward_colors(every)
+        self._share_ownership()
         self.rewards_loaded.emit()
+
+    def _share_ownership(self) -> None:
+        """Tell the queue which rewards another app made (their rows cannot be acted on).
+
+        Only rewards known to be another app's count: one whose creator is still being
+        asked is not marked, so this app's own new reward is never blocked by a guess.
+        """
+        if self.queue_service is not None:
+            self.queue_service.set_foreign_rewards(
+                reward_id
+                for reward_id in self.rewards
+                if reward_id not in self.manageable and reward_id not in self._owner_unknown
+            )
 
     def is_manageable(self, reward_id: str) -> bool:
         """True if this app created the reward (it may change it)."""
@@ -213,8 +241,10 @@ class RewardsService(Service):
 
     def _upsert(self, reward: CustomReward) -> None:
         self.rewards[reward.id] = reward
+        self._fresh(reward)
         if self.queue_service is not None:
             self.queue_service.set_reward_colors([reward])
+        self._share_ownership()
         self.reward_changed.emit(reward)
 
     def on_reward_added(self, reward: CustomReward) -> None:
@@ -222,6 +252,8 @@ class RewardsService(Service):
         if self._broadcaster is not None and reward.broadcaster.id != self._broadcaster.id:
             return
         known = reward.id in self.rewards
+        if not known and reward.id not in self.manageable:
+            self._owner_unknown.add(reward.id)
         self._upsert(reward)
         if not known and reward.id not in self.manageable:
             # The event does not say which app created it: ask Helix once.
@@ -232,11 +264,67 @@ class RewardsService(Service):
         try:
             mine = await broadcaster.get_custom_rewards(only_manageable=True, ids=[reward_id])
         except (NotFound, Forbidden):
-            return  # not ours (or gone already): it stays read-only
+            mine = []  # not ours (or gone already): it stays read-only
+        # Another error leaves the owner unknown (unmarked) until the next full read.
+        self._owner_unknown.discard(reward_id)
         if any(r.id == reward_id for r in mine):
             self.manageable.add(reward_id)
-            if reward_id in self.rewards:
-                self.reward_changed.emit(self.rewards[reward_id])
+        self._share_ownership()
+        if reward_id in self.rewards:
+            self.reward_changed.emit(self.rewards[reward_id])
+
+    # ------------------------------------------------------------------ live counts
+
+    def _fresh(self, reward: CustomReward) -> None:
+        """Twitch's own word on a reward just arrived: what was counted on top is dropped."""
+        self._counted.pop(reward.id, None)
+        self._cooldown_until.pop(reward.id, None)
+
+    def on_redemption_added(self, redemption: CustomRewardRedemption) -> None:
+        """EventSub ``redemption.add``: the reward's stream count and cooldown move on.
+
+        Twitch does not send ``reward.update`` for a redemption, so between reads the
+        table counts what arrives, each redemption once (EventSub delivers at least once).
+        What arrives after a read counts on top of it. Arrival, not ``redeemed_at``, decides:
+        Twitch's clock is not this machine's (and the simulator's stamps are whole seconds).
+        A redemption made just before a read but delivered after it counts twice until the
+        next read; one delivered before the read's answer is used is not lost, as the read
+        counts it.
+        """
+        if self._broadcaster is not None and redemption.broadcaster.id != self._broadcaster.id:
+            return
+        reward = self.rewards.get(redemption.reward.id)
+        if reward is None:
+            return
+        counted = self._counted.setdefault(reward.id, set())
+        if redemption.id in counted:
+            return
+        counted.add(redemption.id)
+        enabled, seconds = reward.global_cooldown
+        if enabled and seconds > 0:
+            # Twitch starts the cooldown at the redemption (it sends no event for it).
+            ends = redemption.redeemed_at + timedelta(seconds=seconds)
+            self._cooldown_until[reward.id] = max(ends, self.cooldown_until(reward.id) or ends)
+        self.reward_changed.emit(reward)
+
+    def stream_count(self, reward_id: str) -> int | None:
+        """Redemptions of the reward this stream, or None while Twitch gives no count
+        (it gives none while the channel is offline)."""
+        reward = self.rewards.get(reward_id)
+        if reward is None or reward.redemptions_current_stream is None:
+            return None
+        return reward.redemptions_current_stream + len(self._counted.get(reward_id, ()))
+
+    def cooldown_until(self, reward_id: str) -> datetime | None:
+        """When the reward's global cooldown ends (Twitch's word, or a redemption since)."""
+        reward = self.rewards.get(reward_id)
+        if reward is None:
+            return None
+        known = reward.cooldown_until
+        counted = self._cooldown_until.get(reward_id)
+        if known is None or counted is None:
+            return counted or known
+        return max(known, counted)
 
     def on_reward_updated(self, reward: CustomReward) -> None:
         """EventSub ``reward.update``."""
@@ -253,6 +341,10 @@ class RewardsService(Service):
             self.queue_service.reward_deleted(reward_id)
         if self.rewards.pop(reward_id, None) is not None:
             self.manageable.discard(reward_id)
+            self._owner_unknown.discard(reward_id)
+            self._counted.pop(reward_id, None)
+            self._cooldown_until.pop(reward_id, None)
+            self._share_ownership()
             if self.reward_sets is not None:
                 self.reward_sets.forget_reward(reward_id)
             self.reward_removed.emit(reward_id)
@@ -350,7 +442,7 @@ class RewardsService(Service):
         with contextlib.suppress(NotFound):  # already gone: what the streamer wanted
             await reward.delete()
         self._forget(reward_id)
-        text = f"Deleted “{reward.title}”."
+        text = f"Deleted “{isolate(reward.title)}”."
         if refunded:
             text += f" {refunded} waiting redemption(s) were refunded first."
         self.notice.emit(text)
@@ -390,21 +482,23 @@ class RewardsService(Service):
             updated = await original.edit(enabled=False)
         except Forbidden:
             message = (
-                f"Created “{copy.title}”, managed here. Twitch does not let this app change "
-                f"“{original.title}” (only the app that created it can): disable or delete "
+                f"Created “{isolate(copy.title)}”, managed here. Twitch does not let this app "
+                f"change “{isolate(original.title)}” (only the app that created it can): disable "
+                "or delete "
                 "it yourself in the Twitch dashboard (Viewer Rewards > Channel Points > "
                 "Manage Rewards & Challenges), then rename the copy if you like."
             )
         except TwitchError as exc:
             _log.warning("disabling the adopted reward failed: %r", exc)
             message = (
-                f"Created “{copy.title}”, but disabling “{original.title}” failed: "
+                f"Created “{isolate(copy.title)}”, but disabling "
+                f"“{isolate(original.title)}” failed: "
                 f"{explain_error(exc).what} Disable it in the Twitch dashboard."
             )
         else:
             disabled = True
             self._upsert(updated)
-            message = f"Created “{copy.title}” and disabled “{original.title}”."
+            message = f"Created “{isolate(copy.title)}” and disabled “{isolate(original.title)}”."
         self.notice.emit(message)
         return AdoptOutcome(copy, disabled, message)
 
@@ -448,7 +542,7 @@ class RewardsService(Service):
                 title = self.rewards[reward_id].title if reward_id in self.rewards else reward_id
                 _log.warning("reward set %s: %s not changed: %r", name, reward_id, exc)
                 failures.append(f"{title} ({explain_error(exc).what.rstrip('.')})")
-        text = f"Reward set “{name}”: {changed} reward(s) changed."
+        text = f"Reward set “{isolate(name)}”: {changed} reward(s) changed."
         if failures:
             text += " Not changed: " + "; ".join(failures)
         self.notice.emit(text)

@@ -8,8 +8,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, QRect, Qt
-from PySide6.QtGui import QColor, QFont, QPainter, QPalette
+from PySide6.QtCore import (
+    QAbstractListModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    QRect,
+    QSize,
+    Qt,
+)
 from PySide6.QtWidgets import (
     QLabel,
     QListView,
@@ -20,7 +26,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from .bars import BarLayout, bar_layout, numbers_width, paint_bar
+from .theme import BAR_FILLS
+
 if TYPE_CHECKING:
+    from PySide6.QtGui import QFont, QPainter
+
     from companion.twitch.models.goals import Goal
     from companion.ui.settings import AppSettings
 
@@ -39,6 +50,8 @@ GOAL_TYPE_NAMES = {
 
 GoalRole = Qt.ItemDataRole.UserRole + 1
 FractionRole = Qt.ItemDataRole.UserRole + 2
+NumbersRole = Qt.ItemDataRole.UserRole + 3
+TitleRole = Qt.ItemDataRole.UserRole + 4
 
 _Index = QModelIndex | QPersistentModelIndex
 
@@ -90,42 +103,44 @@ class GoalsModel(QAbstractListModel):
             return goal
         if role == FractionRole:
             return goal_fraction(goal)
+        if role == NumbersRole:
+            return f"{goal.current_amount:,} / {goal.target_amount:,}"
+        if role == TitleRole:
+            return goal_title(goal)
         return None
 
 
 class GoalBarDelegate(QStyledItemDelegate):
-    """Paints a goal as a labelled progress bar."""
+    """Paints a goal as a labelled progress bar, its numbers whole at the right."""
+
+    NUMBERS_ROLE = NumbersRole
 
     def __init__(self, bar_height: int = 34, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.bar_height = bar_height
 
     def sizeHint(self, option: QStyleOptionViewItem, index: _Index) -> Any:
-        size = super().sizeHint(option, index)
-        size.setHeight(self.bar_height + 10)
-        return size
+        # No width of its own: the whole display text would make the row wider than a
+        # narrow strip, and the view would cut the row's right end (the numbers) off.
+        return QSize(0, self.bar_height + 10)
+
+    def layout(self, rect: QRect, font: QFont, index: _Index) -> BarLayout:
+        """Where the bar and its numbers go in a row's ``rect``."""
+        model = index.model()
+        column = (str(model.index(r, 0).data(NumbersRole) or "") for r in range(model.rowCount()))
+        return bar_layout(rect.adjusted(4, 5, -4, -5), numbers_width(font, column))
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: _Index) -> None:
-        fraction = float(index.data(FractionRole) or 0.0)
-        text = str(index.data(Qt.ItemDataRole.DisplayRole) or "")
-        palette = option.palette
-        rect: QRect = option.rect.adjusted(4, 5, -4, -5)
-        painter.save()
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(palette.color(QPalette.ColorRole.AlternateBase))
-        painter.drawRoundedRect(rect, 6, 6)
-        filled = QRect(rect)
-        filled.setWidth(int(rect.width() * fraction))
-        painter.setBrush(QColor("#9147ff"))
-        if filled.width() > 0:
-            painter.drawRoundedRect(filled, 6, 6)
-        font = QFont(option.font)
-        font.setBold(True)
-        painter.setFont(font)
-        painter.setPen(palette.color(QPalette.ColorRole.Text))
-        painter.drawText(rect.adjusted(10, 0, -10, 0), Qt.AlignmentFlag.AlignVCenter, text)
-        painter.restore()
+        paint_bar(
+            painter,
+            self.layout(option.rect, option.font, index),
+            fraction=float(index.data(FractionRole) or 0.0),
+            fill=BAR_FILLS["GOAL"],
+            palette=option.palette,
+            font=option.font,
+            title=str(index.data(TitleRole) or ""),
+            numbers=str(index.data(NumbersRole) or ""),
+        )
 
 
 def _goal_view(model: GoalsModel, bar_height: int) -> QListView:

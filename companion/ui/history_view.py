@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -36,12 +37,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from companion.core.bidi import isolate
 from companion.core.ledger import HistoryQuery
 from companion.services.messages import explain_error
 
+from .sorting import SortKey, casefolded, sort_rows
+
 if TYPE_CHECKING:
-    from collections.abc import Sequence
-    from datetime import datetime
+    from collections.abc import Callable, Sequence
 
     from PySide6.QtGui import QShowEvent
 
@@ -58,6 +61,28 @@ _HEADERS = ("Redeemed", "Reward", "Viewer", "Input", "Status", "Changed", "Note"
 _STATUS_WORDS = {"UNFULFILLED": "Waiting", "FULFILLED": "Fulfilled", "CANCELED": "Refunded"}
 _SEARCH_DELAY_MS = 250
 _LIMIT = 5000
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_REDEEMED = 0
+
+
+def _sort_key(column: int) -> Callable[[HistoryRow], SortKey]:
+    """How a column sorts (times as times, text case-insensitively; ties by redemption)."""
+
+    def key(row: HistoryRow) -> SortKey:
+        record = row.record
+        tie = (record.redeemed_at, record.redemption_id)
+        values: dict[int, SortKey] = {
+            _REDEEMED: tie,
+            1: (casefolded(record.reward_title), *tie),
+            2: (casefolded(record.user_name), *tie),
+            3: (casefolded(record.user_input), *tie),
+            4: (_STATUS_WORDS.get(record.status, record.status), *tie),
+            5: (row.status_changed_at or _EPOCH, *tie),
+            6: (casefolded(row.note), *tie),
+        }
+        return values.get(column, tie)
+
+    return key
 
 
 def _local(stamp: datetime | None) -> str:
@@ -65,12 +90,16 @@ def _local(stamp: datetime | None) -> str:
 
 
 class HistoryModel(QAbstractTableModel):
-    """The rows of one search (replaced as a whole per search, never per entry)."""
+    """The rows of one search (replaced as a whole per search, never per entry).
+
+    Sorted by a header click (:meth:`sort`); a new search keeps the chosen order.
+    """
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.entries: list[HistoryRow] = []
         self.total = 0
+        self._sort: tuple[int, Qt.SortOrder] | None = None
 
     def __repr__(self) -> str:
         return f"HistoryModel(rows={len(self.entries)}, total={self.total})"
@@ -80,7 +109,18 @@ class HistoryModel(QAbstractTableModel):
         self.beginResetModel()
         self.entries = list(entries)
         self.total = len(self.entries) if total is None else total
+        if self._sort is not None:
+            column, order = self._sort
+            descending = order == Qt.SortOrder.DescendingOrder
+            self.entries.sort(key=_sort_key(column), reverse=descending)
         self.endResetModel()
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        """Order the rows by ``column`` (the view calls this on a header click)."""
+        if not 0 <= column < len(_HEADERS):
+            return
+        self._sort = (column, order)
+        sort_rows(self, self.entries, _sort_key(column), order)
 
     def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008  # Qt's signature
         return 0 if parent.isValid() else len(self.entries)
@@ -91,12 +131,12 @@ class HistoryModel(QAbstractTableModel):
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:
-        if (
-            role == Qt.ItemDataRole.DisplayRole
-            and orientation == Qt.Orientation.Horizontal
-            and 0 <= section < len(_HEADERS)
-        ):
+        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(_HEADERS):
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
             return _HEADERS[section]
+        if role == Qt.ItemDataRole.InitialSortOrderRole and section in (_REDEEMED, 5):
+            return Qt.SortOrder.DescendingOrder  # times: the newest first
         return None
 
     def flags(self, index: _Index) -> Qt.ItemFlag:
@@ -113,12 +153,13 @@ class HistoryModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             if column == 0:
                 return _local(record.redeemed_at)
+            # Viewer text in its own direction (Arabic, Hebrew), whatever the table's.
             if column == 1:
-                return record.reward_title
+                return isolate(record.reward_title)
             if column == 2:
-                return record.user_name
+                return isolate(record.user_name)
             if column == 3:
-                return record.user_input or ""
+                return isolate(record.user_input)
             if column == 4:
                 return _STATUS_WORDS.get(record.status, record.status)
             if column == 5:
@@ -183,6 +224,9 @@ class HistoryView(QWidget):
         header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
         for column, width in ((0, 170), (1, 160), (2, 130), (4, 90), (5, 170), (6, 170)):
             self.table.setColumnWidth(column, width)
+        # Sorted by a header click; it starts as the ledger reads: the newest first.
+        header.setSortIndicator(_REDEEMED, Qt.SortOrder.DescendingOrder)
+        self.table.setSortingEnabled(True)
         self.empty_label = QLabel("Nothing in the history yet.")
         self.empty_label.setWordWrap(True)
         self.empty_label.setProperty("role", "empty")

@@ -32,7 +32,9 @@ from companion.core.paths import resources_dir
 from companion.ui.elided_label import ElidedLabel
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable, Mapping, Sequence
+
+    from companion.ui.settings import AppSettings
 
 # How long a routine notice stays before it fades by itself.
 NOTICE_TIMEOUT_MS = 8000
@@ -204,6 +206,29 @@ class MainWindow(QMainWindow):
 
         # The central widget covers the window, so watch it for the first paint.
         central.installEventFilter(self)
+
+    def remember_tab(self, settings: AppSettings, pages: Mapping[str, QWidget]) -> None:
+        """Open on the tab the streamer left (the queue the first time), and remember it.
+
+        Args:
+            settings: Where the last tab's key is kept.
+            pages: Each tab's page by its settings key (``queue``, ``polls``, ...).
+        """
+        keys = {page: key for key, page in pages.items()}
+        wanted = [settings.last_tab, "queue"]
+        for key in wanted:
+            index = self.tabs.indexOf(pages[key]) if key in pages else -1
+            if index >= 0 and self.tabs.isTabVisible(index):
+                self.tabs.setCurrentIndex(index)
+                break
+
+        def changed(index: int) -> None:
+            page = self.tabs.widget(index)
+            key = keys.get(page) if page is not None else None
+            if key is not None and self.tabs.isTabVisible(index):
+                settings.last_tab = key
+
+        self.tabs.currentChanged.connect(changed)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if not self._painted and event.type() == QEvent.Type.Paint:

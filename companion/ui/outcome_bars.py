@@ -22,6 +22,7 @@ from PySide6.QtCore import (
     QObject,
     QPersistentModelIndex,
     QRect,
+    QSize,
     Qt,
     QTimer,
 )
@@ -36,6 +37,9 @@ from PySide6.QtWidgets import (
 
 from companion.services.messages import explain
 from companion.twitch.errors import LimitError
+
+from .bars import BarLayout, bar_layout, numbers_width, paint_bar
+from .theme import BAR_FILLS
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -62,8 +66,9 @@ _log = logging.getLogger(__name__)
 _Index = QModelIndex | QPersistentModelIndex
 _T = TypeVar("_T")
 
-#: Twitch's prediction colours, and ours for poll choices.
-BAR_COLORS = {"BLUE": "#387aff", "PINK": "#f5009b", "POLL": "#9147ff"}
+#: Twitch's prediction colours (darkened for white text: see theme.BAR_FILLS), and ours
+#: for poll choices.
+BAR_COLORS = {name: BAR_FILLS[name] for name in ("BLUE", "PINK", "POLL")}
 
 FractionRole = Qt.ItemDataRole.UserRole + 1
 ColorRole = Qt.ItemDataRole.UserRole + 2
@@ -187,83 +192,53 @@ class OutcomeBarsModel(QAbstractListModel):
 
 
 class OutcomeBarDelegate(QStyledItemDelegate):
-    """Paints a row as a bar: key and title on the left, numbers on the right, detail under."""
+    """Paints a row as a bar: key and title inside, numbers right of it, detail under."""
 
     BAR_HEIGHT = 30
     DETAIL_HEIGHT = 18
+    NUMBERS_ROLE = NumbersRole
 
     def sizeHint(self, option: QStyleOptionViewItem, index: _Index) -> Any:
-        size = super().sizeHint(option, index)
+        # No width of its own (the view's width is the row's): a long title must not
+        # widen the row past the view and push the numbers out of sight.
         detail = self.DETAIL_HEIGHT if index.data(DetailRole) else 0
-        size.setHeight(self.BAR_HEIGHT + detail + 10)
-        return size
+        return QSize(0, self.BAR_HEIGHT + detail + 10)
+
+    def layout(self, rect: QRect, font: QFont, index: _Index) -> BarLayout:
+        """Where the bar and its numbers go in a row's ``rect``."""
+        outer = rect.adjusted(4, 5, -4, -5)
+        row = QRect(outer.left(), outer.top(), outer.width(), self.BAR_HEIGHT)
+        model = index.model()
+        column = (str(model.index(r, 0).data(NumbersRole) or "") for r in range(model.rowCount()))
+        return bar_layout(row, numbers_width(font, column))
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: _Index) -> None:
-        fraction = float(index.data(FractionRole) or 0.0)
-        color = QColor(str(index.data(ColorRole) or BAR_COLORS["POLL"]))
-        key = str(index.data(KeyRole) or "")
         winner = bool(index.data(WinnerRole))
-        title = str(index.data(TitleRole) or "") + ("  ✓ winner" if winner else "")
-        numbers = str(index.data(NumbersRole) or "")
-        detail = str(index.data(DetailRole) or "")
         palette = option.palette
-        outer: QRect = option.rect.adjusted(4, 5, -4, -5)
-        bar = QRect(outer.left(), outer.top(), outer.width(), self.BAR_HEIGHT)
+        layout = self.layout(option.rect, option.font, index)
+        bar = layout.bar
+        paint_bar(
+            painter,
+            layout,
+            fraction=float(index.data(FractionRole) or 0.0),
+            fill=str(index.data(ColorRole) or BAR_COLORS["POLL"]),
+            palette=palette,
+            font=option.font,
+            title=str(index.data(TitleRole) or "") + ("  ✓ winner" if winner else ""),
+            numbers=str(index.data(NumbersRole) or ""),
+            key=str(index.data(KeyRole) or ""),
+        )
         painter.save()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        painter.setPen(Qt.PenStyle.NoPen)
-        track = QColor(color)
-        track.setAlpha(45)
-        painter.setBrush(track)
-        painter.drawRoundedRect(bar, 6, 6)
-        filled = QRect(bar)
-        filled.setWidth(int(bar.width() * fraction))
-        painter.setBrush(color)
-        if filled.width() > 0:
-            painter.drawRoundedRect(filled, 6, 6)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
         if option.state & QStyle.StateFlag.State_Selected:
             # The row Enter would resolve: outlined in the theme's highlight colour.
             painter.setPen(QPen(palette.color(QPalette.ColorRole.Highlight), 2))
-            painter.setBrush(Qt.BrushStyle.NoBrush)
             painter.drawRoundedRect(bar.adjusted(-2, -2, 2, 2), 7, 7)
         if winner:
-            pen_color = QColor("#00c853")
-            painter.setPen(pen_color)
-            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.setPen(QColor("#00c853"))
             painter.drawRoundedRect(bar.adjusted(1, 1, -1, -1), 6, 6)
-        font = QFont(option.font)
-        font.setBold(True)
-        painter.setFont(font)
-        text_rect = bar.adjusted(10, 0, -10, 0)
-        if key:
-            # The key in a small badge, so "press 2" is obvious from across the room.
-            badge = QRect(text_rect.left(), bar.top() + 5, 20, bar.height() - 10)
-            painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(QColor(0, 0, 0, 90))
-            painter.drawRoundedRect(badge, 4, 4)
-            painter.setPen(QColor("#ffffff"))
-            painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, key)
-            text_rect.setLeft(badge.right() + 8)
-        # Text over the filled part is white, over the track the theme's colour: readable
-        # in both themes whatever the share.
-        unfilled = QRect(bar)
-        unfilled.setLeft(filled.right() + 1 if filled.width() > 0 else bar.left())
-        for clip, pen in (
-            (filled, QColor("#ffffff")),
-            (unfilled, palette.color(QPalette.ColorRole.Text)),
-        ):
-            if clip.width() <= 0:
-                continue
-            painter.save()
-            painter.setClipRect(clip)
-            painter.setPen(pen)
-            painter.drawText(
-                text_rect, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, title
-            )
-            painter.drawText(
-                text_rect, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight, numbers
-            )
-            painter.restore()
+        detail = str(index.data(DetailRole) or "")
         if detail:
             small = QFont(option.font)
             small.setPointSizeF(max(6.0, option.font.pointSizeF() * 0.85))

@@ -1,9 +1,12 @@
 """The pinned queue: a small always-on-top window over the game, same queue, same keys.
 
 It shows the one shared :class:`QueueTableModel` through its own filter proxy, so it
-and the main panel are always in sync, and remembers its size, position and opacity
-in the settings (``windows/pinned/...``). The lead wires the tray's toggle to
-:meth:`PinnedQueueWindow.toggle`; :func:`install_toggle_shortcut` adds Ctrl+P to a window.
+and the main panel are always in sync, and remembers its size, position, opacity and
+reward filter in the settings (``windows/pinned/...``). Made to sit beside a game: at
+340x260 it shows 8 rows of reward, viewer and age (the input on hover), and keeps its
+opacity and the key list in a "⋯" menu rather than in rows of their own. The lead wires
+the tray's toggle to :meth:`PinnedQueueWindow.toggle`; :func:`install_toggle_shortcut`
+adds Ctrl+P to a window.
 """
 
 from __future__ import annotations
@@ -21,7 +24,16 @@ from PySide6.QtGui import (
     QResizeEvent,
     QShortcut,
 )
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QMenu,
+    QSlider,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+    QWidgetAction,
+)
 
 from .queue_panel import QueueView
 
@@ -33,6 +45,8 @@ if TYPE_CHECKING:
     from .settings import AppSettings
 
 __all__ = [
+    "DEFAULT_SIZE",
+    "KEY_LINES",
     "PINNED_WINDOW_NAME",
     "TOGGLE_SHORTCUT",
     "PinnedQueueWindow",
@@ -44,7 +58,15 @@ _log = logging.getLogger(__name__)
 
 PINNED_WINDOW_NAME = "pinned"
 TOGGLE_SHORTCUT = "Ctrl+P"
+#: The keys, as the menu lists them (the window has no room for a legend).
+KEY_LINES = (
+    "F fulfil  ·  R refund  ·  Ctrl+Z undo",
+    "Ctrl+A select all  ·  Ctrl+F search  ·  Esc clear",
+    "↓ first row  ·  after F or R: the next row",
+)
 _DEFAULT_OPACITY = 0.95
+#: The first size: small enough to sit beside a game (its layout is made for 340x260).
+DEFAULT_SIZE = (340, 280)
 
 
 class PinnedQueueWindow(QWidget):
@@ -77,7 +99,7 @@ class PinnedQueueWindow(QWidget):
             flags |= Qt.WindowType.FramelessWindowHint
         self.setWindowFlags(flags)
         self.setWindowTitle("Redemption queue (pinned)")
-        self.setMinimumSize(320, 220)
+        self.setMinimumSize(300, 200)
         self._settings = settings
         self.opacity = _DEFAULT_OPACITY
 
@@ -87,25 +109,48 @@ class PinnedQueueWindow(QWidget):
         self.view = QueueView(service, model, compact=True)
         layout.addWidget(self.view, 1)
 
-        strip = QHBoxLayout()
-        strip.setContentsMargins(6, 0, 6, 4)
-        self.opacity_label = QLabel("Opacity")
-        self.opacity_label.setStyleSheet("font-size: 9pt;")
+        # -- the "⋯" menu: opacity, the keys, hide; nothing here costs a row of the queue
+        self.menu = QMenu(self)
         self.opacity_slider = QSlider(Qt.Orientation.Horizontal)
         self.opacity_slider.setRange(20, 100)
         self.opacity_slider.setToolTip("Window opacity (saved)")
-        strip.addWidget(self.opacity_label)
-        strip.addWidget(self.opacity_slider, 1)
-        layout.addLayout(strip)
+        self.opacity_slider.setMinimumWidth(140)
+        strip = QWidget()
+        row = QHBoxLayout(strip)
+        row.setContentsMargins(10, 4, 10, 4)
+        self.opacity_label = QLabel("Opacity")
+        row.addWidget(self.opacity_label)
+        row.addWidget(self.opacity_slider, 1)
+        opacity_action = QWidgetAction(self.menu)
+        opacity_action.setDefaultWidget(strip)
+        self.menu.addAction(opacity_action)
+        self.menu.addSeparator()
+        for keys in KEY_LINES:
+            self.menu.addAction(keys).setEnabled(False)
+        self.menu.addSeparator()
+        hide = self.menu.addAction(f"Hide ({TOGGLE_SHORTCUT})")
+        hide.triggered.connect(self.toggle)
+        self.menu_button = QToolButton()
+        self.menu_button.setText("\u22ef")  # ⋯ midline horizontal ellipsis
+        self.menu_button.setToolTip("Opacity and keys")
+        self.menu_button.setAccessibleName("Pinned queue menu")
+        self.menu_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.menu_button.setMenu(self.menu)
+        self.view.filter_row.addWidget(self.menu_button)
 
         opacity = settings.window_opacity(PINNED_WINDOW_NAME, _DEFAULT_OPACITY)
         self.opacity_slider.setValue(round(opacity * 100))
         self._apply_opacity(opacity)
         self.opacity_slider.valueChanged.connect(self._opacity_changed)
 
+        remembered = settings.window_filter(PINNED_WINDOW_NAME)
+        if remembered is not None:
+            self.view.restore_reward_filter(*remembered)
+        self.view.reward_filter_changed.connect(self._filter_changed)
+
         geometry = settings.window_geometry(PINNED_WINDOW_NAME)
         if geometry is None or not self.restoreGeometry(geometry):
-            self.resize(460, 360)
+            self.resize(*DEFAULT_SIZE)
 
         # Moves and resizes are saved shortly after they stop, so a crash or a quit
         # while the window is open still keeps its place.
@@ -127,6 +172,9 @@ class PinnedQueueWindow(QWidget):
         # call; the value is still saved and shown on the slider.
         if QGuiApplication.platformName() != "offscreen":
             self.setWindowOpacity(opacity)
+
+    def _filter_changed(self, reward_id: str, title: str) -> None:
+        self._settings.set_window_filter(PINNED_WINDOW_NAME, reward_id or None, title)
 
     def _opacity_changed(self, value: int) -> None:
         opacity = value / 100

@@ -3,7 +3,8 @@
 Left: the active poll (votes per choice, moved by EventSub, with a countdown to its end),
 its two ways to end early and the history. Right: the form, checked against
 ``companion/twitch/limits.py`` as the streamer types
-(:class:`~companion.ui.engagement_forms.PollForm`), and templates.
+(:class:`~companion.ui.engagement_forms.PollForm`), and templates. The layout and what
+it shares with the predictions tab are :class:`~companion.ui.running_item_panel.RunningItemPanel`.
 
 Keyboard (shown on the panel as :data:`POLL_KEYS`): with the bars focused (Ctrl+B),
 E ends the poll and keeps the result on screen (press twice), A ends and hides it
@@ -14,37 +15,18 @@ Ctrl+Enter start, Ctrl+S save template. No dialogs.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from PySide6.QtCore import QObject, Qt, QTimer
-from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
-from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QHBoxLayout,
-    QHeaderView,
-    QLabel,
-    QListView,
-    QPushButton,
-    QTableView,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtWidgets import QPushButton, QWidget
 
-from companion.core.templates import PollTemplate, TemplateInvalid
+from companion.core.bidi import isolate
+from companion.core.templates import PollTemplate
 from companion.services.polls_service import create_blocked_reason, ends_at
 from companion.services.predictions_service import now_utc
 from companion.ui.engagement_forms import PollForm
-from companion.ui.outcome_bars import (
-    BAR_COLORS,
-    BarRow,
-    HistoryTableModel,
-    KeyFilter,
-    OutcomeBarDelegate,
-    OutcomeBarsModel,
-    PressAgain,
-    format_span,
-)
-from companion.ui.templates_ui import TemplateBar
+from companion.ui.outcome_bars import BAR_COLORS, BarRow, HistoryTableModel, format_span
+from companion.ui.running_item_panel import RunningItemPanel
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -121,8 +103,8 @@ def poll_history_model(parent: QObject | None = None) -> HistoryTableModel[Poll]
     return model
 
 
-class PollsPanel(QWidget):
-    """The polls tab.
+class PollsPanel(RunningItemPanel["Poll", PollTemplate]):
+    """The polls tab (see :class:`RunningItemPanel` for what every such tab shows).
 
     Args:
         service: The polls service.
@@ -131,6 +113,15 @@ class PollsPanel(QWidget):
         parent: Qt parent.
     """
 
+    TITLE = "Polls"
+    FORM_TITLE = "New poll"
+    START_TEXT = "Start poll (Ctrl+Enter)"
+    EMPTY_TEXT = "No poll running. Start one from the form."
+    KEYS = POLL_KEYS
+
+    service: PollsService
+    form: PollForm
+
     def __init__(
         self,
         service: PollsService,
@@ -138,203 +129,64 @@ class PollsPanel(QWidget):
         clock: Callable[[], datetime] = now_utc,
         parent: QWidget | None = None,
     ) -> None:
-        super().__init__(parent)
-        self.service = service
-        self.templates = templates
-        self.clock = clock
-        self.model = OutcomeBarsModel(self)
-        self.history_model = poll_history_model(self)
-        self._shown: Poll | None = None
+        super().__init__(service, templates, clock, parent)
 
-        heading = QLabel("Polls")
-        heading.setProperty("role", "title")
-        self.error_label = QLabel()
-        self.error_label.setProperty("role", "error")
-        self.error_label.setWordWrap(True)
-        self.error_label.hide()
+    # -- the parts of the tab ------------------------------------------------------------------
 
-        self.active_title = QLabel()
-        self.active_title.setStyleSheet("font-size: 13pt; font-weight: bold;")
-        self.active_title.setWordWrap(True)
-        self.status_label = QLabel()
-        self.totals_label = QLabel()
-        self.bars = QListView()
-        self.bars.setModel(self.model)
-        self.bars.setItemDelegate(OutcomeBarDelegate(self.bars))
-        self.bars.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
-        self.bars.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-        self.bars.setMinimumHeight(150)
-        self.bars.installEventFilter(KeyFilter(self._bar_key, self))
-        self.empty_label = QLabel("No poll running. Start one from the form.")
-        self.empty_label.setProperty("role", "empty")
-        self.confirm_label = QLabel()
-        self.confirm_label.setProperty("role", "notice")
-        self.confirm_label.setWordWrap(True)
-        self.confirm = PressAgain(self.confirm_label, parent=self)
+    def _history_model(self) -> HistoryTableModel[Poll]:
+        return poll_history_model(self)
+
+    def _make_form(self) -> PollForm:
+        return PollForm()
+
+    def _form_changed_signals(self) -> list[Any]:
+        form = self.form
+        return [
+            form.title_edit.textChanged,
+            form.choices_edit.textChanged,
+            form.duration_edit.textChanged,
+            form.points_edit.textChanged,
+            form.points_check.toggled,
+        ]
+
+    def _action_buttons(self) -> list[QPushButton]:
         self.end_button = QPushButton("End, keep result shown (E)")
         self.archive_button = QPushButton("End and hide (A)")
         self.archive_button.setProperty("secondary", True)
-        actions = QHBoxLayout()
-        actions.addWidget(self.end_button)
-        actions.addWidget(self.archive_button)
-        actions.addStretch(1)
-
-        history_heading = QLabel("History")
-        history_heading.setStyleSheet("font-weight: bold;")
-        self.history = QTableView()
-        self.history.setModel(self.history_model)
-        self.history.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.history.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.history.verticalHeader().hide()
-        header = self.history.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        self.history.setAlternatingRowColors(True)
-
-        left = QVBoxLayout()
-        left.addWidget(self.active_title)
-        left.addWidget(self.status_label)
-        left.addWidget(self.bars, 2)
-        left.addWidget(self.empty_label)
-        left.addWidget(self.totals_label)
-        left.addWidget(self.confirm_label)
-        left.addLayout(actions)
-        left.addWidget(history_heading)
-        left.addWidget(self.history, 1)
-
-        form_heading = QLabel("New poll")
-        form_heading.setStyleSheet("font-weight: bold;")
-        self.form = PollForm()
-        self.create_reason = QLabel()
-        self.create_reason.setProperty("role", "notice")
-        self.create_reason.setWordWrap(True)
-        self.create_button = QPushButton("Start poll (Ctrl+Enter)")
-        self.template_bar = TemplateBar()
-        self.template_bar.setVisible(templates is not None)
-        right = QVBoxLayout()
-        right.addWidget(form_heading)
-        right.addWidget(self.form)
-        right.addWidget(self.create_reason)
-        right.addWidget(self.create_button)
-        right.addSpacing(8)
-        right.addWidget(self.template_bar)
-        right.addStretch(1)
-        right_box = QWidget()
-        right_box.setLayout(right)
-        right_box.setMaximumWidth(460)
-
-        columns = QHBoxLayout()
-        columns.addLayout(left, 3)
-        columns.addWidget(right_box, 2)
-        self.keys_label = QLabel(POLL_KEYS)
-        self.keys_label.setWordWrap(True)
-        self.keys_label.setStyleSheet("color: palette(placeholder-text); font-size: 9pt;")
-        layout = QVBoxLayout(self)
-        layout.addWidget(heading)
-        layout.addWidget(self.error_label)
-        layout.addLayout(columns, 1)
-        layout.addWidget(self.keys_label)
-
         self.end_button.clicked.connect(lambda: self.press_end("TERMINATED"))
         self.archive_button.clicked.connect(lambda: self.press_end("ARCHIVED"))
-        self.create_button.clicked.connect(self.start)
-        for signal in (
-            self.form.title_edit.textChanged,
-            self.form.choices_edit.textChanged,
-            self.form.duration_edit.textChanged,
-            self.form.points_edit.textChanged,
-            self.form.points_check.toggled,
-        ):
-            signal.connect(self._update_actions)
-        self.template_bar.apply_requested.connect(self.apply_template)
-        self.template_bar.save_requested.connect(self.save_template)
-        self.template_bar.delete_requested.connect(self.delete_template)
-        for keys, slot in (
-            ("Ctrl+Return", self.start),
-            ("Ctrl+Enter", self.start),
-            ("Ctrl+N", self.form.title_edit.setFocus),
-            ("Ctrl+B", self.bars.setFocus),
-            ("Ctrl+S", lambda: self.save_template(self.template_bar.name_edit.text().strip())),
-        ):
-            shortcut = QShortcut(QKeySequence(keys), self)
-            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-            shortcut.activated.connect(slot)
+        return [self.end_button, self.archive_button]
 
-        service.active_changed.connect(self.show_active)
-        service.history_changed.connect(self.history_model.set_items)
-        service.error.connect(self.show_error)
-        self._tick = QTimer(self)
-        self._tick.setInterval(1000)
-        self._tick.timeout.connect(self.update_clock)
-        self._tick.start()
-        self._reload_templates()
-        self.history_model.set_items(service.history)
-        self.show_active(service.active)
+    def _rows(self, item: Poll) -> list[BarRow]:
+        return choice_rows(item)
 
-    # -- showing -----------------------------------------------------------------------------
+    def _totals(self, item: Poll) -> str:
+        votes = sum(c.votes or 0 for c in item.choices)
+        points = (
+            f" · extra votes cost {item.channel_points_per_vote:,} channel points"
+            if item.channel_points_voting_enabled
+            else ""
+        )
+        return f"{votes:,} {'vote' if votes == 1 else 'votes'}{points}"
 
-    def show_error(self, text: str) -> None:
-        """Show a failure on the panel (cleared by the next action)."""
-        self.error_label.setText(text)
-        self.error_label.setVisible(bool(text))
+    def _status(self, item: Poll, now: datetime) -> tuple[str, str]:
+        end = ends_at(item)
+        left = f" · ends in {format_span(end - now)}" if end else ""
+        return f"Voting{left}", ""
 
-    def show_active(self, poll: Poll | None) -> None:
-        if poll is None or self._shown is None or poll.id != self._shown.id:
-            self.confirm.clear()
-        self._shown = poll
-        if poll is None:
-            self.model.set_rows([])
-            self.active_title.setText("")
-            self.totals_label.setText("")
-        else:
-            self.model.set_rows(choice_rows(poll))
-            self.active_title.setText(poll.title)
-            votes = sum(c.votes or 0 for c in poll.choices)
-            points = (
-                f" · extra votes cost {poll.channel_points_per_vote:,} channel points"
-                if poll.channel_points_voting_enabled
-                else ""
-            )
-            self.totals_label.setText(f"{votes:,} {'vote' if votes == 1 else 'votes'}{points}")
-        running = poll is not None
-        for widget in (self.active_title, self.status_label, self.bars, self.totals_label):
-            widget.setVisible(running)
-        self.empty_label.setVisible(not running)
-        self._update_actions()
-        self.update_clock()
+    def _create_blocked(self, active: Poll | None) -> str | None:
+        return create_blocked_reason(active)
 
-    def update_clock(self) -> None:
-        """The countdown to the poll's end."""
-        poll = self.service.active
-        if poll is None:
-            self.status_label.setText("")
-            return
-        end = ends_at(poll)
-        left = f" · ends in {format_span(end - self.clock())}" if end else ""
-        self.status_label.setText(f"Voting{left}")
-
-    def _update_actions(self) -> None:
-        active = self.service.active
+    def _update_item_actions(self, active: Poll | None) -> None:
         self.end_button.setEnabled(active is not None)
         self.archive_button.setEnabled(active is not None)
-        blocked = create_blocked_reason(active)
-        self.create_reason.setText(blocked or "")
-        self.create_reason.setVisible(blocked is not None)
-        valid = self.form.validate()
-        self.create_button.setEnabled(blocked is None and valid)
-        self.create_button.setToolTip(blocked or ("" if valid else "Fix the form first."))
 
-    # -- actions -----------------------------------------------------------------------------
-
-    def start(self) -> None:
-        """Start the poll in the form (if valid and none is running)."""
-        self._update_actions()
-        if not self.create_button.isEnabled():
-            return
+    def _create(self) -> None:
         title, choices, duration, points = self.form.values()
         assert duration is not None  # the form is valid
-        self.show_error("")
         self.service.create(title, choices, duration, points)
+
+    # -- the poll's actions ----------------------------------------------------------------------
 
     def press_end(self, status: Literal["TERMINATED", "ARCHIVED"]) -> None:
         """First press asks, the second ends the poll (TERMINATED or ARCHIVED)."""
@@ -343,13 +195,13 @@ class PollsPanel(QWidget):
             return
         if status == "TERMINATED":
             question = (
-                f"Press E (or the button) again to end “{active.title}” now; viewers keep"
+                f"Press E (or the button) again to end “{isolate(active.title)}” now; viewers keep"
                 " seeing the result. Esc keeps it running."
             )
         else:
             question = (
-                f"Press A (or the button) again to end “{active.title}” now and hide it from"
-                " viewers. Esc keeps it running."
+                f"Press A (or the button) again to end “{isolate(active.title)}” now and hide it"
+                " from viewers. Esc keeps it running."
             )
         self.confirm.press(status, question, lambda: self._end_now(status))
 
@@ -357,61 +209,39 @@ class PollsPanel(QWidget):
         self.show_error("")
         self.service.end(status)
 
-    def _bar_key(self, event: QKeyEvent) -> bool:
-        if event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier:
-            return False
-        key = event.key()
+    def _item_key(self, key: int) -> bool:
         if key == Qt.Key.Key_E:
             self.press_end("TERMINATED")
             return True
         if key == Qt.Key.Key_A:
             self.press_end("ARCHIVED")
             return True
-        if key == Qt.Key.Key_Escape:
-            self.confirm.clear()
-            return True
         return False
 
-    # -- templates ---------------------------------------------------------------------------
+    # -- templates -----------------------------------------------------------------------------
 
-    def set_game(self, game: str | None) -> None:
-        """The channel's current game: its templates ("<game>: ...") are offered first."""
-        self.template_bar.set_game(game)
+    def _template_names(self, store: TemplateStore) -> list[str]:
+        return [t.name for t in store.polls()]
 
-    def _reload_templates(self, current: str | None = None) -> None:
-        if self.templates is not None:
-            names = [t.name for t in self.templates.polls()]
-            self.template_bar.set_names(names, current)
+    def _find_template(self, store: TemplateStore, name: str) -> PollTemplate | None:
+        return store.poll(name)
 
-    def apply_template(self, name: str) -> None:
-        template = self.templates.poll(name) if self.templates else None
-        if template is None:
-            self.template_bar.show_message(f"No template named “{name}”.", error=True)
-            return
+    def _fill_form(self, template: PollTemplate) -> None:
         self.form.fill(
             template.title,
             list(template.choices),
             template.duration_seconds,
             template.channel_points_per_vote,
         )
-        self.template_bar.show_message(f"Applied “{template.name}”.")
 
-    def save_template(self, name: str) -> None:
-        if self.templates is None:
-            return
+    def _template_from_form(self, name: str) -> PollTemplate:
         title, choices, duration, points = self.form.values()
         if self.form.points_check.isChecked() and points is None:
             points = 0  # typed but not a number: reported as outside the limit
-        template = PollTemplate(name, title, tuple(choices), duration or 0, points)
-        try:
-            self.templates.save_poll(template)
-        except TemplateInvalid as exc:
-            self.template_bar.show_message("Not saved: " + "; ".join(exc.problems), error=True)
-            return
-        self._reload_templates(name)
-        self.template_bar.show_message(f"Saved “{name}”.")
+        return PollTemplate(name, title, tuple(choices), duration or 0, points)
 
-    def delete_template(self, name: str) -> None:
-        if self.templates is not None and self.templates.delete_poll(name):
-            self._reload_templates()
-            self.template_bar.show_message(f"Deleted “{name}”.")
+    def _store_template(self, store: TemplateStore, template: PollTemplate) -> None:
+        store.save_poll(template)
+
+    def _remove_template(self, store: TemplateStore, name: str) -> bool:
+        return store.delete_poll(name)

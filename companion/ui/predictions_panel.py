@@ -3,7 +3,8 @@
 Left: the running prediction (outcome bars moved by EventSub, countdown to the lock, the
 warning before Twitch's automatic cancel), its actions and the history. Right: the form,
 checked against ``companion/twitch/limits.py`` as the streamer types
-(:class:`~companion.ui.engagement_forms.PredictionForm`), and templates.
+(:class:`~companion.ui.engagement_forms.PredictionForm`), and templates. The layout and
+what it shares with the polls tab are :class:`~companion.ui.running_item_panel.RunningItemPanel`.
 
 Keyboard (shown on the panel as :data:`PREDICTION_KEYS`): with the bars focused
 (Ctrl+B), 1-9 and 0 pick the winner (press the same key twice), L locks, C cancels and
@@ -15,23 +16,13 @@ No dialogs: confirmations and errors are lines on the panel.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, Qt, QTimer
-from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
-from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QHBoxLayout,
-    QHeaderView,
-    QLabel,
-    QListView,
-    QPushButton,
-    QTableView,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtWidgets import QAbstractItemView, QPushButton, QWidget
 
-from companion.core.templates import PredictionTemplate, TemplateInvalid
+from companion.core.bidi import isolate
+from companion.core.templates import PredictionTemplate
 from companion.services.predictions_service import (
     AUTO_CANCEL_WARNING,
     auto_cancel_at,
@@ -42,18 +33,8 @@ from companion.services.predictions_service import (
     resolve_blocked_reason,
 )
 from companion.ui.engagement_forms import PredictionForm
-from companion.ui.outcome_bars import (
-    BAR_COLORS,
-    BarRow,
-    HistoryTableModel,
-    KeyFilter,
-    OutcomeBarDelegate,
-    OutcomeBarsModel,
-    PressAgain,
-    format_span,
-    key_for,
-)
-from companion.ui.templates_ui import TemplateBar
+from companion.ui.outcome_bars import BAR_COLORS, BarRow, HistoryTableModel, format_span, key_for
+from companion.ui.running_item_panel import RunningItemPanel
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -157,8 +138,8 @@ def prediction_history_model(parent: QObject | None = None) -> HistoryTableModel
     return model
 
 
-class PredictionsPanel(QWidget):
-    """The predictions tab.
+class PredictionsPanel(RunningItemPanel["Prediction", PredictionTemplate]):
+    """The predictions tab (see :class:`RunningItemPanel` for what every such tab shows).
 
     Args:
         service: The predictions service.
@@ -167,6 +148,17 @@ class PredictionsPanel(QWidget):
         parent: Qt parent.
     """
 
+    TITLE = "Predictions"
+    FORM_TITLE = "New prediction"
+    START_TEXT = "Start prediction (Ctrl+Enter)"
+    EMPTY_TEXT = "No prediction running. Start one from the form."
+    KEYS = PREDICTION_KEYS
+    # The selected bar is the winner Enter resolves.
+    BAR_SELECTION = QAbstractItemView.SelectionMode.SingleSelection
+
+    service: PredictionsService
+    form: PredictionForm
+
     def __init__(
         self,
         service: PredictionsService,
@@ -174,207 +166,65 @@ class PredictionsPanel(QWidget):
         clock: Callable[[], datetime] = now_utc,
         parent: QWidget | None = None,
     ) -> None:
-        super().__init__(parent)
-        self.service = service
-        self.templates = templates
-        self.clock = clock
-        self.model = OutcomeBarsModel(self)
-        self.history_model = prediction_history_model(self)
-        self._shown: Prediction | None = None
-
-        heading = QLabel("Predictions")
-        heading.setProperty("role", "title")
-        self.error_label = QLabel()
-        self.error_label.setProperty("role", "error")
-        self.error_label.setWordWrap(True)
-        self.error_label.hide()
-        self.warning_label = QLabel()
-        self.warning_label.setProperty("role", "notice")
-        self.warning_label.setWordWrap(True)
-        self.warning_label.hide()
-
-        # -- the running prediction
-        self.active_title = QLabel()
-        self.active_title.setStyleSheet("font-size: 13pt; font-weight: bold;")
-        self.active_title.setWordWrap(True)
-        self.status_label = QLabel()
-        self.totals_label = QLabel()
-        self.bars = QListView()
-        self.bars.setModel(self.model)
-        self.bars.setItemDelegate(OutcomeBarDelegate(self.bars))
-        self.bars.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.bars.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-        self.bars.setMinimumHeight(150)
-        self.bars.installEventFilter(KeyFilter(self._bar_key, self))
+        super().__init__(service, templates, clock, parent)
         self.bars.doubleClicked.connect(lambda index: self._press_resolve(index.row()))
-        self.empty_label = QLabel("No prediction running. Start one from the form.")
-        self.empty_label.setProperty("role", "empty")
-        self.confirm_label = QLabel()
-        self.confirm_label.setProperty("role", "notice")
-        self.confirm_label.setWordWrap(True)
-        self.confirm = PressAgain(self.confirm_label, parent=self)
+
+    # -- the parts of the tab ------------------------------------------------------------------
+
+    def _history_model(self) -> HistoryTableModel[Prediction]:
+        return prediction_history_model(self)
+
+    def _make_form(self) -> PredictionForm:
+        return PredictionForm()
+
+    def _form_changed_signals(self) -> list[Any]:
+        form = self.form
+        return [
+            form.title_edit.textChanged,
+            form.outcomes_edit.textChanged,
+            form.window_edit.textChanged,
+        ]
+
+    def _action_buttons(self) -> list[QPushButton]:
         self.lock_button = QPushButton("Lock (L)")
         self.resolve_button = QPushButton("Resolve selected (Enter)")
         self.cancel_button = QPushButton("Cancel and refund (C)")
         self.cancel_button.setProperty("secondary", True)
-        self.action_reason = QLabel()
-        self.action_reason.setWordWrap(True)
-        self.action_reason.setProperty("role", "hint")
-        actions = QHBoxLayout()
-        actions.addWidget(self.lock_button)
-        actions.addWidget(self.resolve_button)
-        actions.addWidget(self.cancel_button)
-        actions.addStretch(1)
-
-        history_heading = QLabel("History")
-        history_heading.setStyleSheet("font-weight: bold;")
-        self.history = QTableView()
-        self.history.setModel(self.history_model)
-        self.history.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.history.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.history.verticalHeader().hide()
-        header = self.history.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        self.history.setAlternatingRowColors(True)
-
-        left = QVBoxLayout()
-        left.addWidget(self.active_title)
-        left.addWidget(self.status_label)
-        left.addWidget(self.bars, 2)
-        left.addWidget(self.empty_label)
-        left.addWidget(self.totals_label)
-        left.addWidget(self.confirm_label)
-        left.addLayout(actions)
-        left.addWidget(self.action_reason)
-        left.addWidget(history_heading)
-        left.addWidget(self.history, 1)
-
-        # -- the form
-        form_heading = QLabel("New prediction")
-        form_heading.setStyleSheet("font-weight: bold;")
-        self.form = PredictionForm()
-        self.create_reason = QLabel()
-        self.create_reason.setProperty("role", "notice")
-        self.create_reason.setWordWrap(True)
-        self.create_button = QPushButton("Start prediction (Ctrl+Enter)")
-        self.template_bar = TemplateBar()
-        self.template_bar.setVisible(templates is not None)
-        right = QVBoxLayout()
-        right.addWidget(form_heading)
-        right.addWidget(self.form)
-        right.addWidget(self.create_reason)
-        right.addWidget(self.create_button)
-        right.addSpacing(8)
-        right.addWidget(self.template_bar)
-        right.addStretch(1)
-        right_box = QWidget()
-        right_box.setLayout(right)
-        right_box.setMaximumWidth(460)
-
-        columns = QHBoxLayout()
-        columns.addLayout(left, 3)
-        columns.addWidget(right_box, 2)
-        self.keys_label = QLabel(PREDICTION_KEYS)
-        self.keys_label.setWordWrap(True)
-        self.keys_label.setStyleSheet("color: palette(placeholder-text); font-size: 9pt;")
-        layout = QVBoxLayout(self)
-        layout.addWidget(heading)
-        layout.addWidget(self.error_label)
-        layout.addWidget(self.warning_label)
-        layout.addLayout(columns, 1)
-        layout.addWidget(self.keys_label)
-
         self.lock_button.clicked.connect(self.lock)
         self.resolve_button.clicked.connect(self._resolve_selected)
         self.cancel_button.clicked.connect(self.press_cancel)
-        self.create_button.clicked.connect(self.start)
-        self.form.title_edit.textChanged.connect(self._update_actions)
-        self.form.outcomes_edit.textChanged.connect(self._update_actions)
-        self.form.window_edit.textChanged.connect(self._update_actions)
-        self.template_bar.apply_requested.connect(self.apply_template)
-        self.template_bar.save_requested.connect(self.save_template)
-        self.template_bar.delete_requested.connect(self.delete_template)
-        for keys, slot in (
-            ("Ctrl+Return", self.start),
-            ("Ctrl+Enter", self.start),
-            ("Ctrl+N", self.form.title_edit.setFocus),
-            ("Ctrl+B", self.bars.setFocus),
-            ("Ctrl+S", lambda: self.save_template(self.template_bar.name_edit.text().strip())),
-        ):
-            shortcut = QShortcut(QKeySequence(keys), self)
-            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-            shortcut.activated.connect(slot)
+        return [self.lock_button, self.resolve_button, self.cancel_button]
 
-        service.active_changed.connect(self.show_active)
-        service.history_changed.connect(self.history_model.set_items)
-        service.error.connect(self.show_error)
-        self._tick = QTimer(self)
-        self._tick.setInterval(1000)
-        self._tick.timeout.connect(self.update_clock)
-        self._tick.start()
-        self._reload_templates()
-        self.history_model.set_items(service.history)
-        self.show_active(service.active)
+    def _rows(self, item: Prediction) -> list[BarRow]:
+        return outcome_rows(item)
 
-    # -- showing -----------------------------------------------------------------------------
+    def _totals(self, item: Prediction) -> str:
+        points = sum(o.channel_points or 0 for o in item.outcomes)
+        users = sum(o.users or 0 for o in item.outcomes)
+        return f"{points:,} channel points from {users:,} viewers"
 
-    def show_error(self, text: str) -> None:
-        """Show a failure on the panel (cleared by the next successful change)."""
-        self.error_label.setText(text)
-        self.error_label.setVisible(bool(text))
-
-    def show_active(self, prediction: Prediction | None) -> None:
-        if prediction is None or self._shown is None or prediction.id != self._shown.id:
-            self.confirm.clear()
-        self._shown = prediction
-        if prediction is None:
-            self.model.set_rows([])
-            self.active_title.setText("")
-            self.totals_label.setText("")
-        else:
-            self.model.set_rows(outcome_rows(prediction))
-            self.active_title.setText(prediction.title)
-            points = sum(o.channel_points or 0 for o in prediction.outcomes)
-            users = sum(o.users or 0 for o in prediction.outcomes)
-            self.totals_label.setText(f"{points:,} channel points from {users:,} viewers")
-        running = prediction is not None
-        for widget in (self.active_title, self.status_label, self.bars, self.totals_label):
-            widget.setVisible(running)
-        self.empty_label.setVisible(not running)
-        self._update_actions()
-        self.update_clock()
-
-    def update_clock(self) -> None:
+    def _status(self, item: Prediction, now: datetime) -> tuple[str, str]:
         """Countdown to the lock, time left to resolve, and the auto-cancel warning."""
-        prediction = self.service.active
-        now = self.clock()
-        warning = ""
-        if prediction is None:
-            self.status_label.setText("")
-        elif prediction.status == "ACTIVE":
-            lock_time = locks_at(prediction)
+        if item.status == "ACTIVE":
+            lock_time = locks_at(item)
             left = f" · locks in {format_span(lock_time - now)}" if lock_time else ""
-            self.status_label.setText(f"Taking bets{left}")
-        else:
-            cancel_time = auto_cancel_at(prediction)
-            if cancel_time is None:
-                self.status_label.setText("Locked · pick the winner")
-            else:
-                remaining = cancel_time - now
-                self.status_label.setText(
-                    f"Locked · pick the winner within {format_span(remaining)}"
-                )
-                if remaining <= AUTO_CANCEL_WARNING:
-                    warning = (
-                        f"Twitch cancels “{prediction.title}” and refunds every bet in"
-                        f" {format_span(remaining)} unless you pick the winner."
-                    )
-        self.warning_label.setText(warning)
-        self.warning_label.setVisible(bool(warning))
+            return f"Taking bets{left}", ""
+        cancel_time = auto_cancel_at(item)
+        if cancel_time is None:
+            return "Locked · pick the winner", ""
+        remaining = cancel_time - now
+        warning = ""
+        if remaining <= AUTO_CANCEL_WARNING:
+            warning = (
+                f"Twitch cancels “{isolate(item.title)}” and refunds every bet in"
+                f" {format_span(remaining)} unless you pick the winner."
+            )
+        return f"Locked · pick the winner within {format_span(remaining)}", warning
 
-    def _update_actions(self) -> None:
-        active = self.service.active
+    def _create_blocked(self, active: Prediction | None) -> str | None:
+        return create_blocked_reason(active)
+
+    def _update_item_actions(self, active: Prediction | None) -> None:
         lock_reason = lock_blocked_reason(active)
         end_reason = resolve_blocked_reason(active)
         self.lock_button.setEnabled(lock_reason is None)
@@ -384,25 +234,13 @@ class PredictionsPanel(QWidget):
             self.action_reason.setText(f"Lock is off. {lock_reason}")
         else:
             self.action_reason.setText("")
-        self.action_reason.setVisible(bool(self.action_reason.text()))
-        blocked = create_blocked_reason(active)
-        self.create_reason.setText(blocked or "")
-        self.create_reason.setVisible(blocked is not None)
-        valid = self.form.validate()
-        self.create_button.setEnabled(blocked is None and valid)
-        self.create_button.setToolTip(blocked or ("" if valid else "Fix the form first."))
 
-    # -- actions -----------------------------------------------------------------------------
-
-    def start(self) -> None:
-        """Start the prediction in the form (if valid and none is running)."""
-        self._update_actions()
-        if not self.create_button.isEnabled():
-            return
+    def _create(self) -> None:
         title, outcomes, window = self.form.values()
         assert window is not None  # the form is valid
-        self.show_error("")
         self.service.create(title, outcomes, window)
+
+    # -- the prediction's actions ----------------------------------------------------------------
 
     def lock(self) -> None:
         if lock_blocked_reason(self.service.active) is None:
@@ -417,8 +255,8 @@ class PredictionsPanel(QWidget):
             return
         self.confirm.press(
             "cancel",
-            f"Press C (or the button) again to cancel “{active.title}” and refund every bet."
-            " Esc keeps it.",
+            f"Press C (or the button) again to cancel “{isolate(active.title)}” and refund every"
+            " bet. Esc keeps it.",
             self._cancel_now,
         )
 
@@ -437,7 +275,8 @@ class PredictionsPanel(QWidget):
         self.bars.setCurrentIndex(self.model.index(position))
         self.confirm.press(
             f"resolve:{outcome.id}",
-            f"Press {key} again to pay out “{outcome.title}” as the winner. Esc keeps it open.",
+            f"Press {key} again to pay out “{isolate(outcome.title)}” as the winner. Esc keeps"
+            " it open.",
             lambda: self._resolve_now(outcome.id),
         )
 
@@ -452,10 +291,7 @@ class PredictionsPanel(QWidget):
         else:
             self.show_error("Select the winning outcome first (or press its number).")
 
-    def _bar_key(self, event: QKeyEvent) -> bool:
-        key = event.key()
-        if event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier:
-            return False
+    def _item_key(self, key: int) -> bool:
         if Qt.Key.Key_0 <= key <= Qt.Key.Key_9:
             digit = key - Qt.Key.Key_0
             self._press_resolve(9 if digit == 0 else digit - 1)
@@ -469,44 +305,25 @@ class PredictionsPanel(QWidget):
         if key == Qt.Key.Key_C:
             self.press_cancel()
             return True
-        if key == Qt.Key.Key_Escape:
-            self.confirm.clear()
-            return True
         return False
 
-    # -- templates ---------------------------------------------------------------------------
+    # -- templates -----------------------------------------------------------------------------
 
-    def set_game(self, game: str | None) -> None:
-        """The channel's current game: its templates ("<game>: ...") are offered first."""
-        self.template_bar.set_game(game)
+    def _template_names(self, store: TemplateStore) -> list[str]:
+        return [t.name for t in store.predictions()]
 
-    def _reload_templates(self, current: str | None = None) -> None:
-        if self.templates is not None:
-            names = [t.name for t in self.templates.predictions()]
-            self.template_bar.set_names(names, current)
+    def _find_template(self, store: TemplateStore, name: str) -> PredictionTemplate | None:
+        return store.prediction(name)
 
-    def apply_template(self, name: str) -> None:
-        template = self.templates.prediction(name) if self.templates else None
-        if template is None:
-            self.template_bar.show_message(f"No template named “{name}”.", error=True)
-            return
+    def _fill_form(self, template: PredictionTemplate) -> None:
         self.form.fill(template.title, list(template.outcomes), template.window_seconds)
-        self.template_bar.show_message(f"Applied “{template.name}”.")
 
-    def save_template(self, name: str) -> None:
-        if self.templates is None:
-            return
+    def _template_from_form(self, name: str) -> PredictionTemplate:
         title, outcomes, window = self.form.values()
-        template = PredictionTemplate(name, title, tuple(outcomes), window or 0)
-        try:
-            self.templates.save_prediction(template)
-        except TemplateInvalid as exc:
-            self.template_bar.show_message("Not saved: " + "; ".join(exc.problems), error=True)
-            return
-        self._reload_templates(name)
-        self.template_bar.show_message(f"Saved “{name}”.")
+        return PredictionTemplate(name, title, tuple(outcomes), window or 0)
 
-    def delete_template(self, name: str) -> None:
-        if self.templates is not None and self.templates.delete_prediction(name):
-            self._reload_templates()
-            self.template_bar.show_message(f"Deleted “{name}”.")
+    def _store_template(self, store: TemplateStore, template: PredictionTemplate) -> None:
+        store.save_prediction(template)
+
+    def _remove_template(self, store: TemplateStore, name: str) -> bool:
+        return store.delete_prediction(name)

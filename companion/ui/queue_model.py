@@ -28,15 +28,26 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QBrush, QColor, QFont
 
+from companion.core.bidi import isolate
 from companion.core.queue_events import RowsChanged, RowsInserted, RowsRemoved, RowState
+from companion.services.queue_service import FOREIGN_REASON
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from companion.core.queue import RedemptionQueue
     from companion.core.queue_events import QueueEvent, QueueRow
+    from companion.core.records import RedemptionRecord
 
-__all__ = ["Column", "QueueFilterProxy", "QueueTableModel", "format_age"]
+__all__ = [
+    "FOREIGN_MARK",
+    "INPUT_MARK",
+    "Column",
+    "CompactQueueProxy",
+    "QueueFilterProxy",
+    "QueueTableModel",
+    "format_age",
+]
 
 _log = logging.getLogger(__name__)
 
@@ -45,6 +56,13 @@ _Index = QModelIndex | QPersistentModelIndex
 ID_ROLE = int(Qt.ItemDataRole.UserRole) + 1
 REWARD_ID_ROLE = int(Qt.ItemDataRole.UserRole) + 2
 STATE_ROLE = int(Qt.ItemDataRole.UserRole) + 3
+FOREIGN_ROLE = int(Qt.ItemDataRole.UserRole) + 4
+
+#: Put before the reward of another app's redemption (the pinned window has no status column).
+FOREIGN_MARK = "\u2298"  # ⊘ circled division slash: "not from here", in DejaVu Sans
+#: After the viewer in the compact view when the redemption carries text (hover shows it).
+INPUT_MARK = "\u270e"  # ✎ lower right pencil
+FOREIGN_STATUS = "Another app's reward"
 
 # Twitch's purple, for rewards whose colour is not known yet.
 _FALLBACK_COLOR = "#9147FF"
@@ -64,6 +82,7 @@ _ROLES = frozenset(
         ID_ROLE,
         REWARD_ID_ROLE,
         STATE_ROLE,
+        FOREIGN_ROLE,
     }
 )
 
@@ -127,6 +146,7 @@ class QueueTableModel(QAbstractTableModel):
         self._reward_color = reward_color or (lambda _reward_id: None)
         self._now = now or (lambda: datetime.now(UTC))
         self._colors: dict[str, QColor] = {}
+        self._is_foreign: Callable[[str], bool] = lambda _reward_id: False
         # Qt asks rowCount() dozens of times per inserted row; answer from a plain int
         # that changes exactly when the queue announces a change.
         self._count = len(queue)
@@ -170,6 +190,22 @@ class QueueTableModel(QAbstractTableModel):
                 [Qt.ItemDataRole.DecorationRole],
             )
 
+    def set_ownership(self, is_foreign: Callable[[str], bool]) -> None:
+        """Say which rewards another app made (their rows are marked and greyed)."""
+        self._is_foreign = is_foreign
+        self.refresh_ownership()
+
+    def refresh_ownership(self) -> None:
+        """The set of other apps' rewards changed: repaint every row."""
+        if len(self.queue):
+            self.dataChanged.emit(
+                self.index(0, 0), self.index(len(self.queue) - 1, Column.COUNT - 1)
+            )
+
+    def is_foreign(self, reward_id: str) -> bool:
+        """True if another app made the reward."""
+        return self._is_foreign(reward_id)
+
     # ------------------------------------------------------------------ model API
 
     def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008  # Qt's signature
@@ -181,12 +217,12 @@ class QueueTableModel(QAbstractTableModel):
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:
-        if (
-            role == Qt.ItemDataRole.DisplayRole
-            and orientation == Qt.Orientation.Horizontal
-            and 0 <= section < Column.COUNT
-        ):
+        if orientation != Qt.Orientation.Horizontal or not 0 <= section < Column.COUNT:
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
             return _HEADERS[section]
+        if role == Qt.ItemDataRole.InitialSortOrderRole and section == Column.AGE:
+            return Qt.SortOrder.DescendingOrder  # the first click puts the oldest on top
         return None
 
     def flags(self, index: _Index) -> Qt.ItemFlag:
@@ -221,35 +257,43 @@ class QueueTableModel(QAbstractTableModel):
         row = self.queue.row(index.row())
         record = row.record
         column = index.column()
+        foreign = self._is_foreign(record.reward_id)
         if role == Qt.ItemDataRole.DisplayRole:
+            # Viewer text in its own direction (Arabic, Hebrew), whatever the view's.
             if column == Column.REWARD:
-                return record.reward_title
+                title = isolate(record.reward_title)
+                return f"{FOREIGN_MARK} {title}" if foreign else title
             if column == Column.VIEWER:
-                return record.user_name
+                return isolate(record.user_name)
             if column == Column.INPUT:
-                return record.user_input or ""
+                return isolate(record.user_input)
             if column == Column.AGE:
                 age = (self._current_time() - record.redeemed_at).total_seconds()
                 return format_age(age)
             if column == Column.STATUS:
-                return _status_text(row)
+                return FOREIGN_STATUS if foreign and not row.error else _status_text(row)
             return None
         if role == Qt.ItemDataRole.DecorationRole and column == Column.REWARD:
             return self._color(record.reward_id, record.reward_color)
         if role == Qt.ItemDataRole.FontRole and row.state is not RowState.WAITING:
             return _ITALIC
         if role == Qt.ItemDataRole.ToolTipRole:
+            if foreign:
+                return FOREIGN_REASON
             if row.error:
                 return f"Last action failed: {row.error}. The redemption is still waiting."
             if column == Column.INPUT and record.user_input:
-                return record.user_input
-            if column == Column.VIEWER:
-                return f"{record.user_name} ({record.user_login})"
+                return isolate(record.user_input)
+            if column in (Column.REWARD, Column.VIEWER, Column.AGE):
+                # Whole, whatever the column widths (the pinned window has no input column).
+                title, name = isolate(record.reward_title), isolate(record.user_name)
+                tip = f"{title} · {name} ({record.user_login})"
+                return f"{tip}\n“{isolate(record.user_input)}”" if record.user_input else tip
             return None
         if role == Qt.ItemDataRole.ForegroundRole:
             if row.error:
                 return QBrush(_ERROR_COLOR)
-            if row.state is not RowState.WAITING:
+            if row.state is not RowState.WAITING or foreign:
                 return QBrush(_PENDING_COLOR)
             return None
         if role == ID_ROLE:
@@ -258,7 +302,26 @@ class QueueTableModel(QAbstractTableModel):
             return record.reward_id
         if role == STATE_ROLE:
             return row.state.value
+        if role == FOREIGN_ROLE:
+            return foreign
         return None
+
+
+def _sort_key(row: QueueRow, column: int) -> tuple[Any, ...]:
+    """How a column sorts; ties keep the queue's order (oldest first)."""
+    record = row.record
+    if column == Column.AGE:
+        # By age: the smallest age (the newest redemption) is the least.
+        return (-row.key[0], row.key[1])
+    if column == Column.REWARD:
+        return (record.reward_title.casefold(), row.key)
+    if column == Column.VIEWER:
+        return (record.user_name.casefold(), row.key)
+    if column == Column.INPUT:
+        return ((record.user_input or "").casefold(), row.key)
+    if column == Column.STATUS:
+        return (row.state.value, row.error or "", row.key)
+    return (row.key,)
 
 
 class QueueFilterProxy(QSortFilterProxyModel):
@@ -299,7 +362,15 @@ class QueueFilterProxy(QSortFilterProxyModel):
             return True
         if not self._reward_id and not self._needle:
             return True
-        record = source.queue.row(source_row).record
+        return self.accepts(source.queue.row(source_row).record)
+
+    @property
+    def filtering(self) -> bool:
+        """True while a reward or a search narrows the rows shown."""
+        return bool(self._reward_id or self._needle)
+
+    def accepts(self, record: RedemptionRecord) -> bool:
+        """True if the filter shows ``record`` (the same test as ``filterAcceptsRow``)."""
         if self._reward_id and record.reward_id != self._reward_id:
             return False
         if self._needle:
@@ -310,6 +381,17 @@ class QueueFilterProxy(QSortFilterProxyModel):
                 or (record.user_input is not None and needle in record.user_input.lower())
             )
         return True
+
+    def lessThan(self, source_left: _Index, source_right: _Index) -> bool:
+        # Sorted only after a header click (unsorted, the queue's own order is kept and
+        # this is never called); reads the records directly, not data().
+        source = self.sourceModel()
+        if not isinstance(source, QueueTableModel):
+            return super().lessThan(source_left, source_right)
+        column = source_left.column()
+        left = source.queue.row(source_left.row())
+        right = source.queue.row(source_right.row())
+        return _sort_key(left, column) < _sort_key(right, column)
 
     def redemption_ids(self, proxy_rows: list[int]) -> list[str]:
         """The redemption ids of proxy rows."""
@@ -322,3 +404,19 @@ class QueueFilterProxy(QSortFilterProxyModel):
             if source_index.isValid():
                 ids.append(source.queue.row(source_index.row()).redemption_id)
         return ids
+
+
+class CompactQueueProxy(QueueFilterProxy):
+    """The pinned window's proxy: marks viewers whose redemption carries text (✎)."""
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        value = super().data(index, role)
+        if (
+            role == Qt.ItemDataRole.DisplayRole
+            and index.column() == Column.VIEWER
+            and isinstance(source := self.sourceModel(), QueueTableModel)
+        ):
+            source_index = self.mapToSource(index)
+            if source_index.isValid() and source.row_at(source_index.row()).record.user_input:
+                return f"{value} {INPUT_MARK}"
+        return value

@@ -6,7 +6,14 @@ The same :class:`QueueView` serves the main window's tab and the pinned window
 
 Keys (active while focus is anywhere in the view, except while typing in a text field):
 F fulfil the selected rows, R refund them, Ctrl+A select every shown row, Ctrl+Z undo
-the last action while its window is open, Ctrl+F search, Esc clear the search.
+the last action while its window is open, Ctrl+F search, Esc clear the search (or forget
+a half-done bulk action). After F or R the next waiting row is selected, so F, F, F
+works down the queue; with nothing selected, the first Down selects the first row.
+
+Bulk buttons act on exactly the waiting rows the filter and search show, and say how
+many; over more than one reward they ask for a second press that names the count.
+Rows of rewards another app created are marked and left out of every action: Twitch
+lets only the creating app change them.
 """
 
 from __future__ import annotations
@@ -14,27 +21,36 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QItemSelection, QItemSelectionModel, Qt, QTimer, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtCore import (
+    Qt,
+    QTimer,
+    Signal,
+)
+from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
     QStackedWidget,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
 
+from companion.core.bidi import isolate
+from companion.core.queue_events import RowState
 from companion.core.records import ActionKind, ActionState
+from companion.services.queue_service import FOREIGN_REASON
 
-from .queue_model import Column, QueueFilterProxy, QueueTableModel
+from .elided_label import ElidedLabel
+from .queue_bulk import BulkArming, ShownRows, bulk_tooltip, shown_rows, verb
+from .queue_model import CompactQueueProxy, QueueFilterProxy, QueueTableModel
+from .queue_table import QueueTable
 
 if TYPE_CHECKING:
+    from collections.abc import Collection
+
     from companion.core.records import ActionRecord
     from companion.services.queue_service import QueueService
 
@@ -49,12 +65,15 @@ HINT_TEXT = (
 COMPACT_HINT_TEXT = "F fulfil · R refund · Ctrl+A all · Ctrl+Z undo"
 
 _ALL = ""
-_ROW_HEIGHT = 26
 _COUNTS_DELAY_MS = 150
 
 
 class QueueView(QWidget):
     """A filterable view of the queue with its actions and shortcuts.
+
+    Signals:
+        reward_filter_changed(str, str): the reward chosen in the filter (id and title;
+            empty for every reward), for a window that remembers it.
 
     Args:
         service: The queue service (actions go through it).
@@ -62,6 +81,8 @@ class QueueView(QWidget):
         compact: The pinned window's layout (fewer columns and buttons).
         parent: Qt parent.
     """
+
+    reward_filter_changed = Signal(str, str)
 
     def __init__(
         self,
@@ -75,21 +96,30 @@ class QueueView(QWidget):
         self.service = service
         self.model = model
         self.compact = compact
-        self.proxy = QueueFilterProxy(self)
+        self.proxy = CompactQueueProxy(self) if compact else QueueFilterProxy(self)
         self._titles: dict[str, str] = {}
         self.proxy.setSourceModel(model)
 
         # The theme styles a disabled secondary button like an enabled one; grey it here.
-        self.setStyleSheet('QPushButton[secondary="true"]:disabled { color: #9a9aa8; }')
+        # Compact buttons are smaller than the theme's, so the pinned window keeps its rows.
+        self.setStyleSheet(
+            'QPushButton[secondary="true"]:disabled { color: #9a9aa8; }\n'
+            'QPushButton[compact="true"] { padding: 3px 9px; }\n'
+            'QLineEdit[compact="true"], QComboBox[compact="true"] { padding: 1px 4px; }\n'
+            # 9.5 pt: the three columns a glance needs fit 340 px without cutting names.
+            'QTableView[compact="true"] { font-size: 9.5pt; }\n'
+            'QLabel[compact="true"] { font-size: 9pt; }'
+        )
         layout = QVBoxLayout(self)
         margin = 4 if compact else 8
         layout.setContentsMargins(margin, margin, margin, margin)
-        layout.setSpacing(6)
+        layout.setSpacing(3 if compact else 6)
 
         # -- filter row
         filters = self.filter_row = QHBoxLayout()
+        filters.setSpacing(4 if compact else 6)
         self.reward_filter = QComboBox()
-        self.reward_filter.setMinimumContentsLength(18)
+        self.reward_filter.setMinimumContentsLength(6 if compact else 18)
         self.reward_filter.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
         )
@@ -99,36 +129,12 @@ class QueueView(QWidget):
             "Search (Ctrl+F)" if compact else "Search viewer or input (Ctrl+F)"
         )
         self.search.setClearButtonEnabled(True)
-        filters.addWidget(self.reward_filter, 0 if compact else 1)
+        filters.addWidget(self.reward_filter, 1)
         filters.addWidget(self.search, 1 if compact else 2)
         layout.addLayout(filters)
 
         # -- the table, or the empty state
-        self.table = QTableView()
-        self.table.setModel(self.proxy)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.table.setAlternatingRowColors(True)
-        self.table.setShowGrid(False)
-        self.table.setWordWrap(False)
-        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
-        self.table.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
-        vertical = self.table.verticalHeader()
-        vertical.setVisible(False)
-        # Fixed heights: the view never measures 10,000 rows.
-        vertical.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        vertical.setDefaultSectionSize(_ROW_HEIGHT)
-        header = self.table.horizontalHeader()
-        header.setHighlightSections(False)
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setStretchLastSection(False)
-        header.setSectionResizeMode(Column.INPUT, QHeaderView.ResizeMode.Stretch)
-        widths = {Column.REWARD: 180, Column.VIEWER: 130, Column.AGE: 70, Column.STATUS: 230}
-        if compact:
-            widths = {Column.REWARD: 130, Column.VIEWER: 100, Column.AGE: 60}
-            self.table.setColumnHidden(Column.STATUS, True)
-        for column, width in widths.items():
-            self.table.setColumnWidth(column, width)
+        self.table = QueueTable(self.proxy, compact=compact)
 
         self.empty_label = QLabel()
         self.empty_label.setProperty("role", "empty")
@@ -141,52 +147,69 @@ class QueueView(QWidget):
 
         # -- actions
         actions = QHBoxLayout()
-        self.fulfill_button = QPushButton("Fulfil (F)")
-        self.refund_button = QPushButton("Refund (R)")
+        actions.setSpacing(4 if compact else 6)
+        self.fulfill_button = QPushButton("Fulfil" if compact else "Fulfil (F)")
+        self.refund_button = QPushButton("Refund" if compact else "Refund (R)")
         self.refund_button.setProperty("secondary", True)
-        self.undo_button = QPushButton("Undo (Ctrl+Z)")
+        self.undo_button = QPushButton("Undo" if compact else "Undo (Ctrl+Z)")
         self.undo_button.setProperty("secondary", True)
-        self.fulfill_reward_button = QPushButton("Fulfil all of reward")
-        self.fulfill_reward_button.setProperty("secondary", True)
-        self.refund_reward_button = QPushButton("Refund all of reward")
-        self.refund_reward_button.setProperty("secondary", True)
-        self.fulfill_all_button = QPushButton("Fulfil everything")
-        self.fulfill_all_button.setProperty("secondary", True)
-        self.refund_all_button = QPushButton("Refund everything")
-        self.refund_all_button.setProperty("secondary", True)
+        for button, keys in (
+            (self.fulfill_button, "F"),
+            (self.refund_button, "R"),
+            (self.undo_button, "Ctrl+Z"),
+        ):
+            button.setProperty("compact", compact)
+            button.setToolTip(f"{button.text()} ({keys})")
+        self._row_tips = {b: b.toolTip() for b in (self.fulfill_button, self.refund_button)}
+        if compact:
+            for widget in (self.reward_filter, self.search):
+                widget.setProperty("compact", True)
+        # Bulk actions cannot be taken back once their window closes: they look it.
+        self.fulfill_shown_button = QPushButton()
+        self.fulfill_shown_button.setProperty("danger", True)
+        self.refund_shown_button = QPushButton()
+        self.refund_shown_button.setProperty("danger", True)
         actions.addWidget(self.fulfill_button)
         actions.addWidget(self.refund_button)
         actions.addWidget(self.undo_button)
-        actions.addStretch(1)
-        if not compact:
-            actions.addWidget(self.fulfill_reward_button)
-            actions.addWidget(self.refund_reward_button)
-            actions.addWidget(self.fulfill_all_button)
-            actions.addWidget(self.refund_all_button)
+        # The status line: its own line under the buttons, or (compact) beside them, cut
+        # to one line with the whole text as its tooltip.
+        self.status_label: QLabel = ElidedLabel() if compact else QLabel()
+        if compact:
+            self.status_label.setProperty("compact", True)
+            actions.addWidget(self.status_label, 1)
+        else:
+            actions.addStretch(1)
+            actions.addWidget(self.fulfill_shown_button)
+            actions.addWidget(self.refund_shown_button)
         layout.addLayout(actions)
+        self.arming = BulkArming(parent=self)
+        self.arming.disarmed.connect(self._disarmed)
 
-        self.status_label = QLabel()
-        self.status_label.setWordWrap(True)
-        self.status_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.hint_label = QLabel(COMPACT_HINT_TEXT if compact else HINT_TEXT)
         self.hint_label.setProperty("role", "hint")
         # Readable on both themes' backgrounds (the QSS has no hint role).
         self.hint_label.setStyleSheet("color: #7a7a88; font-size: 9pt;")
-        layout.addWidget(self.status_label)
-        layout.addWidget(self.hint_label)
-        self.status_label.hide()
+        if compact:
+            # The pinned window lists the keys in its menu; here they would cost a row.
+            self.hint_label.hide()
+        else:
+            self.status_label.setWordWrap(True)
+            self.status_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            layout.addWidget(self.status_label)
+            layout.addWidget(self.hint_label)
+            self.status_label.hide()
 
         # -- wiring
         self.fulfill_button.clicked.connect(self.fulfill_selected)
         self.refund_button.clicked.connect(self.refund_selected)
         self.undo_button.clicked.connect(self.undo)
-        self.fulfill_reward_button.clicked.connect(self.fulfill_reward)
-        self.refund_reward_button.clicked.connect(self.refund_reward)
-        self.fulfill_all_button.clicked.connect(self.fulfill_everything)
-        self.refund_all_button.clicked.connect(self.refund_everything)
+        self.fulfill_shown_button.clicked.connect(self.fulfill_shown)
+        self.refund_shown_button.clicked.connect(self.refund_shown)
         self.reward_filter.currentIndexChanged.connect(self._reward_chosen)
         self.search.textChanged.connect(self.proxy.set_search)
         self.search.textChanged.connect(self._update_empty_state)
+        self.search.textChanged.connect(self._view_changed)
         self._shortcuts: list[QShortcut] = []
         for keys, slot in (
             ("F", self.fulfill_selected),
@@ -203,10 +226,16 @@ class QueueView(QWidget):
         escape.setContext(Qt.ShortcutContext.WidgetShortcut)
         escape.activated.connect(self._clear_search)
 
+        # Rows of another app's rewards are marked; the service knows which rewards.
+        model.set_ownership(service.is_foreign)
+        service.ownership_changed.connect(model.refresh_ownership)
+        service.ownership_changed.connect(self._update_buttons)
+
         for signal in (
             model.rowsInserted,
             model.rowsRemoved,
             model.modelReset,
+            model.dataChanged,  # rows turning pending change what a bulk action would do
         ):
             signal.connect(self._schedule_counts)
         self.proxy.rowsInserted.connect(self._update_empty_state)
@@ -223,12 +252,6 @@ class QueueView(QWidget):
         self._counts_timer.setSingleShot(True)
         self._counts_timer.setInterval(_COUNTS_DELAY_MS)
         self._counts_timer.timeout.connect(self.refresh_reward_filter)
-        # The age column is repainted, not re-announced: see queue_model.
-        self._age_timer = QTimer(self)
-        self._age_timer.setInterval(1000)
-        self._age_timer.timeout.connect(self.table.viewport().update)
-        self._age_timer.start()
-
         self.refresh_reward_filter()
         self._update_empty_state()
         self._update_buttons()
@@ -253,15 +276,19 @@ class QueueView(QWidget):
             self.reward_filter.clear()
             self.reward_filter.addItem(f"All rewards ({len(queue)})", _ALL)
             for reward_id in sorted(titles, key=lambda r: titles[r].lower()):
-                self.reward_filter.addItem(f"{titles[reward_id]} ({counts[reward_id]})", reward_id)
+                label = f"{isolate(titles[reward_id])} ({counts[reward_id]})"
+                self.reward_filter.addItem(label, reward_id)
             if current and current not in titles:
                 # The chosen reward has nothing waiting now; keep it chosen, at zero.
-                self.reward_filter.addItem(f"{self._chosen_title or 'Reward'} (0)", current)
+                self.reward_filter.addItem(
+                    f"{isolate(self._chosen_title) or 'Reward'} (0)", current
+                )
             position = self.reward_filter.findData(current)
             self.reward_filter.setCurrentIndex(max(position, 0))
         finally:
             self.reward_filter.blockSignals(blocked)
         self._update_buttons()
+        self.refresh_bulk()
 
     _chosen_title: str | None = None
 
@@ -273,6 +300,15 @@ class QueueView(QWidget):
         self.proxy.set_reward_filter(reward_id)
         self._update_empty_state()
         self._update_buttons()
+        self._view_changed()
+        self.reward_filter_changed.emit(reward_id or "", self._chosen_title or "")
+
+    def restore_reward_filter(self, reward_id: str, title: str) -> None:
+        """Filter to a remembered reward, even one with nothing waiting now (at zero)."""
+        self._chosen_title = title or None
+        self.proxy.set_reward_filter(reward_id or None)
+        self.refresh_reward_filter()
+        self._update_empty_state()
 
     def set_reward_filter(self, reward_id: str | None) -> None:
         """Choose a reward in the filter (None: all)."""
@@ -300,7 +336,7 @@ class QueueView(QWidget):
         if len(self.model.queue) == 0:
             text = "Nothing waiting. New redemptions appear here as viewers redeem."
         elif self.search.text().strip():
-            text = f"No waiting redemption matches “{self.search.text().strip()}”."
+            text = f"No waiting redemption matches “{isolate(self.search.text().strip())}”."
         else:
             text = "This reward has nothing waiting."
         self.empty_label.setText(text)
@@ -318,92 +354,185 @@ class QueueView(QWidget):
         self.table.selectAll()
 
     def select_rows(self, first: int, last: int) -> None:
-        """Select proxy rows ``first..last`` (tests and keyboard helpers)."""
-        selection = self.table.selectionModel()
-        top = self.proxy.index(first, 0)
-        bottom = self.proxy.index(last, Column.COUNT - 1)
-        selection.select(
-            QItemSelection(top, bottom),
-            QItemSelectionModel.SelectionFlag.ClearAndSelect
-            | QItemSelectionModel.SelectionFlag.Rows,
-        )
+        """Select view rows ``first..last`` (tests and keyboard helpers)."""
+        self.table.select_rows(first, last)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        # Esc from the table or a button (the search field handles its own Esc).
+        if event.key() == Qt.Key.Key_Escape and self.arming.armed is not None:
+            self.disarm()
+            event.accept()
+            return
+        super().keyPressEvent(event)
 
     def _update_buttons(self) -> None:
-        has_selection = self.table.selectionModel().hasSelection()
-        self.fulfill_button.setEnabled(has_selection)
-        self.refund_button.setEnabled(has_selection)
-        reward_id = self.proxy.reward_id
-        reward_rows = bool(reward_id) and self.model.queue.count_for_reward(reward_id or "") > 0
-        self.fulfill_reward_button.setEnabled(reward_rows)
-        self.refund_reward_button.setEnabled(reward_rows)
-        tip = "" if reward_id else "Choose a reward in the filter first"
-        self.fulfill_reward_button.setToolTip(tip)
-        self.refund_reward_button.setToolTip(tip)
-        anything = len(self.model.queue) > 0
-        self.fulfill_all_button.setEnabled(anything)
-        self.refund_all_button.setEnabled(anything)
+        ids = self.selected_ids() if self.table.selectionModel().hasSelection() else []
+        ours, theirs = self.service.split_foreign(ids) if ids else ([], [])
+        only_foreign = bool(theirs) and not ours
+        for button in (self.fulfill_button, self.refund_button):
+            button.setEnabled(bool(ours))
+            button.setToolTip(FOREIGN_REASON if only_foreign else self._row_tips[button])
         self.undo_button.setEnabled(self.service.can_undo)
+
+    # ------------------------------------------------------------------ bulk actions
+
+    def shown_rows(self) -> ShownRows:
+        """The waiting rows a bulk action would act on: exactly those shown."""
+        return shown_rows(self.model.queue, self.proxy, self.service.is_foreign)
+
+    def refresh_bulk(self) -> None:
+        """Relabel the bulk buttons with what they would act on now."""
+        if self.arming.armed is not None:
+            return  # the armed button keeps naming the rows the streamer was asked about
+        shown = self.shown_rows()
+        for kind in (ActionKind.FULFILL, ActionKind.REFUND):
+            button = self._bulk_button(kind)
+            button.setText(f"{verb(kind).capitalize()} {len(shown.ids)} shown")
+            button.setEnabled(bool(shown.ids))
+            button.setToolTip(bulk_tooltip(kind, shown))
+
+    def fulfill_shown(self) -> None:
+        """Fulfil every waiting row shown (a second press when it spans rewards)."""
+        self._bulk(ActionKind.FULFILL)
+
+    def refund_shown(self) -> None:
+        """Refund every waiting row shown (a second press when it spans rewards)."""
+        self._bulk(ActionKind.REFUND)
+
+    def _bulk(self, kind: ActionKind) -> None:
+        armed = self.arming.take(kind)
+        if armed is not None:
+            self._act(kind, armed)
+            return
+        self.disarm()
+        shown = self.shown_rows()
+        if not shown.ids:
+            self.show_status(f"Nothing to {verb(kind)}: no waiting redemption is shown.")
+            return
+        if not shown.needs_confirmation:
+            self._act(kind, shown.ids)
+            return
+        self.arming.arm(kind, shown.ids)
+        self._bulk_button(kind).setText(f"Press again to {verb(kind)} {len(shown.ids)}")
+        self.show_status(
+            f"Press again to {verb(kind)} {len(shown.ids)} redemption(s) of "
+            f"{len(shown.rewards)} rewards. Esc cancels."
+        )
+
+    def _bulk_button(self, kind: ActionKind) -> QPushButton:
+        if kind is ActionKind.FULFILL:
+            return self.fulfill_shown_button
+        return self.refund_shown_button
+
+    def disarm(self) -> None:
+        """Forget a bulk action waiting for its second press."""
+        self.arming.disarm()
+
+    def _disarmed(self) -> None:
+        self.refresh_bulk()
+        if self.status_label.text().startswith("Press again"):
+            self.show_status("")
+
+    def _view_changed(self) -> None:
+        # The rows an armed action named are no longer the rows shown.
+        self.disarm()
+        self.refresh_bulk()
 
     # ------------------------------------------------------------------ actions
 
-    def _started(self, record: ActionRecord | None, what: str) -> None:
+    def _act(self, kind: ActionKind, ids: Collection[str], last_row: int = -1) -> None:
+        """Start ``kind`` on ``ids``, report it, and select the next waiting row."""
+        ours, theirs = self.service.split_foreign(ids)
+        if theirs and not ours:
+            self.show_status(
+                f"Cannot {verb(kind)} the selection. {FOREIGN_REASON}", "Another app's reward"
+            )
+            return
+        if kind is ActionKind.FULFILL:
+            record = self.service.fulfill(ours)
+        else:
+            record = self.service.refund(ours)
         if record is None:
-            self.show_status(f"Nothing to {what}: no waiting redemption is selected.")
+            self.show_status(
+                f"Nothing to {verb(kind)}: no waiting redemption is selected.",
+                f"Nothing to {verb(kind)}",
+            )
             return
         seconds = self.service.queue.undo_window
-        self.show_status(
-            f"{what.capitalize()} {len(record.redemption_ids)} redemption(s) in "
+        text = (
+            f"{verb(kind).capitalize()} {len(record.redemption_ids)} redemption(s) in "
             f"{seconds:g} s. Ctrl+Z to undo."
         )
+        if theirs:
+            text += f" {len(theirs)} of another app's reward(s) left out."
+        short = f"{verb(kind).capitalize()} {len(record.redemption_ids)} in {seconds:g} s · Ctrl+Z"
+        self.show_status(text, short)
+        self.select_next_waiting(last_row)
+        self.refresh_bulk()
+
+    def select_next_waiting(self, after: int = -1) -> None:
+        """Select the first waiting row of this app's below view row ``after``, else above.
+
+        With none left, the selection is cleared (F then says there is nothing to do).
+        """
+        proxy = self.proxy
+        count = proxy.rowCount()
+        for view_row in [*range(after + 1, count), *range(min(after + 1, count))]:
+            source = proxy.mapToSource(proxy.index(view_row, 0))
+            row = self.model.row_at(source.row())
+            if row.state is RowState.WAITING and not self.service.is_foreign(row.reward_id):
+                self.select_rows(view_row, view_row)
+                return
+        self.table.selectionModel().clearSelection()
+
+    def _act_on_selection(self, kind: ActionKind) -> None:
+        rows = sorted({index.row() for index in self.table.selectionModel().selectedRows()})
+        self._act(kind, self.proxy.redemption_ids(rows), rows[-1] if rows else -1)
 
     def fulfill_selected(self) -> None:
         """Fulfil the selected rows (after the undo window)."""
-        self._started(self.service.fulfill(self.selected_ids()), "fulfil")
+        self._act_on_selection(ActionKind.FULFILL)
 
     def refund_selected(self) -> None:
         """Refund the selected rows (after the undo window)."""
-        self._started(self.service.refund(self.selected_ids()), "refund")
-
-    def fulfill_reward(self) -> None:
-        """Fulfil every waiting row of the reward chosen in the filter."""
-        if self.proxy.reward_id:
-            self._started(self.service.fulfill_reward(self.proxy.reward_id), "fulfil")
-
-    def refund_reward(self) -> None:
-        """Refund every waiting row of the reward chosen in the filter."""
-        if self.proxy.reward_id:
-            self._started(self.service.refund_reward(self.proxy.reward_id), "refund")
-
-    def fulfill_everything(self) -> None:
-        """Fulfil every waiting row."""
-        self._started(self.service.fulfill_all(), "fulfil")
-
-    def refund_everything(self) -> None:
-        """Refund every waiting row."""
-        self._started(self.service.refund_all(), "refund")
+        self._act_on_selection(ActionKind.REFUND)
 
     def undo(self) -> None:
         """Undo the last action whose window is open."""
         record = self.service.undo_last()
         if record is None:
-            self.show_status("Nothing to undo: the last action was already sent.")
+            self.show_status(
+                "Nothing to undo: the last action was already sent.", "Nothing to undo"
+            )
 
-    def show_status(self, text: str) -> None:
-        """Show one line under the table."""
+    def show_status(self, text: str, short: str | None = None) -> None:
+        """Show one line under the table.
+
+        Compact, it sits beside the buttons: ``short`` is shown there (cut to fit), and
+        ``text`` is its tooltip.
+        """
+        if self.compact and short is not None:
+            self.status_label.setText(short)
+            self.status_label.setToolTip(text)
+            return
         self.status_label.setText(text)
-        self.status_label.setVisible(bool(text))
+        if not self.compact:
+            self.status_label.setVisible(bool(text))
 
     def _handled_elsewhere(self, count: int) -> None:
         self.show_status(
             f"{count} redemption(s) were fulfilled or refunded elsewhere (another app or the "
-            "Twitch dashboard) and left the queue."
+            "Twitch dashboard) and left the queue.",
+            f"{count} handled elsewhere",
         )
 
     def _on_action(self, record: ActionRecord) -> None:
         self._update_buttons()
+        self._schedule_counts()
         if record.state is ActionState.SENDING:
             verb = "Fulfilling" if record.kind is ActionKind.FULFILL else "Refunding"
-            self.show_status(f"{verb} {len(record.redemption_ids)} redemption(s)...")
+            count = len(record.redemption_ids)
+            self.show_status(f"{verb} {count} redemption(s)...", f"{verb} {count}...")
 
 
 class QueuePanel(QueueView):

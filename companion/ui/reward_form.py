@@ -20,7 +20,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
     QFormLayout,
@@ -33,20 +33,32 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from companion.core.bidi import isolate
 from companion.services.messages import explain
 from companion.twitch import limits
 from companion.twitch.errors import LimitError
+
+from .durations import format_duration, in_words, parse_duration
 
 if TYPE_CHECKING:
     from companion.twitch.limits import Limit
     from companion.twitch.models.channel_points import CustomReward
 
-__all__ = ["FIELD_HELP", "RewardForm"]
+__all__ = ["DEFAULT_COLOR", "FIELD_HELP", "RewardForm", "format_duration", "parse_duration"]
 
 _log = logging.getLogger(__name__)
 
 _HEX_COLOR = re.compile(r"^#[0-9A-Fa-f]{6}$")
 _COOLDOWN_SHOWN_FROM = 60  # SOURCES.md: ">= 60 to show in the Twitch UX"
+#: A new reward's colour, filled in and sent: Twitch documents no default colour, so the
+#: form never leaves it to Twitch unless the streamer empties the field.
+DEFAULT_COLOR = "#9147FF"
+_UNIT_SECONDS = {"h": 3600, "m": 60, "s": 1}
+_DURATION_PART = re.compile(
+    # Longest spelling first: the regex takes the first alternative that matches.
+    r"(\d+)\s*(hours?|hrs?|h|minutes?|mins?|m|seconds?|secs?|s)\b",
+    re.IGNORECASE,
+)
 
 _T, _P, _C = limits.REWARD_TITLE, limits.REWARD_PROMPT, limits.REWARD_GLOBAL_COOLDOWN
 FIELD_HELP = {
@@ -54,14 +66,18 @@ FIELD_HELP = {
     "rewards.",
     "prompt": f"Optional, up to {_P.maximum} characters. Viewers see it when they redeem.",
     "cost": f"Channel points, at least {limits.REWARD_COST.minimum}. Twitch documents no maximum.",
-    "background_color": "Hex colour like #9147FF. Empty keeps Twitch's default.",
+    "background_color": "Hex colour like #9147FF, as the swatch shows it.",
     "max_per_stream": f"At least {limits.REWARD_MAX_PER_STREAM.minimum} when on. Counts every "
     "viewer's redemptions this stream.",
     "max_per_user_per_stream": f"At least {limits.REWARD_MAX_PER_USER_PER_STREAM.minimum} when "
     "on. Per viewer, per stream.",
-    "global_cooldown": f"Seconds, {_C.minimum} to {_C.maximum:,} (7 days) when on. Twitch shows "
-    f"it from {_COOLDOWN_SHOWN_FROM} s.",
+    "global_cooldown": f"Seconds (90), minutes and seconds (1:30, 5m 30s) or hours (1h); "
+    f"{_C.minimum} s to 7 days when on. Twitch shows it from {_COOLDOWN_SHOWN_FROM} s.",
 }
+#: The help line of an emptied colour field, by mode.
+_NO_COLOR_NEW = "Empty: Twitch picks the colour (it documents no default)."
+_NO_COLOR_EDIT = "Empty: the reward keeps its colour."
+_COOLDOWN_FORMAT = "Cooldown: type seconds (90), minutes and seconds (1:30 or 1m 30s), or 1h."
 
 
 def _parse_int(text: str) -> int | None:
@@ -111,6 +127,9 @@ class RewardForm(QWidget):
         self._reward: CustomReward | None = None
         self._titles: set[str] = set()
         self._read_only = False
+        # Fields of a new form not edited yet: their errors wait (an empty new form is not
+        # an error yet), though Save stays off until they are valid.
+        self._pristine: set[str] = set()
 
         self.heading = QLabel("New reward")
         self.heading.setProperty("role", "title")
@@ -131,6 +150,7 @@ class RewardForm(QWidget):
         self.color_edit.setPlaceholderText("#9147FF")
         self.color_swatch = QLabel()
         self.color_swatch.setFixedSize(22, 22)
+        self.color_swatch.setToolTip("The colour that will be saved")
         self.enabled_check = QCheckBox("Enabled (viewers see it)")
         self.enabled_check.setChecked(True)
         self.paused_check = QCheckBox("Paused (seen, not redeemable)")
@@ -140,8 +160,9 @@ class RewardForm(QWidget):
         self.per_stream_edit = QLineEdit()
         self.per_user_check = QCheckBox("Limit per viewer per stream")
         self.per_user_edit = QLineEdit()
-        self.cooldown_check = QCheckBox("Global cooldown (s)")
+        self.cooldown_check = QCheckBox("Global cooldown")
         self.cooldown_edit = QLineEdit()
+        self.cooldown_edit.setPlaceholderText("e.g. 5m or 1:30")
 
         self.fields = {
             "title": _Field("title", self.title_edit),
@@ -202,16 +223,15 @@ class RewardForm(QWidget):
         layout.addStretch(1)
         layout.addLayout(buttons)
 
-        for edit in (
-            self.title_edit,
-            self.cost_edit,
-            self.color_edit,
-            self.per_stream_edit,
-            self.per_user_edit,
-            self.cooldown_edit,
-        ):
-            edit.textChanged.connect(self.validate)
-        self.prompt_edit.textChanged.connect(self.validate)
+        for name, field in self.fields.items():
+            editor = field.editor
+            # Marked edited first, then validated: the error shows from this first change.
+            if isinstance(editor, QLineEdit):
+                editor.textChanged.connect(lambda _text, n=name: self._edited(n))
+                editor.textChanged.connect(self.validate)
+            elif isinstance(editor, QPlainTextEdit):
+                editor.textChanged.connect(lambda n=name: self._edited(n))
+                editor.textChanged.connect(self.validate)
         for check in (
             self.per_stream_check,
             self.per_user_check,
@@ -224,6 +244,17 @@ class RewardForm(QWidget):
             check.toggled.connect(self.validate)
         self.save_button.clicked.connect(self._save)
         self.cancel_button.clicked.connect(self.cancelled.emit)
+        # Keyboard first: Ctrl+Enter saves (as it starts a prediction), Esc cancels.
+        for keys, slot in (
+            ("Ctrl+Return", self._save_if_enabled),
+            ("Ctrl+Enter", self._save_if_enabled),
+            ("Escape", self.cancelled.emit),
+        ):
+            shortcut = QShortcut(QKeySequence(keys), self)
+            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            shortcut.activated.connect(slot)
+        self.save_button.setToolTip("Ctrl+Enter")
+        self.cancel_button.setToolTip("Esc")
         self.validate()
 
     def setVisible(self, visible: bool) -> None:
@@ -247,13 +278,14 @@ class RewardForm(QWidget):
         self.title_edit.clear()
         self.prompt_edit.clear()
         self.cost_edit.setText("100")
-        self.color_edit.clear()
+        self.color_edit.setText(DEFAULT_COLOR)
         for check in (self.paused_check, self.input_check, self.skip_check):
             check.setChecked(False)
         self.enabled_check.setChecked(True)
         for check, edit in self._limit_pairs():
             check.setChecked(False)
             edit.clear()
+        self._pristine = set(self.fields)
         self.validate()
         self.title_edit.setFocus()
 
@@ -262,8 +294,9 @@ class RewardForm(QWidget):
     ) -> None:
         """Fill the form from a reward (read-only with the reason if another app owns it)."""
         self._reward = reward
+        self._pristine = set()
         self._titles = set(titles_in_use) - {reward.title}
-        self.heading.setText(f"Edit “{reward.title}”")
+        self.heading.setText(f"Edit “{isolate(reward.title)}”")
         self.save_button.setText("Save changes")
         self.title_edit.setText(reward.title)
         self.prompt_edit.setPlainText(reward.prompt or "")
@@ -279,9 +312,12 @@ class RewardForm(QWidget):
             strict=True,
         ):
             check.setChecked(on)
-            edit.setText(str(value) if on or value else "")
+            shown = format_duration(value) if edit is self.cooldown_edit else str(value)
+            edit.setText(shown if on or value else "")
         self._set_read_only(read_only_reason)
         self.validate()
+        # The keys follow the form (Ctrl+Enter saves, Esc closes) from its first field.
+        (self.cancel_button if self._read_only else self.title_edit).setFocus()
 
     def _limit_pairs(self) -> list[tuple[QCheckBox, QLineEdit]]:
         return [
@@ -345,7 +381,10 @@ class RewardForm(QWidget):
             strict=True,
         ):
             if check.isChecked():
-                error = self._number_error(edit.text(), limit, check.text())
+                if edit is self.cooldown_edit:
+                    error = self._cooldown_error(edit.text(), limit)
+                else:
+                    error = self._number_error(edit.text(), limit, check.text())
                 if error:
                     errors[name] = error
         return errors
@@ -355,6 +394,12 @@ class RewardForm(QWidget):
         if value is None:
             return f"{label.split(' (')[0]}: type a whole number."
         return self._limit_error(limit, value)
+
+    def _cooldown_error(self, text: str, limit: Limit) -> str | None:
+        seconds = parse_duration(text)
+        if seconds is None:
+            return _COOLDOWN_FORMAT
+        return self._limit_error(limit, seconds)
 
     @property
     def is_valid(self) -> bool:
@@ -368,30 +413,59 @@ class RewardForm(QWidget):
         self.prompt_count.setText(
             f"{len(self.prompt_edit.toPlainText())}/{limits.REWARD_PROMPT.maximum}"
         )
+        shown = {name: error for name, error in errors.items() if name not in self._pristine}
         for name, field in self.fields.items():
             note = None
             if name == "global_cooldown" and self.cooldown_check.isChecked():
-                seconds = _parse_int(self.cooldown_edit.text())
-                if seconds is not None and 1 <= seconds < _COOLDOWN_SHOWN_FROM:
-                    note = "Under 60 s works, but Twitch's own pages will not show it."
-            field.show(errors.get(name), note)
+                seconds = parse_duration(self.cooldown_edit.text())
+                if seconds is not None:
+                    note = f"= {in_words(seconds)}."
+                    if 1 <= seconds < _COOLDOWN_SHOWN_FROM:
+                        note += " Under 60 s works, but Twitch's own pages will not show it."
+            if name == "background_color" and not self.color_edit.text().strip():
+                note = _NO_COLOR_EDIT if self._reward is not None else _NO_COLOR_NEW
+            field.show(shown.get(name), note)
         for check, edit in self._limit_pairs():
             edit.setEnabled(check.isChecked() and not self._read_only)
-        color = self.color_edit.text().strip()
-        swatch = color if _HEX_COLOR.match(color) else "#9147FF"
-        self.color_swatch.setStyleSheet(
-            f"background: {QColor(swatch).name()}; border: 1px solid #888; border-radius: 3px;"
-        )
+        self._paint_swatch()
         changes = self.changes() if self._reward is not None and not errors else None
         unchanged = changes is not None and not changes
         self.save_button.setEnabled(not errors and not self._read_only and not unchanged)
-        if errors:
-            self.summary_label.setText(f"{len(errors)} field(s) to fix before saving.")
+        if shown:
+            self.summary_label.setText(f"{len(shown)} field(s) to fix before saving.")
+        elif errors:
+            self.summary_label.setText(
+                "Give the reward a title to save it."
+                if set(errors) == {"title"}
+                else f"{len(errors)} field(s) to fill in before saving."
+            )
         elif unchanged:
             self.summary_label.setText("No changes yet.")
         else:
             self.summary_label.setText("")
         return not errors
+
+    def _paint_swatch(self) -> None:
+        """Paint the colour that will be saved: the field's, or (edit, empty) the reward's.
+
+        An emptied field of a new reward saves no colour (Twitch picks one it does not
+        document), so the swatch shows none rather than a guess.
+        """
+        color = self.color_edit.text().strip()
+        if not color and self._reward is not None:
+            color = self._reward.background_color or ""
+        empty = not _HEX_COLOR.match(color)
+        self.color_swatch.setProperty("empty", empty)
+        if empty:
+            style = "background: transparent; border: 1px dashed #888; border-radius: 3px;"
+        else:
+            style = (
+                f"background: {QColor(color).name()}; border: 1px solid #888; border-radius: 3px;"
+            )
+        self.color_swatch.setStyleSheet(style)
+
+    def _edited(self, name: str) -> None:
+        self._pristine.discard(name)
 
     # ------------------------------------------------------------------ values
 
@@ -412,7 +486,8 @@ class RewardForm(QWidget):
             self._limit_pairs(),
             strict=True,
         ):
-            values[name] = _parse_int(edit.text()) if check.isChecked() else None
+            parse = parse_duration if edit is self.cooldown_edit else _parse_int
+            values[name] = parse(edit.text()) if check.isChecked() else None
         return values
 
     def changes(self) -> dict[str, Any]:
@@ -453,6 +528,10 @@ class RewardForm(QWidget):
             if wanted is not None and wanted != current:
                 changes[name] = wanted
         return changes
+
+    def _save_if_enabled(self) -> None:
+        if self.save_button.isEnabled() and self.save_button.isVisible():
+            self._save()
 
     def _save(self) -> None:
         if not self.validate() or self._read_only:

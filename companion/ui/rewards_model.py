@@ -13,6 +13,10 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor
 
+from companion.core.bidi import isolate
+
+from .sorting import SortKey, casefolded, sort_rows
+
 if TYPE_CHECKING:
     from collections.abc import Callable
 
@@ -80,7 +84,8 @@ def describe_limits(reward: CustomReward) -> str:
 
 
 class RewardsTableModel(QAbstractTableModel):
-    """The channel's rewards, in the order Twitch lists them (by id), new ones last.
+    """The channel's rewards, in the order Twitch lists them (by id), new ones last,
+    until a header click sorts them (:meth:`sort`; kept as rewards come and change).
 
     Args:
         service: The rewards service whose signals drive this model.
@@ -99,6 +104,7 @@ class RewardsTableModel(QAbstractTableModel):
         self.service = service
         self._now = now or (lambda: datetime.now(UTC))
         self._ids: list[str] = list(service.rewards)
+        self._sort: tuple[int, Qt.SortOrder] | None = None
         service.rewards_loaded.connect(self._reset)
         service.reward_changed.connect(self._changed)
         service.reward_removed.connect(self._removed)
@@ -111,17 +117,72 @@ class RewardsTableModel(QAbstractTableModel):
     def _reset(self) -> None:
         self.beginResetModel()
         self._ids = list(self.service.rewards)
+        if self._sort is not None:
+            column, order = self._sort
+            descending = order == Qt.SortOrder.DescendingOrder
+            self._ids.sort(key=self._sort_key(column), reverse=descending)
         self.endResetModel()
 
     def _changed(self, reward: CustomReward) -> None:
         if reward.id in self._ids:
             row = self._ids.index(reward.id)
             self.dataChanged.emit(self.index(row, 0), self.index(row, RewardColumn.COUNT - 1))
+        else:
+            row = len(self._ids)
+            self.beginInsertRows(QModelIndex(), row, row)
+            self._ids.append(reward.id)
+            self.endInsertRows()
+        self._resort()
+
+    def _resort(self) -> None:
+        if self._sort is not None:
+            sort_rows(self, self._ids, self._sort_key(self._sort[0]), self._sort[1])
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        """Order the rows by ``column`` (the view calls this on a header click)."""
+        if not 0 <= column < RewardColumn.COUNT:
             return
-        row = len(self._ids)
-        self.beginInsertRows(QModelIndex(), row, row)
-        self._ids.append(reward.id)
-        self.endInsertRows()
+        self._sort = (column, order)
+        self._resort()
+
+    def _sort_key(self, column: int) -> Callable[[str], SortKey]:
+        """How a column sorts: numbers as numbers, text case-insensitively, "—" first."""
+        rewards = self.service.rewards
+
+        def key(reward_id: str) -> SortKey:
+            reward = rewards.get(reward_id)
+            if reward is None:
+                return (0, "", reward_id)
+            tie = (casefolded(reward.title), reward_id)
+            value: Any
+            if column == RewardColumn.COST:
+                value = reward.cost
+            elif column == RewardColumn.ENABLED:
+                value = reward.enabled
+            elif column == RewardColumn.PAUSED:
+                value = reward.paused
+            elif column == RewardColumn.COOLDOWN:
+                enabled, seconds = reward.global_cooldown
+                value = seconds if enabled else -1
+            elif column == RewardColumn.LIMITS:
+                value = describe_limits(reward)
+            elif column == RewardColumn.SKIP_QUEUE:
+                value = reward.redemptions_skip_queue
+            elif column == RewardColumn.THIS_STREAM:
+                count = self.service.stream_count(reward_id)
+                value = -1 if count is None else count
+            elif column == RewardColumn.COOLDOWN_UNTIL:
+                until = self.service.cooldown_until(reward_id)
+                value = until.timestamp() if until is not None else 0.0
+            elif column == RewardColumn.WAITING:
+                value = self.service.waiting_count(reward_id)
+            elif column == RewardColumn.MANAGED:
+                value = self.service.is_manageable(reward_id)
+            else:
+                return tie
+            return (value, *tie)
+
+        return key
 
     def _removed(self, reward_id: str) -> None:
         if reward_id not in self._ids:
@@ -139,6 +200,8 @@ class RewardsTableModel(QAbstractTableModel):
                 self.index(len(self._ids) - 1, RewardColumn.WAITING),
                 [Qt.ItemDataRole.DisplayRole],
             )
+            if self._sort is not None and self._sort[0] == RewardColumn.WAITING:
+                self._resort()
 
     # ------------------------------------------------------------------ model API
 
@@ -207,7 +270,7 @@ class RewardsTableModel(QAbstractTableModel):
 
     def _display(self, reward: CustomReward, column: int, managed: bool) -> str | None:
         if column == RewardColumn.TITLE:
-            return reward.title
+            return isolate(reward.title)  # its own direction (Arabic, Hebrew) in the row
         if column == RewardColumn.COST:
             return f"{reward.cost:,}"
         if column == RewardColumn.ENABLED:
@@ -222,10 +285,10 @@ class RewardsTableModel(QAbstractTableModel):
         if column == RewardColumn.SKIP_QUEUE:
             return "Yes" if reward.redemptions_skip_queue else "—"
         if column == RewardColumn.THIS_STREAM:
-            count = reward.redemptions_current_stream
+            count = self.service.stream_count(reward.id)
             return "—" if count is None else str(count)
         if column == RewardColumn.COOLDOWN_UNTIL:
-            until = reward.cooldown_until
+            until = self.service.cooldown_until(reward.id)
             if until is None or until <= self._now():
                 return "—"
             return until.astimezone().strftime("%H:%M:%S")

@@ -11,30 +11,29 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QItemSelectionModel, Qt
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QFrame,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QProgressBar,
     QPushButton,
     QScrollArea,
     QSplitter,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
 
+from companion.core.bidi import isolate
 from companion.services.base import describe_error
 from companion.services.rewards_service import MAX_REWARDS, READ_ONLY_REASON
 
 from .reward_form import RewardForm
-from .rewards_model import RewardColumn, RewardsTableModel
+from .rewards_model import RewardsTableModel
+from .rewards_table import RewardsTable
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Coroutine
@@ -185,21 +184,7 @@ class RewardsPanel(QWidget):
         self.status_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
         # -- table and form
-        self.table = QTableView()
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.table.setAlternatingRowColors(True)
-        self.table.setShowGrid(False)
-        self.table.setWordWrap(False)
-        self.table.verticalHeader().setVisible(False)
-        self.table.verticalHeader().setDefaultSectionSize(26)
-        header = self.table.horizontalHeader()
-        header.setHighlightSections(False)
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(RewardColumn.TITLE, QHeaderView.ResizeMode.Stretch)
-        header.setMinimumSectionSize(48)
-        self.table.setMinimumWidth(420)
+        self.table = RewardsTable(self.model)
         self.empty_label = QLabel(
             "No rewards yet. Create one with “New reward” (Ctrl+N); it will be managed here."
         )
@@ -255,7 +240,7 @@ class RewardsPanel(QWidget):
         self.delete_set_button.clicked.connect(self.delete_set)
         self.set_name_edit.textChanged.connect(self._update_buttons)
         self.form.submitted.connect(self._form_submitted)
-        self.form.cancelled.connect(self.form.hide)
+        self.form.cancelled.connect(lambda: self._close_form(None))
         self.table.doubleClicked.connect(lambda _index: self.start_edit())
         self.table.selectionModel().selectionChanged.connect(self._update_buttons)
         for signal in (self.model.modelReset, self.model.rowsInserted, self.model.rowsRemoved):
@@ -326,7 +311,14 @@ class RewardsPanel(QWidget):
         """Select a reward's row."""
         row = self.model.row_of(reward_id)
         if row >= 0:
-            self.table.selectRow(row)
+            # Not selectRow(): it toggles when Ctrl is held (Ctrl+Enter just saved).
+            index = self.model.index(row, 0)
+            flags = (
+                QItemSelectionModel.SelectionFlag.ClearAndSelect
+                | QItemSelectionModel.SelectionFlag.Rows
+            )
+            self.table.selectionModel().setCurrentIndex(index, flags)
+            self.table.scrollTo(index)
 
     def _update_buttons(self) -> None:
         reward = self.current_reward()
@@ -411,13 +403,12 @@ class RewardsPanel(QWidget):
         async def save() -> None:
             try:
                 if reward is None:
-                    created = await self.service.create(**values)
-                    self.show_status(f"Created “{created.title}”.")
-                    self.select_reward(created.id)
+                    saved = await self.service.create(**values)
+                    self.show_status(f"Created “{isolate(saved.title)}”.")
                 else:
-                    updated = await self.service.edit(reward.id, **values)
-                    self.show_status(f"Saved “{updated.title}”.")
-                self.form.hide()
+                    saved = await self.service.edit(reward.id, **values)
+                    self.show_status(f"Saved “{isolate(saved.title)}”.")
+                self._close_form(saved.id)
             except Exception as exc:
                 _log.info("saving a reward failed: %s", exc)
                 self.show_error(describe_error(exc))
@@ -425,6 +416,17 @@ class RewardsPanel(QWidget):
                 self.form.set_busy(False)
 
         self.service.spawn(save(), name="rewards-save")
+
+    def _close_form(self, reward_id: str | None) -> None:
+        """Hide the form and give the keys back to the table, on the reward just saved.
+
+        The form had the focus; hidden, it would leave it nowhere in the panel, and the
+        panel's keys (Ctrl+E, Ctrl+Shift+P, Del) would do nothing until a click.
+        """
+        if reward_id is not None:
+            self.select_reward(reward_id)
+        self.form.hide()
+        self.table.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def toggle_enabled(self) -> None:
         """Enable or disable the selected rewards this app manages."""
@@ -434,7 +436,7 @@ class RewardsPanel(QWidget):
                 self._run(
                     self.service.set_enabled(reward.id, not reward.enabled),
                     f"rewards-enable-{reward.id}",
-                    f"{word} “{reward.title}”.",
+                    f"{word} “{isolate(reward.title)}”.",
                 )
 
     def toggle_paused(self) -> None:
@@ -445,7 +447,7 @@ class RewardsPanel(QWidget):
                 self._run(
                     self.service.set_paused(reward.id, not reward.paused),
                     f"rewards-pause-{reward.id}",
-                    f"{word} “{reward.title}”.",
+                    f"{word} “{isolate(reward.title)}”.",
                 )
 
     def ask_delete(self) -> None:
@@ -456,7 +458,7 @@ class RewardsPanel(QWidget):
         waiting = self.service.waiting_count(reward.id)
         if waiting:
             self.confirm.ask(
-                f"“{reward.title}” has {waiting} waiting redemption(s). If it is deleted, "
+                f"“{isolate(reward.title)}” has {waiting} waiting redemption(s). If it is deleted, "
                 "Twitch marks them fulfilled and nobody gets their points back.",
                 (
                     f"Refund {waiting}, then delete",
@@ -473,7 +475,7 @@ class RewardsPanel(QWidget):
             )
         else:
             self.confirm.ask(
-                f"Delete “{reward.title}”? This cannot be undone.",
+                f"Delete “{isolate(reward.title)}”? This cannot be undone.",
                 ("Delete", lambda: self._run(self.service.delete(reward.id), "rewards-delete")),
             )
 
@@ -483,8 +485,8 @@ class RewardsPanel(QWidget):
         if reward is None or self.service.is_manageable(reward.id):
             return
         self.confirm.ask(
-            f"Adopt “{reward.title}”? A copy is created and managed here. Twitch lets only "
-            "the app that created the original change it, so this app will try to disable it; "
+            f"Adopt “{isolate(reward.title)}”? A copy is created and managed here. Twitch lets "
+            "only the app that created the original change it, so this app will try to disable it; "
             "if Twitch refuses, you will be told to disable it in the Twitch dashboard.",
             ("Create the copy", lambda: self._run(self.service.adopt(reward.id), "rewards-adopt")),
         )
@@ -520,7 +522,7 @@ class RewardsPanel(QWidget):
         self.set_name_edit.clear()
         self._refresh_sets()
         self.sets_combo.setCurrentIndex(self.sets_combo.findData(name))
-        self.show_status(f"Saved reward set “{name}” with {len(chosen)} reward(s).")
+        self.show_status(f"Saved reward set “{isolate(name)}” with {len(chosen)} reward(s).")
 
     def delete_set(self) -> None:
         """Delete the chosen reward set (the rewards stay)."""
@@ -529,4 +531,4 @@ class RewardsPanel(QWidget):
         if sets is not None and name and sets.delete_set(str(name)):
             self._refresh_sets()
             self._update_buttons()
-            self.show_status(f"Deleted reward set “{name}” (its rewards are unchanged).")
+            self.show_status(f"Deleted reward set “{isolate(name)}” (its rewards are unchanged).")

@@ -80,6 +80,27 @@ class AppSettings:
     def set_window_opacity(self, name: str, value: float) -> None:
         self._s.setValue(f"windows/{name}/opacity", min(max(value, 0.2), 1.0))
 
+    def window_filter(self, name: str) -> tuple[str, str] | None:
+        """The reward a window's queue was filtered to: (reward id, title), or None for all."""
+        reward_id = str(self._s.value(f"windows/{name}/reward_filter", "") or "")
+        if not reward_id:
+            return None
+        return reward_id, str(self._s.value(f"windows/{name}/reward_filter_title", "") or "")
+
+    def set_window_filter(self, name: str, reward_id: str | None, title: str = "") -> None:
+        """Remember a window's reward filter (None: every reward)."""
+        self._s.setValue(f"windows/{name}/reward_filter", reward_id or "")
+        self._s.setValue(f"windows/{name}/reward_filter_title", title if reward_id else "")
+
+    @property
+    def last_tab(self) -> str:
+        """The panel key of the tab shown when the app last closed (default: the queue)."""
+        return str(self._s.value("windows/main/tab", "queue") or "queue")
+
+    @last_tab.setter
+    def last_tab(self, key: str) -> None:
+        self._s.setValue("windows/main/tab", key)
+
     # --- panels and notifications ---
     def enabled_panels(self) -> list[str]:
         value = self._s.value("panels/enabled", list(PANEL_KEYS))

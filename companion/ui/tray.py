@@ -17,6 +17,8 @@ from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
 from companion.core.paths import resources_dir
 
+from .toast import Toast
+
 
 class TrayIcon(QObject):
     """Owns the QSystemTrayIcon and its menu."""
@@ -43,6 +45,8 @@ class TrayIcon(QObject):
             self._menu.addAction(action)
         self._icon.setContextMenu(self._menu)
         self._icon.activated.connect(self._on_activated)
+        self.toast = Toast()
+        self.toast.clicked.connect(self.show_window_requested.emit)
         self.set_queue_count(0)
 
     def show(self) -> None:
@@ -51,6 +55,7 @@ class TrayIcon(QObject):
 
     def hide(self) -> None:
         self._icon.hide()
+        self.toast.hide()
 
     @property
     def tooltip(self) -> str:
@@ -76,10 +81,14 @@ class TrayIcon(QObject):
             self._icon.setToolTip(f"Streamer Companion: {self.signed_out_note}\n{waiting}")
 
     def notify(self, title: str, message: str) -> bool:
-        """Show a desktop notification if enabled and possible; returns whether it was shown."""
-        if not (self.notifications_enabled and self.available and self._icon.isVisible()):
+        """Show a desktop notification if enabled; returns whether it was shown.
+
+        The app's own :class:`Toast`, not ``QSystemTrayIcon.showMessage``: that one may be
+        Qt's balloon, which ignores the theme, and needs a system tray some desktops lack.
+        """
+        if not self.notifications_enabled:
             return False
-        self._icon.showMessage(title, message, QSystemTrayIcon.MessageIcon.Information, 4000)
+        self.toast.show_message(title, message)
         return True
 
     def _on_activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:

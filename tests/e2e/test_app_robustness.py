@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QMenu
 from companion.app import CompanionApp, parse_args
 from companion.services.live_events import status_text
 from companion.twitch.eventsub_status import ConnectionState, ConnectionStatus
+from companion.ui.settings import AppSettings
 from tests.helpers.memory_keyring import MemoryKeyring
 
 if TYPE_CHECKING:
@@ -184,3 +185,25 @@ async def test_network_error_is_a_sentence_and_the_window_keeps_its_size(
         app.window.set_account("Signed in as " + "x" * 2000)
         await asyncio.sleep(0.1)
         assert app.window.size() == before
+
+
+@pytest.mark.qt_loop
+async def test_the_app_reopens_on_the_tab_left(scratch_data_dir, qapp) -> None:
+    def current(app: CompanionApp) -> str:
+        tabs = app.window.tabs
+        return tabs.tabText(tabs.currentIndex())
+
+    async with running_app(qapp) as app:
+        assert current(app) == "Queue"  # the first run opens on the queue
+        tabs = app.window.tabs
+        tabs.setCurrentIndex([tabs.tabText(i) for i in range(tabs.count())].index("Polls"))
+    async with running_app(qapp) as app:
+        assert current(app) == "Polls"
+        tabs = app.window.tabs
+        tabs.setCurrentIndex([tabs.tabText(i) for i in range(tabs.count())].index("History"))
+    # The panel left open is hidden before the next run: the queue is shown instead.
+    settings = AppSettings()
+    settings.set_enabled_panels([key for key in settings.enabled_panels() if key != "history"])
+    settings.sync()
+    async with running_app(qapp) as app:
+        assert current(app) == "Queue"

@@ -67,7 +67,8 @@ def test_reward_filter_lists_counts_and_filters(
     assert items == ["All rewards (12)", "Title of hydrate (8)", "Title of song (4)"]
     panel.set_reward_filter("song")
     assert panel.proxy.rowCount() == 4
-    assert panel.fulfill_reward_button.isEnabled()
+    assert panel.fulfill_shown_button.isEnabled()
+    assert panel.fulfill_shown_button.text() == "Fulfil 4 shown"
     service.queue.mark_external("r00003", "FULFILLED")
     qtbot.waitUntil(lambda: panel.reward_filter.itemText(2) == "Title of song (3)", timeout=2000)
     assert panel.reward_filter.currentData() == "song"
@@ -120,14 +121,19 @@ def test_search_matches_viewer_and_input(panel: QueuePanel, service: QueueServic
     assert panel.proxy.rowCount() == 1
 
 
-def test_reward_wide_and_everything_buttons(panel: QueuePanel, service: QueueService) -> None:
+def test_bulk_buttons_act_on_the_reward_shown_then_on_everything(
+    panel: QueuePanel, service: QueueService
+) -> None:
     fill(service)
     panel.refresh_reward_filter()
     panel.set_reward_filter("song")
-    panel.fulfill_reward_button.click()
+    panel.fulfill_shown_button.click()
     pending = [r for r in service.queue.rows() if r.state is RowState.PENDING]
     assert {r.reward_id for r in pending} == {"song"} and len(pending) == 4
-    panel.refund_all_button.click()
+    panel.set_reward_filter(None)
+    # Every row shown waits except song's pending ones: one reward, so one press acts.
+    assert panel.refund_shown_button.text() == "Refund 8 shown"
+    panel.refund_shown_button.click()
     refunds = [a for a in service.queue.live_actions() if a.kind.name == "REFUND"]
     assert len(refunds[0].redemption_ids) == 8  # every row still waiting
 

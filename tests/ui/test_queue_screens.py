@@ -114,6 +114,14 @@ def test_screens(qapp, qtbot, qloop, tmp_path, theme: ThemeChoice) -> None:
         # -- queue: a few pending, one failed
         service = QueueService(None, None, undo_seconds=5, scheduler=FakeScheduler())
         service.queue.add_many(records())
+        # One redemption of a reward another app made: marked, left out of actions.
+        raffle = redemption(15, reward_id="raffle", seconds=500, user_login="deevee")
+        service.queue.add(
+            replace(
+                raffle, reward_title="Raffle ticket", reward_color="#FF6905", user_name="DeeVee"
+            )
+        )
+        service.set_foreign_rewards({"raffle"})
         model = QueueTableModel(service.queue, now=lambda: BASE_TIME + timedelta(minutes=9))
         panel = QueuePanel(service, model)
         qtbot.addWidget(panel)
@@ -137,8 +145,11 @@ def test_screens(qapp, qtbot, qloop, tmp_path, theme: ThemeChoice) -> None:
         settings = AppSettings(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
         pinned = PinnedQueueWindow(service, model, settings)
         qtbot.addWidget(pinned)
-        pinned.resize(460, 380)
-        grab(pinned, folder / f"pinned-{name}.png")
+        # The size the pinned window is made for: beside a game (issue 16).
+        pinned.resize(340, 260)
+        pinned.view.select_rows(3, 3)
+        pinned.view.show_status("Fulfil 2 redemption(s) in 5 s.", "Fulfil 2 in 5 s · Ctrl+Z")
+        grab(pinned, folder / f"pinned-340-{name}.png")
 
         # -- rewards: ours and another app's, one selected in the form
         # A broadcaster that never sends anything: the screens only need it to exist.

@@ -65,3 +65,24 @@ def test_one_then_a_summary_then_off(qtbot, scratch_data_dir, redemption, monkey
     clock[0] += 60
     panels._notify_redemption(redemption)
     assert len(tray.shown) == 2
+
+
+def test_skip_queue_redemptions_are_not_notified(qtbot, scratch_data_dir, monkeypatch) -> None:
+    """A skip-queue reward's redemption arrives FULFILLED: nothing to do, nothing to say."""
+    event = json.loads(EXAMPLE.read_text(encoding="utf-8"))["event"]
+    http = HTTPHandler(SimpleTokenHandler("x" * 30, "client"))
+    done = CustomRewardRedemption.from_eventsub(http, {**event, "status": "fulfilled"})
+    waiting = CustomRewardRedemption.from_eventsub(http, event)
+    panels = PanelSet(AppSettings(), None, lambda text: None)
+    tray = RecordingTray()
+    panels._tray = tray
+    clock = [100.0]
+    monkeypatch.setattr("companion.app_panels.time.monotonic", lambda: clock[0])
+    panels._notify_redemption(done)
+    assert tray.shown == []
+    clock[0] += 60
+    panels._notify_redemption(waiting)
+    # The skipped one is not counted into the next notification either.
+    assert tray.shown == [
+        ("New redemption", f"{waiting.user.name} redeemed {waiting.reward.title}: {waiting.input}")
+    ]

@@ -158,7 +158,7 @@ def test_create_values(form: RewardForm, qtbot) -> None:
             "cost": 500,
             "prompt": "Artist - title",
             "enabled": True,
-            "background_color": None,
+            "background_color": "#9147FF",  # a new form starts with the colour it shows
             "input_required": True,
             "redemptions_skip_queue": False,
             "paused": False,

@@ -13,6 +13,7 @@ from PySide6.QtTest import QTest
 from companion.core.templates import TemplateStore
 from companion.services.predictions_service import PredictionsService, locks_at
 from companion.twitch.limits import LIMITS
+from companion.ui.outcome_bars import BAR_COLORS
 from companion.ui.predictions_panel import PredictionsPanel
 from tests.integration.app.conftest import LiveChannel, until
 
@@ -114,7 +115,7 @@ async def test_create_from_form_and_bars_follow_bets(setup: Setup, qtmodeltester
     assert panel.active_title.text() == "Boss down this try?"
     assert [row.title for row in panel.model.rows()] == ["Yes", "No"]
     assert [row.key for row in panel.model.rows()] == ["1", "2"]
-    assert [row.color for row in panel.model.rows()] == ["#387aff", "#f5009b"]
+    assert [row.color for row in panel.model.rows()] == [BAR_COLORS["BLUE"], BAR_COLORS["PINK"]]
     qtmodeltester.check(panel.model)
 
     # One prediction at a time: the form says why it is off.
@@ -275,7 +276,7 @@ async def test_templates_save_reload_apply_and_start(setup: Setup, tmp_path: Pat
     ]
     assert setup.bodies[-1]["prediction_window"] == 600
     # Three outcomes: all blue, as documented.
-    assert [row.color for row in panel.model.rows()] == ["#387aff"] * 3
+    assert [row.color for row in panel.model.rows()] == [BAR_COLORS["BLUE"]] * 3
     other.template_bar.delete_button.click()
     assert TemplateStore(tmp_path, _check).predictions() == []
     other.deleteLater()
