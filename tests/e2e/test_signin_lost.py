@@ -34,7 +34,7 @@ from companion.auth.token_store import SERVICE_NAME, account_key
 from companion.core.queue_events import RowState
 from companion.services.queue_service import NOT_SENT_SIGNED_OUT
 from companion.sim import DEMO_CLIENT_ID, SimConfig, Simulator, control_headers
-from companion.twitch.eventsub import parse_notification
+from companion.twitch.eventsub_messages import parse_notification
 from companion.ui.polls_panel import PollsPanel
 from tests.helpers.memory_keyring import MemoryKeyring
 
