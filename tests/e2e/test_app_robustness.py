@@ -13,6 +13,7 @@ import aiohttp
 import keyring
 import pytest
 from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QMenu
 
 from companion.app import CompanionApp, parse_args
 from companion.services.live_events import status_text
@@ -94,12 +95,11 @@ async def test_unreadable_templates_are_set_aside_not_fatal(scratch_data_dir, qa
 @pytest.mark.qt_loop
 async def test_undo_window_setting_reaches_the_queue(scratch_data_dir, qapp) -> None:
     async with running_app(qapp) as app:
-        menu = next(
-            action.menu()
-            for action in app.window.menuBar().actions()
-            if action.text() == "&Settings"
-        )
-        undo = next(a.menu() for a in menu.actions() if a.text().startswith("Undo window"))
+        # Found by title, not through QAction.menu(): with PySide6 6.10 the menu a
+        # temporary QAction wrapper hands out is deleted along with that wrapper.
+        menus = {menu.title(): menu for menu in app.window.findChildren(QMenu)}
+        assert "&Settings" in menus
+        undo = menus["Undo window for queue actions"]
         choices = {a.text(): a for a in undo.actions()}
         assert list(choices) == ["Off (send at once)", "3 s", "5 s", "10 s"]
         assert choices["5 s"].isChecked()

@@ -33,7 +33,7 @@ from companion.app import CompanionApp, parse_args
 from companion.auth.token_store import SERVICE_NAME
 from companion.core.queue_events import RowState
 from companion.services.queue_service import NOT_SENT_SIGNED_OUT
-from companion.sim import DEMO_CLIENT_ID, SimConfig, Simulator
+from companion.sim import DEMO_CLIENT_ID, SimConfig, Simulator, control_headers
 from companion.twitch.eventsub import parse_notification
 from companion.ui.polls_panel import PollsPanel
 from tests.helpers.memory_keyring import MemoryKeyring
@@ -69,7 +69,11 @@ async def control(sim: Simulator, path: str, body: dict[str, Any]) -> Any:
     """A call to the simulator's control API (``/_sim/...``), as a test script would."""
     async with (
         aiohttp.ClientSession() as http,
-        http.post(f"{sim.control_url}/{path}", json=body) as response,
+        http.post(
+            f"{sim.control_url}/{path}",
+            data=json.dumps(body),
+            headers=control_headers(sim.control_token),
+        ) as response,
     ):
         assert response.status == 200, await response.text()
         return (await response.json())["data"]
@@ -92,8 +96,14 @@ async def spend_refresh_token(sim: Simulator, refresh_token: str) -> None:
 
 
 def stored_tokens(backend: MemoryKeyring, user_id: str) -> dict[str, Any] | None:
-    text = backend.entries.get((SERVICE_NAME, f"twitch-user:{user_id}"))
-    return json.loads(text) if text is not None else None
+    """The user's tokens as stored (under the simulator's authority: the only one here)."""
+    found = [
+        text
+        for (service, username), text in backend.entries.items()
+        if service == SERVICE_NAME and username.startswith(f"twitch-user:{user_id}@")
+    ]
+    assert len(found) <= 1
+    return json.loads(found[0]) if found else None
 
 
 async def approve_prompt(app: CompanionApp, sim: Simulator) -> None:
