@@ -41,7 +41,7 @@ from companion.ui.theme import ThemeChoice, apply_theme
 from companion.ui.tray import TrayIcon
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Coroutine, Sequence
+    from collections.abc import Awaitable, Callable, Coroutine, Sequence
 
     from PySide6.QtGui import QAction
 
@@ -53,6 +53,15 @@ if TYPE_CHECKING:
     from companion.ui.accounts import SignInController
 
 _log = logging.getLogger(__name__)
+
+#: Seconds shutdown's steps may take in all. Quit completes within 5 s whatever is pending
+#: (issue 20, item 4); Qt's teardown and the interpreter's exit take well under the rest.
+SHUTDOWN_BUDGET = 3.5
+#: Of that, seconds kept back from the slow steps (tasks, live events, panels and their
+#: last queue actions and ledger writes) for closing the session and the HTTP client.
+SHUTDOWN_RESERVE = 0.5
+#: The least a shutdown step is given, even when the budget is spent.
+MIN_STEP_SECONDS = 0.1
 
 
 def _twitch_url(text: str) -> str:
@@ -119,6 +128,7 @@ class CompanionApp(AccountsMixin, MenusMixin):
         self.settings = AppSettings()
         self._quit = asyncio.Event()
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._stopping = False
         self.window: MainWindow | None = None
         self.tray: TrayIcon | None = None
         self.guard: SingleInstanceGuard | None = None
@@ -143,8 +153,16 @@ class CompanionApp(AccountsMixin, MenusMixin):
 
     # -- tasks ---------------------------------------------------------------------
 
-    def spawn(self, coro: Coroutine[Any, Any, Any], *, name: str) -> asyncio.Task[Any]:
-        """Start a named background task that shutdown cancels and awaits."""
+    def spawn(self, coro: Coroutine[Any, Any, Any], *, name: str) -> asyncio.Task[Any] | None:
+        """Start a named background task that shutdown cancels and awaits.
+
+        Once shutdown has begun nothing new starts (it would outlive the loop): the
+        coroutine is closed and None returned.
+        """
+        if self._stopping:
+            _log.debug("%s not started: the app is shutting down", name)
+            coro.close()
+            return None
         task = asyncio.get_running_loop().create_task(coro, name=name)
         self._tasks.add(task)
         task.add_done_callback(self._task_done)
@@ -267,23 +285,42 @@ class CompanionApp(AccountsMixin, MenusMixin):
         return self.exit_code
 
     async def shutdown(self) -> None:
-        """Cancel and await every task, close the session and the simulator, close windows."""
+        """Stop everything within :data:`SHUTDOWN_BUDGET` seconds, whatever is pending.
+
+        Nothing here waits for a person: the re-login prompt is closed first, so what
+        waited for it (a request, its refresh, a queue action) ends at once with "no
+        token". Each step then gets what is left of the budget; one that overruns is
+        cancelled and named in the log, and the steps after it still run. Settings, the
+        window and the single-instance socket are always dealt with.
+        """
+        self._stopping = True
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + SHUTDOWN_BUDGET
+        # The slow steps leave a little time for closing the connections after them.
+        slow_until = deadline - SHUTDOWN_RESERVE
+        if self.handler is not None:
+            self.handler.close()
+        if self.signin is not None:
+            self.signin.close()
         tasks = list(self._tasks)
         for task in tasks:
             task.cancel()
         if tasks:
-            await asyncio.gather(*tasks, return_exceptions=True)
-        await self.live.shutdown()
+            await _bounded(
+                "background tasks", asyncio.gather(*tasks, return_exceptions=True), slow_until
+            )
+        await _bounded("live events", self.live.shutdown(), slow_until)
         if self.panels is not None:
-            await self.panels.shutdown()
+            await _bounded("panels", self.panels.shutdown_services(), slow_until)
+            await _bounded("ledger", self.panels.close_ledger(), deadline)
         if self.session is not None:
-            await self.session.shutdown()
+            await _bounded("session", self.session.shutdown(), deadline)
         if self.client is not None:
-            await self.client.close()
+            await _bounded("HTTP client", self.client.close(), deadline)
         if isinstance(self.store, KeyringTokenStore):
             self.store.close()
         if self.sim is not None:
-            await self.sim.stop()
+            await _bounded("demo simulator", self.sim.stop(), deadline)
         if self.window is not None:
             self.settings.set_window_geometry("main", self.window.saveGeometry())
             self.settings.sync()
@@ -295,6 +332,25 @@ class CompanionApp(AccountsMixin, MenusMixin):
             self.guard.close()
         sys.excepthook = self._previous_excepthook
         _log.info("shutdown complete")
+
+
+async def _bounded(what: str, step: Awaitable[Any], until: float) -> None:
+    """Await one shutdown step until the loop time ``until``; past it, cancel and go on.
+
+    A step that fails is logged: the rest of the shutdown still runs.
+    """
+    task = asyncio.ensure_future(step)
+    loop = asyncio.get_running_loop()
+    budget = max(MIN_STEP_SECONDS, until - loop.time())
+    done, _ = await asyncio.wait({task}, timeout=budget)
+    if not done:
+        task.cancel()
+        _log.error("shutdown: %s did not finish within %.1f s; abandoned", what, budget)
+        # One moment to unwind; a step that ignores its cancellation is left behind.
+        await asyncio.wait({task}, timeout=MIN_STEP_SECONDS)
+        return
+    if not task.cancelled() and (error := task.exception()) is not None:
+        _log.error("shutdown: %s failed", what, exc_info=error)
 
 
 def _binding_check(companion: CompanionApp) -> None:

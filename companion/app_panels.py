@@ -248,10 +248,21 @@ class PanelSet:
             )
 
     async def shutdown(self) -> None:
-        for service in self.services:
-            await service.shutdown()
+        """Stop every service (the queue sends what is in its undo windows), then close
+        the ledger; see :meth:`shutdown_services` and :meth:`close_ledger`."""
+        await self.shutdown_services()
+        await self.close_ledger()
+
+    async def shutdown_services(self) -> None:
+        """Stop every service; the queue sends its last actions and writes the ledger."""
         for window in (self.goal_strip, self.pinned):
             if window is not None:
                 window.hide()
+        for service in self.services:
+            await service.shutdown()
+
+    async def close_ledger(self) -> None:
+        """Close the ledger once its queued writes are done (also after a cut-short
+        :meth:`shutdown_services`: the app's shutdown runs both under a deadline)."""
         if self.ledger is not None:
             await self.ledger.aclose()

@@ -12,7 +12,9 @@ Keyring entries written before tokens were keyed by authority were all made for 
 the first load for Twitch moves such an entry to its new key.
 
 Keyring calls can block (Secret Service is a D-Bus round trip, and may show an
-unlock prompt), so the async methods run them on one worker thread.
+unlock prompt that nobody answers), so the async methods run them on one worker thread, a
+daemon: a call stuck on that prompt must not keep the process alive after Quit (issue 20,
+item 4), and a ``ThreadPoolExecutor``'s workers are joined when the interpreter exits.
 """
 
 from __future__ import annotations
@@ -21,7 +23,9 @@ import asyncio
 import contextlib
 import json
 import logging
-from concurrent.futures import ThreadPoolExecutor
+import queue
+import threading
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
@@ -42,6 +46,64 @@ SERVICE_NAME = "streamer-companion"
 # Backends that cannot keep a secret: the "fail" backend (no keyring at all) and
 # the "null" backend (silently stores nothing).
 _UNUSABLE_BACKENDS = ("keyring.backends.fail.Keyring", "keyring.backends.null.Keyring")
+
+
+class _DaemonWorker(Executor):
+    """Runs submitted calls one after another on one daemon thread (started at first use).
+
+    ``shutdown`` never waits for a call in progress: that call may be waiting for a person.
+    """
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+        self._calls: queue.SimpleQueue[
+            tuple[Future[Any], Callable[..., Any], tuple[Any, ...]] | None
+        ] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self._shut_down = False
+
+    def submit(self, fn: Callable[..., _T], /, *args: Any, **kwargs: Any) -> Future[_T]:
+        if kwargs:
+            raise TypeError("keyword arguments are not supported")
+        future: Future[_T] = Future()
+        with self._lock:
+            if self._shut_down:
+                raise RuntimeError("the keyring worker is shut down")
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._work, name=self._name, daemon=True)
+                self._thread.start()
+            self._calls.put((future, fn, args))
+        return future
+
+    def _work(self) -> None:
+        while (item := self._calls.get()) is not None:
+            future, fn, args = item
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                result = fn(*args)
+            except BaseException as error:
+                future.set_exception(error)
+            else:
+                future.set_result(result)
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        """Stop taking calls; calls not started yet are cancelled. Never waits for the
+        call in progress (``wait`` is accepted for the Executor interface and ignored)."""
+        del wait, cancel_futures
+        with self._lock:
+            if self._shut_down:
+                return
+            self._shut_down = True
+        while True:
+            try:
+                item = self._calls.get_nowait()
+            except queue.Empty:
+                break
+            if item is not None:
+                item[0].cancel()
+        self._calls.put(None)
 
 
 class KeyringUnavailable(RuntimeError):
@@ -140,7 +202,7 @@ class KeyringTokenStore:
     def __init__(self, service: str = SERVICE_NAME) -> None:
         check_keyring_usable()
         self._service = service
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="keyring")
+        self._executor = _DaemonWorker("keyring")
 
     async def _run(self, func: Callable[..., _T], *args: Any) -> _T:
         return await asyncio.get_running_loop().run_in_executor(self._executor, func, *args)
@@ -215,8 +277,8 @@ class KeyringTokenStore:
         await self._run(self.delete_sync, authority, user_id)
 
     def close(self) -> None:
-        """Stop the worker thread."""
-        self._executor.shutdown(wait=True)
+        """Stop the worker thread; a call still waiting for the keyring is left behind."""
+        self._executor.shutdown()
 
 
 class SessionTokenStore:
