@@ -249,8 +249,10 @@ class CompanionApp(AccountsMixin, MenusMixin):
         self._install_excepthook()
         theme = ThemeChoice(self.args.theme) if self.args.theme else self.settings.theme
         apply_theme(self.qt_app, theme)
-        self.guard = SingleInstanceGuard()
-        self.guard.listen()
+        if not self.args.smoke_test:
+            # A smoke test is not the app a later start should find: it claims no socket.
+            self.guard = SingleInstanceGuard()
+            self.guard.listen()
         self.panels = PanelSet(
             self.settings, await open_ledger(self.notify_error), self.notify_error
         )
@@ -262,7 +264,8 @@ class CompanionApp(AccountsMixin, MenusMixin):
         for text in self._early_notices:
             self.window.show_notice(text, timeout_ms=0)
         self._early_notices.clear()
-        self.guard.activation_requested.connect(self._bring_to_front)
+        if self.guard is not None:
+            self.guard.activation_requested.connect(self._bring_to_front)
         self.tray = TrayIcon()
         self.tray.notifications_enabled = self.settings.notify_redemptions
         self.tray.show_window_requested.connect(self._bring_to_front)
