@@ -147,6 +147,8 @@ class CompanionApp(AccountsMixin, MenusMixin):
         self._early_notices: list[str] = []
         # The client id a simulator named (GET /_sim/info) when none was configured.
         self._discovered_client_id = ""
+        # The open offer to keep a sign-in the keyring refused for this run only.
+        self._keep_offer: asyncio.Future[bool] | None = None
         #: Whose accounts this run remembers: the OAuth authority it signs in with. None in
         #: demo mode, whose throwaway accounts are never remembered.
         self.authority: str | None = None if args.demo else authority_key(self._endpoints()[1])
@@ -305,6 +307,7 @@ class CompanionApp(AccountsMixin, MenusMixin):
             self.handler.close()
         if self.signin is not None:
             self.signin.close()
+        self._close_offers()
         tasks = list(self._tasks)
         for task in tasks:
             task.cancel()

@@ -9,6 +9,7 @@ signing out, and what the window, the tray and the panels show as accounts come 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 from typing import TYPE_CHECKING, Any
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from companion.auth.handler import KeyringTokenHandler
 from companion.auth.sim_discovery import discover_demo_client_id, discovery_url
 from companion.auth.token_store import (
+    KeyringRefused,
     KeyringTokenStore,
     KeyringUnavailable,
     SessionTokenStore,
@@ -23,7 +25,7 @@ from companion.auth.token_store import (
     UnavailableTokenStore,
 )
 from companion.core.scopes import scopes_for
-from companion.services.messages import explain
+from companion.services.messages import explain, explain_error
 from companion.services.session import TwitchSession
 from companion.twitch.client import Client
 from companion.twitch.http import DEFAULT_EVENTSUB_URL, DEFAULT_HELIX_URL
@@ -33,7 +35,6 @@ from companion.ui.settings import CLIENT_ID_ENV
 
 if TYPE_CHECKING:
     import argparse
-    import asyncio
     from collections.abc import Coroutine
 
     from companion.app_panels import PanelSet
@@ -51,6 +52,11 @@ _log = logging.getLogger(__name__)
 
 #: Redemptions per second the demo channel's simulated viewers make.
 DEMO_TRAFFIC_RATE = 0.4
+
+#: The button that keeps a sign-in in memory for this run when no keyring will hold it.
+KEEP_FOR_RUN = "Keep sign-in for this run only"
+#: How long the offer to keep a refused sign-in for this run waits for an answer.
+KEEP_OFFER_SECONDS = 600.0
 
 
 class AccountsMixin:
@@ -71,6 +77,7 @@ class AccountsMixin:
         panels: PanelSet | None
         authority: str | None
         _discovered_client_id: str
+        _keep_offer: asyncio.Future[bool] | None
 
         def spawn(
             self, coro: Coroutine[Any, Any, Any], *, name: str
@@ -83,7 +90,7 @@ class AccountsMixin:
             # Demo tokens belong to the in-process simulator: never put them in the keyring.
             return SessionTokenStore()
         try:
-            return KeyringTokenStore()
+            return KeyringTokenStore(keep_in_memory=self._offer_keep_for_run)
         except KeyringUnavailable as error:
             _log.warning("no usable keyring: %s", error)
             store = UnavailableTokenStore(str(error))
@@ -96,8 +103,55 @@ class AccountsMixin:
         self.window.show_notice(
             f"{explain(KeyringUnavailable(store.reason))} Nothing is saved to a file instead.",
             timeout_ms=0,
-            action=("Keep sign-in for this run only", self._use_session_store),
+            action=(KEEP_FOR_RUN, self._use_session_store),
         )
+
+    async def _offer_keep_for_run(self, error: KeyringRefused) -> bool:
+        """The keyring refused a sign-in the streamer just approved: offer this run only.
+
+        The same choice as without a keyring, as a notice that stays until answered: its
+        button keeps the sign-in (and this run's later ones) in memory; Dismiss, no
+        answer within :data:`KEEP_OFFER_SECONDS`, or quitting keeps nothing.
+
+        Returns:
+            True if the streamer chose to keep the sign-in for this run.
+        """
+        window = self.window
+        if window is None:
+            return False
+        answer: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._keep_offer = answer
+
+        def choose(keep: bool) -> None:
+            if not answer.done():
+                answer.set_result(keep)
+
+        why = explain_error(error).what
+        window.show_notice(
+            f"{why} Unlock it and sign in again, or keep this sign-in for this run only. "
+            "Nothing is saved to a file instead.",
+            timeout_ms=0,
+            action=(KEEP_FOR_RUN, lambda: choose(True)),
+        )
+        dismiss_button = window.notice_bar.dismiss_button
+        declined = dismiss_button.clicked.connect(lambda: choose(False))
+        try:
+            async with asyncio.timeout(KEEP_OFFER_SECONDS):
+                keep = await answer
+        except TimeoutError:
+            keep = False
+        finally:
+            dismiss_button.clicked.disconnect(declined)
+            if self._keep_offer is answer:
+                self._keep_offer = None
+        _log.info("keep the refused sign-in for this run only: %s (user's choice)", keep)
+        return keep
+
+    def _close_offers(self) -> None:
+        """The app is quitting: an open "keep for this run only" offer is answered no."""
+        offer, self._keep_offer = self._keep_offer, None
+        if offer is not None and not offer.done():
+            offer.set_result(False)
 
     def _use_session_store(self) -> None:
         self.store = SessionTokenStore()
@@ -192,8 +246,13 @@ class AccountsMixin:
             )
             return
         response = await self.signin.ask()
-        if response is not None:
+        if response is None:
+            return
+        try:
             await self.session.sign_in_with(response)
+        except KeyringRefused:
+            # The streamer was asked (keep it for this run only?) and said no: told already.
+            _log.info("sign-in not kept: the keyring refused it and this run's memory was declined")
 
     async def sign_out(self) -> None:
         if self.session is not None and self.session.user is not None:

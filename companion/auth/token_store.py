@@ -5,6 +5,12 @@ raises :class:`KeyringUnavailable` with a plain explanation; the app then asks t
 user whether to keep tokens for this run only (:class:`SessionTokenStore`). It never
 falls back to a plaintext file on its own.
 
+A keyring that exists but refuses to store a sign-in (a locked Secret Service whose unlock
+prompt was dismissed, a Keychain error) raises :class:`KeyringRefused`. The store then asks
+the same question through the ``keep_in_memory`` callback the app gives it (issue 20, item
+14): if the streamer agrees, that sign-in and every later save of this run (refreshed
+tokens) are kept in memory only; if not, the save fails as before.
+
 Tokens are kept per (authority, account): the authority is the OAuth base URL that issued
 them (``https://id.twitch.tv/oauth2`` for Twitch, a simulator's own URL otherwise), so
 pointing the app at a simulator can never find, and so never send, a real account's tokens.
@@ -36,7 +42,7 @@ from companion.core.logsetup import register_secret
 from companion.twitch.authority import TWITCH_AUTHORITY, authority_key
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Awaitable, Callable
 
 _log = logging.getLogger(__name__)
 _T = TypeVar("_T")
@@ -108,6 +114,33 @@ class _DaemonWorker(Executor):
 
 class KeyringUnavailable(RuntimeError):
     """No usable OS keyring: the message says what is missing and what to do."""
+
+
+class KeyringRefused(KeyringUnavailable):
+    """The keyring is there but refused to store the tokens.
+
+    ``__cause__`` is the keyring's own error (``KeyringLocked``, ``PasswordSetError``,
+    ``InitError`` ...), which says why in words (see ``services.messages``).
+    """
+
+
+def _refusals() -> tuple[type[BaseException], ...]:
+    """What a backend's ``set_password`` raises when it will not store a secret.
+
+    keyring's own errors; on Linux also SecretStorage's and D-Bus's, which the Secret
+    Service backend lets through from ``create_item`` (a collection locked after the
+    unlock check, a dismissed prompt); an OSError is a D-Bus socket that went away.
+    """
+    kinds: list[type[BaseException]] = [keyring.errors.KeyringError, OSError]
+    with contextlib.suppress(ImportError):
+        from secretstorage.exceptions import SecretStorageException
+
+        kinds.append(SecretStorageException)
+    with contextlib.suppress(ImportError):
+        from jeepney.wrappers import DBusErrorResponse  # type: ignore[import-untyped]  # untyped
+
+        kinds.append(DBusErrorResponse)
+    return tuple(kinds)
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,14 +228,33 @@ def check_keyring_usable() -> None:
 
 
 class KeyringTokenStore:
-    """Tokens in the OS keyring (Secret Service, Windows Credential Manager, macOS Keychain)."""
+    """Tokens in the OS keyring (Secret Service, Windows Credential Manager, macOS Keychain).
 
-    persistent = True
+    Args:
+        service: The keyring service name entries are filed under.
+        keep_in_memory: Asked (once, however many saves wait) when the keyring refuses to
+            store tokens: True if the streamer agrees to keep them for this run only. None
+            means nobody can be asked, and a refused save fails.
+    """
 
-    def __init__(self, service: str = SERVICE_NAME) -> None:
+    def __init__(
+        self,
+        service: str = SERVICE_NAME,
+        *,
+        keep_in_memory: Callable[[KeyringRefused], Awaitable[bool]] | None = None,
+    ) -> None:
         check_keyring_usable()
         self._service = service
         self._executor = _DaemonWorker("keyring")
+        self.keep_in_memory = keep_in_memory
+        # Set once the streamer chose "this run only" after a refusal.
+        self._memory: SessionTokenStore | None = None
+        self._asking: asyncio.Future[bool] | None = None
+
+    @property
+    def persistent(self) -> bool:
+        """False once the streamer chose to keep this run's sign-ins in memory."""
+        return self._memory is None
 
     async def _run(self, func: Callable[..., _T], *args: Any) -> _T:
         return await asyncio.get_running_loop().run_in_executor(self._executor, func, *args)
@@ -255,8 +307,14 @@ class KeyringTokenStore:
         register_secret(tokens.refresh_token)
         try:
             keyring.set_password(self._service, account_key(authority, user_id), tokens.to_json())
-        except keyring.errors.KeyringError as error:
-            raise KeyringUnavailable(f"The keyring refused to store the tokens: {error}") from error
+        except _refusals() as error:
+            _log.warning("the keyring refused to store the tokens of user %s: %r", user_id, error)
+            cause = (
+                error
+                if isinstance(error, keyring.errors.KeyringError)
+                else keyring.errors.PasswordSetError(str(error) or type(error).__name__)
+            )
+            raise KeyringRefused(f"The keyring refused to store the tokens: {error}") from cause
 
     def delete_sync(self, authority: str, user_id: str) -> None:
         """Remove a user's tokens at ``authority`` (blocking); missing entries are fine."""
@@ -268,13 +326,55 @@ class KeyringTokenStore:
                 keyring.delete_password(self._service, username)
 
     async def load(self, authority: str, user_id: str) -> StoredTokens | None:
+        if self._memory is not None:
+            kept = await self._memory.load(authority, user_id)
+            if kept is not None:
+                return kept
         return await self._run(self.load_sync, authority, user_id)
 
     async def save(self, authority: str, user_id: str, tokens: StoredTokens) -> None:
-        await self._run(self.save_sync, authority, user_id, tokens)
+        """Store in the keyring; after a refusal, in memory if the streamer agrees.
+
+        Raises:
+            KeyringRefused: The keyring refused and the streamer did not agree (or could
+                not be asked).
+        """
+        if self._memory is None:
+            try:
+                await self._run(self.save_sync, authority, user_id, tokens)
+                return
+            except KeyringRefused as error:
+                if not await self._agree_to_memory(error):
+                    raise
+        assert self._memory is not None
+        await self._memory.save(authority, user_id, tokens)
+
+    async def _agree_to_memory(self, error: KeyringRefused) -> bool:
+        if self._memory is not None:
+            return True
+        if self.keep_in_memory is None:
+            return False
+        asking = self._asking
+        if asking is None or asking.done():
+            asking = asyncio.ensure_future(self.keep_in_memory(error))
+            self._asking = asking
+        # shield: one cancelled save must not withdraw the question the others wait on.
+        agreed = await asyncio.shield(asking)
+        if agreed and self._memory is None:
+            _log.info("the keyring refused the tokens; kept in memory for this run (user's choice)")
+            self._memory = SessionTokenStore()
+        return agreed
 
     async def delete(self, authority: str, user_id: str) -> None:
-        await self._run(self.delete_sync, authority, user_id)
+        if self._memory is None:
+            await self._run(self.delete_sync, authority, user_id)
+            return
+        await self._memory.delete(authority, user_id)
+        try:
+            await self._run(self.delete_sync, authority, user_id)
+        except _refusals() as error:
+            # The tokens were in memory; an older entry stays until the keyring unlocks.
+            _log.warning("could not delete the keyring entry of user %s: %r", user_id, error)
 
     def close(self) -> None:
         """Stop the worker thread; a call still waiting for the keyring is left behind."""
