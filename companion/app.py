@@ -26,6 +26,15 @@ from companion import __version__, qtloop
 from companion.app_accounts import AccountsMixin
 from companion.app_menus import PANEL_TITLES, MenusMixin
 from companion.app_panels import PanelSet, open_ledger
+from companion.app_startup import (
+    DataFolderUnwritable,
+    StartFailed,
+    can_show_dialogs,
+    check_data_folder,
+    refuse_to_start,
+    start_problems_dialog,
+    tell_stderr,
+)
 from companion.auth.token_store import KeyringTokenStore
 from companion.core.crash_report import start_crash_watch
 from companion.core.logsetup import setup_logging
@@ -44,6 +53,7 @@ if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Coroutine, Sequence
 
     from PySide6.QtGui import QAction
+    from PySide6.QtWidgets import QMessageBox
 
     from companion.auth.handler import KeyringTokenHandler
     from companion.auth.token_store import TokenStore
@@ -145,6 +155,9 @@ class CompanionApp(AccountsMixin, MenusMixin):
         self.panel_actions: dict[str, QAction] = {}
         self._previous_excepthook = sys.excepthook
         self._early_notices: list[str] = []
+        #: What went wrong while starting (each also told on stderr and in the notice).
+        self.start_problems: list[str] = []
+        self.start_dialog: QMessageBox | None = None
         # The client id a simulator named (GET /_sim/info) when none was configured.
         self._discovered_client_id = ""
         # The open offer to keep a sign-in the keyring refused for this run only.
@@ -186,6 +199,20 @@ class CompanionApp(AccountsMixin, MenusMixin):
         """
         if self.window is not None:
             self.window.show_notice(text)
+        else:
+            self._early_notices.append(text)
+
+    def start_problem(self, text: str) -> None:
+        """A problem found while starting that the app runs on with (see app_startup).
+
+        Logged, written to stderr, shown in the notice and, where someone can see the
+        screen, listed in one non-modal dialog once the window shows.
+        """
+        _log.warning("start problem: %s", text)
+        tell_stderr(text)
+        self.start_problems.append(text)
+        if self.window is not None:
+            self.window.show_notice(text, timeout_ms=0)
         else:
             self._early_notices.append(text)
 
@@ -246,9 +273,24 @@ class CompanionApp(AccountsMixin, MenusMixin):
     # -- run -----------------------------------------------------------------------
 
     async def run(self) -> int:
-        """Run until asked to quit, then shut down cleanly. Returns the exit code."""
+        """Run until asked to quit, then shut down cleanly. Returns the exit code.
+
+        A failure while starting also shuts down (and restores the excepthook) before it
+        propagates, so :func:`main` can say what happened.
+        """
         self._install_signal_handlers()
         self._install_excepthook()
+        try:
+            await self._start()
+            await self._quit.wait()
+        finally:
+            await self.shutdown()
+        return self.exit_code
+
+    async def _start(self) -> None:
+        """Build and show everything; the Twitch side starts in the background."""
+        if problems := self.settings.check():
+            self.start_problem(settings_problem_sentence(self.settings.path, problems))
         theme = ThemeChoice(self.args.theme) if self.args.theme else self.settings.theme
         apply_theme(self.qt_app, theme)
         if not self.args.smoke_test:
@@ -256,16 +298,18 @@ class CompanionApp(AccountsMixin, MenusMixin):
             self.guard = SingleInstanceGuard()
             self.guard.listen()
         self.panels = PanelSet(
-            self.settings, await open_ledger(self.notify_error), self.notify_error
+            self.settings, await open_ledger(self.start_problem), self.notify_error
         )
         self.window = self._build_window()
         self.window.sign_in_requested.connect(lambda: self.spawn(self.sign_in(), name="sign-in"))
         self.live.state_changed.connect(self.window.set_eventsub_state)
         self.live.revoked.connect(self.notify_error)
         self.live.error.connect(self.notify_error)
-        for text in self._early_notices:
-            self.window.show_notice(text, timeout_ms=0)
-        self._early_notices.clear()
+        if self._early_notices:
+            # One notice that stays (a second would replace the first); its tooltip has
+            # the whole text when it is too long to show.
+            self.window.show_notice(" ".join(self._early_notices), timeout_ms=0)
+            self._early_notices.clear()
         if self.guard is not None:
             self.guard.activation_requested.connect(self._bring_to_front)
         self.tray = TrayIcon()
@@ -278,16 +322,13 @@ class CompanionApp(AccountsMixin, MenusMixin):
             self.window.first_painted.connect(lambda: self.request_quit(0))
         self.window.show()
         _log.info("main window shown (demo=%s)", self.args.demo)
+        if self.start_problems and can_show_dialogs():
+            self.start_dialog = start_problems_dialog(self.window, self.start_problems)
         if not self.args.smoke_test:
             starter = self._start_demo() if self.args.demo else self._start_real()
             self.spawn(starter, name="start-up")
         if self.driver is not None:
             self.spawn(self.driver(self), name="driver")
-        try:
-            await self._quit.wait()
-        finally:
-            await self.shutdown()
-        return self.exit_code
 
     async def shutdown(self) -> None:
         """Stop everything within :data:`SHUTDOWN_BUDGET` seconds, whatever is pending.
@@ -359,6 +400,15 @@ async def _bounded(what: str, step: Awaitable[Any], until: float) -> None:
         _log.error("shutdown: %s failed", what, exc_info=error)
 
 
+def settings_problem_sentence(path: str, problems: dict[str, str]) -> str:
+    """The start notice for settings whose stored values could not be used."""
+    listed = "; ".join(f"{key} {problem}" for key, problem in sorted(problems.items()))
+    return (
+        f"Some settings in {path} could not be used, so their defaults apply for now: "
+        f"{listed}. Changing a setting in the app replaces its stored value."
+    )
+
+
 def _binding_check(companion: CompanionApp) -> None:
     """Warn, once and plainly, when the installed Qt binding leaks references (issue 14)."""
     defect = qtloop.binding_refcount_defect()
@@ -388,6 +438,10 @@ def main(
     if args.version:
         print(f"companion {__version__}")
         return 0
+    try:
+        check_data_folder()
+    except DataFolderUnwritable as problem:
+        return refuse_to_start(problem)
     logs = log_dir()
     log_path = setup_logging(logs, console=args.verbose)
     _log.info("Streamer Companion %s starting; log file %s", __version__, log_path)
@@ -407,7 +461,12 @@ def main(
     if previous is not None:
         companion.notify_error(previous.sentence())
     _binding_check(companion)
-    code: int = qtloop.run(companion.run)
+    try:
+        code: int = qtloop.run(companion.run)
+    except Exception as error:
+        # Not one of the problems start-up knows how to live with: say so, never silently.
+        _log.exception("the app stopped while starting")
+        code = refuse_to_start(StartFailed(error, log_path))
     _log.info("exit code %d", code)
     if crash_watch is not None:
         crash_watch.stop()
