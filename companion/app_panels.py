@@ -15,6 +15,7 @@ from companion.core.bidi import isolate
 from companion.core.errors import UserError
 from companion.core.jsonstore import StoreError
 from companion.core.ledger import Ledger
+from companion.core.ledger_schema import SCHEMA_VERSION, LedgerSchemaError
 from companion.core.paths import data_dir
 from companion.core.reward_sets import RewardSets
 from companion.core.templates import TemplateStore
@@ -86,13 +87,43 @@ def check_limit(name: str, value: object) -> None:
         raise UserError(f"The {limit.label} must be a whole number.") from exc
 
 
-async def open_ledger(notify: Callable[[str], None]) -> Ledger | None:
-    """The redemption ledger; without it the queue still works, and the streamer is told."""
+async def open_ledger(problem: Callable[[str], None]) -> Ledger | None:
+    """The redemption ledger; without it the queue still works, and the streamer is told.
+
+    A ledger written by a newer version of the app (issue 20, item 3) is opened read-only:
+    its history can be browsed and exported and the queue works, but nothing of this run
+    is written to it (a newer schema is not this version's to change). If even reading it
+    fails, it is left untouched and the app runs without a history.
+
+    Args:
+        problem: Reports a start problem (the app tells it on stderr and on screen).
+    """
+    path = data_dir() / LEDGER_FILE_NAME
     try:
-        return await Ledger.aopen(data_dir() / LEDGER_FILE_NAME)
+        return await Ledger.aopen(path)
+    except LedgerSchemaError as newer:
+        _log.warning("ledger from a newer version: %s", newer)
+        try:
+            ledger = await Ledger.aopen(path, read_only=True)
+        except (OSError, sqlite3.Error) as error:
+            _log.error("the newer ledger cannot be read either: %r", error)
+            problem(
+                f"The redemption history ({path}) was written by a newer version of "
+                "Streamer Companion, which this version cannot read. It is left untouched "
+                "and the queue works without it; update Streamer Companion to see it."
+            )
+            return None
+        problem(
+            f"The redemption history ({path}) was written by a newer version of Streamer "
+            f"Companion (schema {ledger.schema_version}; this version knows up to "
+            f"{SCHEMA_VERSION}), so it is open read-only: you can browse and export it and "
+            "the queue works, but redemptions and actions of this run are not saved to it. "
+            "Update Streamer Companion to keep the history."
+        )
+        return ledger
     except (OSError, sqlite3.Error) as error:
         _log.error("ledger unavailable: %r", error)
-        notify(
+        problem(
             "The redemption history could not be opened; the queue works without it. "
             + explain_error(error).then
         )
@@ -120,7 +151,9 @@ class PanelSet:
         self.extensions = ExtensionsService()
         self.predictions = PredictionsService()
         self.polls = PollsService()
-        self.queue = QueueService(None, ledger, undo_seconds=settings.undo_seconds)
+        # A read-only (newer) ledger is the history's to show, never the queue's to write.
+        writable = ledger if ledger is not None and not ledger.read_only else None
+        self.queue = QueueService(None, writable, undo_seconds=settings.undo_seconds)
         self.rewards = RewardsService(None, self.queue, RewardSets(data_dir()))
         self.queue_model = QueueTableModel(self.queue.queue, self.queue.reward_color)
         self.services: list[ChannelService] = [
@@ -256,10 +289,21 @@ class PanelSet:
             )
 
     async def shutdown(self) -> None:
-        for service in self.services:
-            await service.shutdown()
+        """Stop every service (the queue sends what is in its undo windows), then close
+        the ledger; see :meth:`shutdown_services` and :meth:`close_ledger`."""
+        await self.shutdown_services()
+        await self.close_ledger()
+
+    async def shutdown_services(self) -> None:
+        """Stop every service; the queue sends its last actions and writes the ledger."""
         for window in (self.goal_strip, self.pinned):
             if window is not None:
                 window.hide()
+        for service in self.services:
+            await service.shutdown()
+
+    async def close_ledger(self) -> None:
+        """Close the ledger once its queued writes are done (also after a cut-short
+        :meth:`shutdown_services`: the app's shutdown runs both under a deadline)."""
         if self.ledger is not None:
             await self.ledger.aclose()

@@ -14,6 +14,11 @@ requests and events ask. A new token for the same user restores the account (res
 listeners); None means the user declined: the user is signed out (signed-out listeners)
 and further requests for that user raise ``InvalidToken`` instead of prompting again.
 
+When the app quits, :meth:`KeyringTokenHandler.close` stops all prompting: an open prompt's
+waiters get "no token" at once (so no request, refresh or shutdown step waits for a person),
+and the account is neither signed out nor its stored token deleted: quitting is not
+declining, and the next start asks again.
+
 Tokens belong to one authority (the OAuth base URL that issued them; see
 :mod:`companion.twitch.authority`): the handler stores and looks them up under its own
 authority only, stamps every token it hands out with it, and refuses to store a token that
@@ -76,6 +81,7 @@ class KeyringTokenHandler(BaseTokenHandler):
         self._lost_listeners: list[Callable[[str, SignOutCause], None]] = []
         self._restored_listeners: list[Callable[[str], None]] = []
         self._relogins: dict[str, asyncio.Task[Token | None]] = {}
+        self._closing = False
 
     # -- seed hooks --------------------------------------------------------------
 
@@ -130,6 +136,15 @@ class KeyringTokenHandler(BaseTokenHandler):
         _log.info("token of user %s expired and could not be refreshed", user_id)
         return await self.relogin_needed(user_id, SignOutCause.EXPIRED)
 
+    def close(self) -> None:
+        """The app is quitting: prompt no more; who waits for a prompt gets no token.
+
+        The UI closes its dialog too (which ends the open prompt at once); this makes sure
+        nothing opens a new one meanwhile and that the end of the prompt is not taken for
+        the streamer's "no".
+        """
+        self._closing = True
+
     async def relogin_needed(self, user_id: str, cause: SignOutCause) -> Token | None:
         """The user's token is dead for ``cause``: report it, then ask for a new sign-in.
 
@@ -139,7 +154,7 @@ class KeyringTokenHandler(BaseTokenHandler):
         Returns:
             The new token, or None if the user declined (they are then signed out).
         """
-        if user_id in self._signed_out:
+        if user_id in self._signed_out or self._closing:
             return None
         task = self._relogins.get(user_id)
         if task is None:
@@ -163,6 +178,11 @@ class KeyringTokenHandler(BaseTokenHandler):
         except Exception:
             _log.exception("the re-login prompt for user %s failed", user_id)
             token = None
+        if token is None and self._closing:
+            # Quitting is not declining: nothing is deleted or signed out (the next start
+            # finds the dead token and asks again).
+            _log.info("the re-login prompt of user %s closed: the app is quitting", user_id)
+            return None
         if token is None:
             # The stored token can never work again: do not keep a dead secret around.
             try:
@@ -244,7 +264,7 @@ class KeyringTokenHandler(BaseTokenHandler):
         self._sign_out_locally(user_id, SignOutCause.USER)
 
     async def _prompt(self, user_id: str, reason: str) -> Token | None:
-        if self.relogin is None:
+        if self.relogin is None or self._closing:
             return None
         token = await self.relogin(user_id, reason)
         if token is None:

@@ -5,6 +5,12 @@ raises :class:`KeyringUnavailable` with a plain explanation; the app then asks t
 user whether to keep tokens for this run only (:class:`SessionTokenStore`). It never
 falls back to a plaintext file on its own.
 
+A keyring that exists but refuses to store a sign-in (a locked Secret Service whose unlock
+prompt was dismissed, a Keychain error) raises :class:`KeyringRefused`. The store then asks
+the same question through the ``keep_in_memory`` callback the app gives it (issue 20, item
+14): if the streamer agrees, that sign-in and every later save of this run (refreshed
+tokens) are kept in memory only; if not, the save fails as before.
+
 Tokens are kept per (authority, account): the authority is the OAuth base URL that issued
 them (``https://id.twitch.tv/oauth2`` for Twitch, a simulator's own URL otherwise), so
 pointing the app at a simulator can never find, and so never send, a real account's tokens.
@@ -12,7 +18,9 @@ Keyring entries written before tokens were keyed by authority were all made for 
 the first load for Twitch moves such an entry to its new key.
 
 Keyring calls can block (Secret Service is a D-Bus round trip, and may show an
-unlock prompt), so the async methods run them on one worker thread.
+unlock prompt that nobody answers), so the async methods run them on one worker thread, a
+daemon: a call stuck on that prompt must not keep the process alive after Quit (issue 20,
+item 4), and a ``ThreadPoolExecutor``'s workers are joined when the interpreter exits.
 """
 
 from __future__ import annotations
@@ -21,7 +29,9 @@ import asyncio
 import contextlib
 import json
 import logging
-from concurrent.futures import ThreadPoolExecutor
+import queue
+import threading
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
@@ -32,7 +42,7 @@ from companion.core.logsetup import register_secret
 from companion.twitch.authority import TWITCH_AUTHORITY, authority_key
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Awaitable, Callable
 
 _log = logging.getLogger(__name__)
 _T = TypeVar("_T")
@@ -44,8 +54,93 @@ SERVICE_NAME = "streamer-companion"
 _UNUSABLE_BACKENDS = ("keyring.backends.fail.Keyring", "keyring.backends.null.Keyring")
 
 
+class _DaemonWorker(Executor):
+    """Runs submitted calls one after another on one daemon thread (started at first use).
+
+    ``shutdown`` never waits for a call in progress: that call may be waiting for a person.
+    """
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+        self._calls: queue.SimpleQueue[
+            tuple[Future[Any], Callable[..., Any], tuple[Any, ...]] | None
+        ] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self._shut_down = False
+
+    def submit(self, fn: Callable[..., _T], /, *args: Any, **kwargs: Any) -> Future[_T]:
+        if kwargs:
+            raise TypeError("keyword arguments are not supported")
+        future: Future[_T] = Future()
+        with self._lock:
+            if self._shut_down:
+                raise RuntimeError("the keyring worker is shut down")
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._work, name=self._name, daemon=True)
+                self._thread.start()
+            self._calls.put((future, fn, args))
+        return future
+
+    def _work(self) -> None:
+        while (item := self._calls.get()) is not None:
+            future, fn, args = item
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                result = fn(*args)
+            except BaseException as error:
+                future.set_exception(error)
+            else:
+                future.set_result(result)
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        """Stop taking calls; calls not started yet are cancelled. Never waits for the
+        call in progress (``wait`` is accepted for the Executor interface and ignored)."""
+        del wait, cancel_futures
+        with self._lock:
+            if self._shut_down:
+                return
+            self._shut_down = True
+        while True:
+            try:
+                item = self._calls.get_nowait()
+            except queue.Empty:
+                break
+            if item is not None:
+                item[0].cancel()
+        self._calls.put(None)
+
+
 class KeyringUnavailable(RuntimeError):
     """No usable OS keyring: the message says what is missing and what to do."""
+
+
+class KeyringRefused(KeyringUnavailable):
+    """The keyring is there but refused to store the tokens.
+
+    ``__cause__`` is the keyring's own error (``KeyringLocked``, ``PasswordSetError``,
+    ``InitError`` ...), which says why in words (see ``services.messages``).
+    """
+
+
+def _refusals() -> tuple[type[BaseException], ...]:
+    """What a backend's ``set_password`` raises when it will not store a secret.
+
+    keyring's own errors; on Linux also SecretStorage's and D-Bus's, which the Secret
+    Service backend lets through from ``create_item`` (a collection locked after the
+    unlock check, a dismissed prompt); an OSError is a D-Bus socket that went away.
+    """
+    kinds: list[type[BaseException]] = [keyring.errors.KeyringError, OSError]
+    with contextlib.suppress(ImportError):
+        from secretstorage.exceptions import SecretStorageException
+
+        kinds.append(SecretStorageException)
+    with contextlib.suppress(ImportError):
+        from jeepney.wrappers import DBusErrorResponse  # type: ignore[import-untyped]  # untyped
+
+        kinds.append(DBusErrorResponse)
+    return tuple(kinds)
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,14 +228,33 @@ def check_keyring_usable() -> None:
 
 
 class KeyringTokenStore:
-    """Tokens in the OS keyring (Secret Service, Windows Credential Manager, macOS Keychain)."""
+    """Tokens in the OS keyring (Secret Service, Windows Credential Manager, macOS Keychain).
 
-    persistent = True
+    Args:
+        service: The keyring service name entries are filed under.
+        keep_in_memory: Asked (once, however many saves wait) when the keyring refuses to
+            store tokens: True if the streamer agrees to keep them for this run only. None
+            means nobody can be asked, and a refused save fails.
+    """
 
-    def __init__(self, service: str = SERVICE_NAME) -> None:
+    def __init__(
+        self,
+        service: str = SERVICE_NAME,
+        *,
+        keep_in_memory: Callable[[KeyringRefused], Awaitable[bool]] | None = None,
+    ) -> None:
         check_keyring_usable()
         self._service = service
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="keyring")
+        self._executor = _DaemonWorker("keyring")
+        self.keep_in_memory = keep_in_memory
+        # Set once the streamer chose "this run only" after a refusal.
+        self._memory: SessionTokenStore | None = None
+        self._asking: asyncio.Future[bool] | None = None
+
+    @property
+    def persistent(self) -> bool:
+        """False once the streamer chose to keep this run's sign-ins in memory."""
+        return self._memory is None
 
     async def _run(self, func: Callable[..., _T], *args: Any) -> _T:
         return await asyncio.get_running_loop().run_in_executor(self._executor, func, *args)
@@ -193,8 +307,14 @@ class KeyringTokenStore:
         register_secret(tokens.refresh_token)
         try:
             keyring.set_password(self._service, account_key(authority, user_id), tokens.to_json())
-        except keyring.errors.KeyringError as error:
-            raise KeyringUnavailable(f"The keyring refused to store the tokens: {error}") from error
+        except _refusals() as error:
+            _log.warning("the keyring refused to store the tokens of user %s: %r", user_id, error)
+            cause = (
+                error
+                if isinstance(error, keyring.errors.KeyringError)
+                else keyring.errors.PasswordSetError(str(error) or type(error).__name__)
+            )
+            raise KeyringRefused(f"The keyring refused to store the tokens: {error}") from cause
 
     def delete_sync(self, authority: str, user_id: str) -> None:
         """Remove a user's tokens at ``authority`` (blocking); missing entries are fine."""
@@ -206,17 +326,59 @@ class KeyringTokenStore:
                 keyring.delete_password(self._service, username)
 
     async def load(self, authority: str, user_id: str) -> StoredTokens | None:
+        if self._memory is not None:
+            kept = await self._memory.load(authority, user_id)
+            if kept is not None:
+                return kept
         return await self._run(self.load_sync, authority, user_id)
 
     async def save(self, authority: str, user_id: str, tokens: StoredTokens) -> None:
-        await self._run(self.save_sync, authority, user_id, tokens)
+        """Store in the keyring; after a refusal, in memory if the streamer agrees.
+
+        Raises:
+            KeyringRefused: The keyring refused and the streamer did not agree (or could
+                not be asked).
+        """
+        if self._memory is None:
+            try:
+                await self._run(self.save_sync, authority, user_id, tokens)
+                return
+            except KeyringRefused as error:
+                if not await self._agree_to_memory(error):
+                    raise
+        assert self._memory is not None
+        await self._memory.save(authority, user_id, tokens)
+
+    async def _agree_to_memory(self, error: KeyringRefused) -> bool:
+        if self._memory is not None:
+            return True
+        if self.keep_in_memory is None:
+            return False
+        asking = self._asking
+        if asking is None or asking.done():
+            asking = asyncio.ensure_future(self.keep_in_memory(error))
+            self._asking = asking
+        # shield: one cancelled save must not withdraw the question the others wait on.
+        agreed = await asyncio.shield(asking)
+        if agreed and self._memory is None:
+            _log.info("the keyring refused the tokens; kept in memory for this run (user's choice)")
+            self._memory = SessionTokenStore()
+        return agreed
 
     async def delete(self, authority: str, user_id: str) -> None:
-        await self._run(self.delete_sync, authority, user_id)
+        if self._memory is None:
+            await self._run(self.delete_sync, authority, user_id)
+            return
+        await self._memory.delete(authority, user_id)
+        try:
+            await self._run(self.delete_sync, authority, user_id)
+        except _refusals() as error:
+            # The tokens were in memory; an older entry stays until the keyring unlocks.
+            _log.warning("could not delete the keyring entry of user %s: %r", user_id, error)
 
     def close(self) -> None:
-        """Stop the worker thread."""
-        self._executor.shutdown(wait=True)
+        """Stop the worker thread; a call still waiting for the keyring is left behind."""
+        self._executor.shutdown()
 
 
 class SessionTokenStore:

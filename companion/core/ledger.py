@@ -18,6 +18,12 @@ the ledger's own single worker thread, so the UI thread never waits on the disk 
 writes are applied in the order they were asked for. The plain methods do the same
 work on the caller's thread (tests, scripts, the worker itself).
 
+A ledger written by a newer version of the app (a schema version this one does not know)
+is never migrated or written: :meth:`Ledger.__init__` raises
+:class:`~companion.core.ledger_schema.LedgerSchemaError`, and the app may open it again with
+``read_only=True`` (issue 20, item 3), which reads it through a read-only connection and
+checks first that the columns this version reads are there.
+
 Writes are batched: each call writes all its records in one transaction. Every row is
 checked first (:mod:`companion.core.ledger_checks`): a row SQLite cannot hold is left out
 and named in the log and in the :class:`WriteResult`, and the good rows of its batch are
@@ -51,12 +57,13 @@ from .ledger_rows import (
     history_row,
     load_action,
     open_rows,
+    readable_columns,
     reward_ids_of,
     unfinished_actions,
     viewer_key,
     write_csv_atomically,
 )
-from .ledger_schema import migrate, to_db_time
+from .ledger_schema import connect, to_db_time
 from .records import ActionRecord, ActionState, normalize_status
 
 if TYPE_CHECKING:
@@ -102,9 +109,20 @@ class Ledger:
     """The redemption and action history in one SQLite file.
 
     Args:
-        path: The database file (created if missing).
+        path: The database file (created if missing, unless ``read_only``).
         synchronous: ``"NORMAL"`` (default, see the module docs) or ``"FULL"``.
         wall_clock: Aware "now" for first-seen and status-change times.
+        read_only: Open an existing file for reading only, whatever its schema version
+            (a newer app's ledger): nothing is migrated and every write raises.
+
+    Attributes:
+        read_only: True if the ledger was opened for reading only.
+        schema_version: The file's schema version (``PRAGMA user_version``).
+
+    Raises:
+        LedgerSchemaError: The file was written by a newer app (and not ``read_only``).
+        sqlite3.Error: The file cannot be opened, or (``read_only``) lacks the tables and
+            columns this version reads.
     """
 
     def __init__(
@@ -113,29 +131,27 @@ class Ledger:
         *,
         synchronous: Literal["NORMAL", "FULL"] = "NORMAL",
         wall_clock: Callable[[], datetime] | None = None,
+        read_only: bool = False,
     ) -> None:
         self.path = Path(path)
+        self.read_only = read_only
         self._wall_clock = wall_clock or (lambda: datetime.now(UTC))
         self._lock = threading.Lock()
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ledger")
         self._closed = False
-        # Autocommit mode: transactions are begun and ended explicitly below.
-        self._conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        self._conn = connect(self.path, synchronous=synchronous, read_only=read_only)
         try:
-            mode = self._conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
-            if str(mode).lower() != "wal":
-                raise sqlite3.OperationalError(f"could not enable WAL (journal_mode={mode})")
-            self._conn.execute(f"PRAGMA synchronous={synchronous}")
-            self._conn.execute("PRAGMA foreign_keys=ON")
-            self._conn.execute("PRAGMA busy_timeout=5000")
-            migrate(self._conn)
+            self.schema_version = int(self._conn.execute("PRAGMA user_version").fetchone()[0])
+            if read_only:
+                readable_columns(self._conn)
         except BaseException:
             self._conn.close()
             self._executor.shutdown(wait=False)
             raise
 
     def __repr__(self) -> str:
-        return f"Ledger({str(self.path)!r}, closed={self._closed})"
+        mode = ", read_only=True" if self.read_only else ""
+        return f"Ledger({str(self.path)!r}{mode}, closed={self._closed})"
 
     @classmethod
     async def aopen(
@@ -144,10 +160,13 @@ class Ledger:
         *,
         synchronous: Literal["NORMAL", "FULL"] = "NORMAL",
         wall_clock: Callable[[], datetime] | None = None,
+        read_only: bool = False,
     ) -> Ledger:
         """Open a ledger off the event loop's thread (opening may migrate)."""
         return await asyncio.to_thread(
-            functools.partial(cls, path, synchronous=synchronous, wall_clock=wall_clock)
+            functools.partial(
+                cls, path, synchronous=synchronous, wall_clock=wall_clock, read_only=read_only
+            )
         )
 
     # ------------------------------------------------------------------ plumbing

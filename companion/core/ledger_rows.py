@@ -36,6 +36,7 @@ __all__ = [
     "load_action",
     "neutralize_cell",
     "open_rows",
+    "readable_columns",
     "reward_ids_of",
     "unfinished_actions",
     "viewer_key",
@@ -75,6 +76,19 @@ CSV_COLUMNS = (
 # so the check looks past them. The full-width forms are defensive: some spreadsheet
 # front ends normalise them to ASCII (no reference we hold says which).
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+
+
+def readable_columns(conn: sqlite3.Connection) -> None:
+    """Check that the history and the export can read this database (a newer schema's).
+
+    A later schema may add tables and columns; it may not drop or rename what this version
+    reads (the history page, its search and the CSV export).
+
+    Raises:
+        sqlite3.OperationalError: A table or column this version reads is missing.
+    """
+    conn.execute(f"SELECT {ITEM_COLUMNS}, viewer_key FROM redemptions LIMIT 0")
+    conn.execute(f"SELECT {', '.join(CSV_COLUMNS)} FROM redemptions LIMIT 0")
 
 
 def viewer_key(login: str, name: str) -> str:

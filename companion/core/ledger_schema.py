@@ -14,16 +14,19 @@ Nothing here holds a token or any other secret: tokens live in the OS keyring.
 from __future__ import annotations
 
 import logging
+import sqlite3
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
-    import sqlite3
+    from pathlib import Path
 
 __all__ = [
     "MIGRATIONS",
     "SCHEMA_VERSION",
     "LedgerSchemaError",
+    "check_version",
+    "connect",
     "from_db_time",
     "migrate",
     "to_db_time",
@@ -98,10 +101,8 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1,)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
-def migrate(conn: sqlite3.Connection) -> int:
-    """Bring the schema up to :data:`SCHEMA_VERSION`; returns the version found before.
-
-    The connection must be in autocommit mode (``isolation_level=None``).
+def check_version(conn: sqlite3.Connection) -> int:
+    """The file's schema version (read only).
 
     Raises:
         LedgerSchemaError: The database is newer than this app.
@@ -111,6 +112,18 @@ def migrate(conn: sqlite3.Connection) -> int:
         raise LedgerSchemaError(
             f"the ledger has schema version {found}; this app knows up to {SCHEMA_VERSION}"
         )
+    return found
+
+
+def migrate(conn: sqlite3.Connection) -> int:
+    """Bring the schema up to :data:`SCHEMA_VERSION`; returns the version found before.
+
+    The connection must be in autocommit mode (``isolation_level=None``).
+
+    Raises:
+        LedgerSchemaError: The database is newer than this app.
+    """
+    found = check_version(conn)
     for version in range(found, SCHEMA_VERSION):
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -124,6 +137,48 @@ def migrate(conn: sqlite3.Connection) -> int:
         conn.execute("COMMIT")
         _log.info("ledger schema migrated to version %d", version + 1)
     return found
+
+
+def connect(
+    path: Path, *, synchronous: Literal["NORMAL", "FULL"] = "NORMAL", read_only: bool = False
+) -> sqlite3.Connection:
+    """Open the ledger file in autocommit mode (transactions are begun and ended explicitly).
+
+    Writable: WAL journal, ``synchronous``, foreign keys, then :func:`migrate`. Read-only
+    (a newer app's file, issue 20 item 3): a ``mode=ro`` connection that also refuses
+    writes itself (``query_only``); the schema is left as it is, whatever its version.
+
+    Raises:
+        LedgerSchemaError: Writable, and the file was written by a newer app.
+        sqlite3.Error: The file cannot be opened (or, read-only, does not exist).
+    """
+    if read_only:
+        conn = sqlite3.connect(
+            f"{path.resolve().as_uri()}?mode=ro",
+            uri=True,
+            check_same_thread=False,
+            isolation_level=None,
+        )
+    else:
+        conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+    try:
+        conn.execute("PRAGMA busy_timeout=5000")
+        if read_only:
+            conn.execute("PRAGMA query_only=ON")
+            return conn
+        # Before anything changes the file (even its journal mode): a newer app's ledger
+        # is not this version's to touch.
+        check_version(conn)
+        mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+        if str(mode).lower() != "wal":
+            raise sqlite3.OperationalError(f"could not enable WAL (journal_mode={mode})")
+        conn.execute(f"PRAGMA synchronous={synchronous}")
+        conn.execute("PRAGMA foreign_keys=ON")
+        migrate(conn)
+    except BaseException:
+        conn.close()
+        raise
+    return conn
 
 
 def to_db_time(moment: datetime) -> str:

@@ -22,6 +22,13 @@ def data_dir() -> Path:
     Linux follows XDG (``$XDG_DATA_HOME`` or ``~/.local/share``), Windows uses
     ``%APPDATA%`` and macOS ``~/Library/Application Support``.
     """
+    path = data_dir_path()
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def data_dir_path() -> Path:
+    """The app-data folder's path (see :func:`data_dir`), without creating it."""
     override = os.environ.get(DATA_DIR_ENV)
     if override:
         path = Path(override)
@@ -32,7 +39,6 @@ def data_dir() -> Path:
     else:
         base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
         path = Path(base) / APP_DIR_NAME
-    path.mkdir(parents=True, exist_ok=True)
     return path
 
 

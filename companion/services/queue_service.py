@@ -637,8 +637,12 @@ class QueueService(Service):
     async def shutdown(self) -> None:
         """Send what is still in an undo window, write the ledger, then stop.
 
-        Actions held for a re-login that never came are recorded as not sent.
+        Actions held for a re-login that never came are recorded as not sent. A
+        reconcile still reading Twitch is cancelled, not waited for: shutdown runs under a
+        deadline, and the next start reconciles again.
         """
+        for task in list(self._tasks):
+            task.cancel()
         self.release(send=False)
         self.drain_incoming()
         await self.queue.flush()

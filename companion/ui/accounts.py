@@ -4,6 +4,9 @@
 dialog, non-modally: the coroutine awaits the dialog's outcome while the app keeps
 running and the main window stays usable (it shows why nobody is signed in). Only one
 dialog is open at a time; concurrent prompts share it.
+
+Quitting never waits for the streamer to answer it: :meth:`SignInController.close` closes
+the dialog and ends every wait for it with "no sign-in", and no dialog opens after that.
 """
 
 from __future__ import annotations
@@ -52,15 +55,29 @@ class SignInController(QObject):
         self._parent_widget = parent_widget
         self._pending: asyncio.Future[TokenResponse | None] | None = None
         self.dialog: SignInDialog | None = None
+        self._closed = False
 
     async def ask(self, reason: str = "") -> TokenResponse | None:
-        """Show the dialog (or join the open one); the token response, or None if cancelled."""
+        """Show the dialog (or join the open one); the token response, or None if cancelled.
+
+        After :meth:`close` (the app is quitting) nothing opens and the answer is None.
+        """
         if self._pending is not None and not self._pending.done():
             return await asyncio.shield(self._pending)
+        if self._closed:
+            return None
         loop = asyncio.get_running_loop()
         future: asyncio.Future[TokenResponse | None] = loop.create_future()
         self._pending = future
-        flow = await self._flow_factory()
+        try:
+            flow = await self._flow_factory()
+        except BaseException:
+            # No dialog will answer: whoever joined this prompt meanwhile must not wait.
+            if not future.done():
+                future.set_result(None)
+            raise
+        if future.done():  # closed while the device flow was being made
+            return None
         dialog = SignInDialog(lambda: flow, self.scopes, reason=reason, parent=self._parent_widget)
         self.dialog = dialog
 
@@ -80,6 +97,21 @@ class SignInController(QObject):
         dialog.raise_()
         dialog.start()
         return await asyncio.shield(future)
+
+    def close(self) -> None:
+        """The app is quitting: close the dialog, end every wait for it, open no other.
+
+        Whoever awaits :meth:`ask` (and so a re-login) gets None at once; the dialog's own
+        device-code polling stops with it.
+        """
+        self._closed = True
+        pending, self._pending = self._pending, None
+        if pending is not None and not pending.done():
+            pending.set_result(None)
+        dialog = self.dialog
+        if dialog is not None:
+            _log.info("closing the sign-in prompt: the app is quitting")
+            dialog.reject()  # finished() deletes it and clears self.dialog
 
     def bring_to_front(self) -> bool:
         """Raise the open dialog; False if none is open."""

@@ -2,11 +2,19 @@
 
 Keys are listed once here, with their types and defaults, so a typo cannot create
 a second setting by accident.
+
+A value of the wrong type or out of range (a hand-edited file, ``panels/enabled=@Point(1 2)``,
+an undo window of ``inf``) never stops the app (issue 20, item 3): the default is used, the
+file is left as it is (changing the setting in the app replaces the value), and the key is
+noted once in :meth:`AppSettings.problems`, which the app shows at start. A file QSettings
+cannot parse is noted the same way.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import math
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QByteArray, QSettings
@@ -18,9 +26,15 @@ from companion.ui.theme import ThemeChoice
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
+_log = logging.getLogger(__name__)
+
 SETTINGS_FILE_NAME = "settings.ini"
 
 PANEL_KEYS = ("rewards", "queue", "history", "predictions", "polls", "goals", "extensions")
+
+#: The longest undo window a settings file may ask for (the menu offers up to 10 s); a
+#: longer one would hold a streamer's click for minutes, and ``inf`` for ever.
+MAX_UNDO_SECONDS = 60.0
 
 # Default client id for real sign-in; empty until the streamer registers one.
 CLIENT_ID_ENV = "COMPANION_CLIENT_ID"
@@ -42,6 +56,36 @@ class AppSettings:
         if settings is None:
             settings = QSettings(str(data_dir() / SETTINGS_FILE_NAME), QSettings.Format.IniFormat)
         self._s = settings
+        # Key -> what was wrong with its value; each is logged and noted once.
+        self._bad: dict[str, str] = {}
+        if settings.status() is QSettings.Status.FormatError:
+            self._note("(the file)", "could not be read in full; what could not be read is ignored")
+
+    def _note(self, key: str, problem: str) -> None:
+        if key in self._bad:
+            return
+        self._bad[key] = problem
+        _log.warning("settings: %s %s; the default is used (%s)", key, problem, self.path)
+
+    def _wrong(self, key: str, value: object, expected: str) -> None:
+        self._note(key, f"holds {_shown(value)}, not {expected}")
+
+    def problems(self) -> dict[str, str]:
+        """Settings whose stored value could not be used, key -> what was wrong."""
+        return dict(self._bad)
+
+    def check(self) -> dict[str, str]:
+        """Read every setting once (as the app will) and return :meth:`problems`."""
+        _ = self.theme, self.notify_redemptions, self.undo_seconds, self.client_id
+        self.enabled_panels()
+        self._authorities()
+        self._s.beginGroup("windows")
+        names = self._s.childGroups()
+        self._s.endGroup()
+        for name in names:
+            self.window_geometry(name)
+            self.window_opacity(name)
+        return self.problems()
 
     @property
     def path(self) -> str:
@@ -53,27 +97,33 @@ class AppSettings:
     # --- window and look ---
     @property
     def theme(self) -> ThemeChoice:
-        value = str(self._s.value("ui/theme", ThemeChoice.SYSTEM.value))
-        try:
-            return ThemeChoice(value)
-        except ValueError:
-            return ThemeChoice.SYSTEM
+        value = self._s.value("ui/theme", ThemeChoice.SYSTEM.value)
+        known = {choice.value: choice for choice in ThemeChoice}
+        if isinstance(value, str) and value in known:
+            return known[value]
+        self._wrong("ui/theme", value, f"one of {', '.join(known)}")
+        return ThemeChoice.SYSTEM
 
     @theme.setter
     def theme(self, value: ThemeChoice) -> None:
         self._s.setValue("ui/theme", value.value)
 
     def window_geometry(self, name: str) -> QByteArray | None:
-        value = self._s.value(f"windows/{name}/geometry")
-        return value if isinstance(value, QByteArray) else None
+        key = f"windows/{name}/geometry"
+        value = self._s.value(key)
+        if value is None or isinstance(value, QByteArray):
+            return value
+        self._wrong(key, value, "a saved window geometry")
+        return None
 
     def set_window_geometry(self, name: str, geometry: QByteArray) -> None:
         self._s.setValue(f"windows/{name}/geometry", geometry)
 
     def window_opacity(self, name: str, default: float = 1.0) -> float:
-        try:
-            value = float(str(self._s.value(f"windows/{name}/opacity", default)))
-        except ValueError:
+        key = f"windows/{name}/opacity"
+        value = _number(self._s.value(key, default))
+        if value is None:
+            self._wrong(key, self._s.value(key), "a number from 0.2 to 1")
             return default
         return min(max(value, 0.2), 1.0)
 
@@ -104,7 +154,13 @@ class AppSettings:
     # --- panels and notifications ---
     def enabled_panels(self) -> list[str]:
         value = self._s.value("panels/enabled", list(PANEL_KEYS))
-        items = [value] if isinstance(value, str) else list(value or [])  # type: ignore[call-overload]  # QSettings returns object
+        if value is None:  # QSettings writes an empty list as @Invalid()
+            return []
+        items: object = [value] if isinstance(value, str) else value
+        if not isinstance(items, list) or not all(isinstance(item, str) for item in items):
+            self._wrong("panels/enabled", value, "a list of panel names")
+            return list(PANEL_KEYS)
+        # Names this version does not know (a newer version's panels) are ignored.
         return [key for key in PANEL_KEYS if key in items]
 
     def set_enabled_panels(self, keys: Iterable[str]) -> None:
@@ -113,9 +169,12 @@ class AppSettings:
 
     def _flag(self, key: str, default: bool) -> bool:
         value = self._s.value(key, default)
-        if isinstance(value, str):
-            return value.lower() in ("1", "true", "yes")
-        return bool(value)
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().lower() in _TRUE + _FALSE:
+            return value.strip().lower() in _TRUE
+        self._wrong(key, value, "true or false")
+        return default
 
     @property
     def notify_redemptions(self) -> bool:
@@ -127,28 +186,41 @@ class AppSettings:
 
     @property
     def undo_seconds(self) -> float:
-        try:
-            return max(0.0, float(str(self._s.value("queue/undo_seconds", 5.0))))
-        except ValueError:
+        value = _number(self._s.value("queue/undo_seconds", 5.0))
+        if value is None or not 0.0 <= value <= MAX_UNDO_SECONDS:
+            self._wrong(
+                "queue/undo_seconds",
+                self._s.value("queue/undo_seconds"),
+                f"a number of seconds from 0 to {MAX_UNDO_SECONDS:g}",
+            )
             return 5.0
+        return value
 
     @undo_seconds.setter
     def undo_seconds(self, value: float) -> None:
-        self._s.setValue("queue/undo_seconds", max(0.0, value))
+        self._s.setValue("queue/undo_seconds", min(max(0.0, value), MAX_UNDO_SECONDS))
 
     # --- accounts (ids and logins only; tokens live in the keyring) ---
     @property
     def client_id(self) -> str:
-        return str(self._s.value("auth/client_id", ""))
+        value = self._s.value("auth/client_id", "")
+        if isinstance(value, str):
+            return value
+        self._wrong("auth/client_id", value, "text")
+        return ""
 
     @client_id.setter
     def client_id(self, value: str) -> None:
         self._s.setValue("auth/client_id", value.strip())
 
     def _json_value(self, key: str) -> Any:
+        value = self._s.value(key, "{}")
         try:
-            return json.loads(str(self._s.value(key, "{}")))
+            if not isinstance(value, str):
+                raise ValueError(value)
+            return json.loads(value)
         except ValueError:
+            self._wrong(key, value, "the accounts this app wrote")
             return None
 
     def _authorities(self) -> dict[str, dict[str, Any]]:
@@ -158,6 +230,8 @@ class AppSettings:
         read as Twitch's until the next write moves them under Twitch's authority.
         """
         value = self._json_value(_AUTHORITIES_KEY)
+        if value is not None and not isinstance(value, dict):
+            self._wrong(_AUTHORITIES_KEY, value, "the accounts this app wrote")
         raw = value if isinstance(value, dict) else {}
         result: dict[str, dict[str, Any]] = {}
         for authority, entry in raw.items():
@@ -209,3 +283,33 @@ class AppSettings:
 
     def set_active_account(self, authority: str, user_id: str | None) -> None:
         self._update_authority(authority, active=user_id or "")
+
+
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
+
+
+def _number(value: object) -> float | None:
+    """A finite number from a setting (INI files hold numbers as text), or None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        number = float(value)
+    elif isinstance(value, str):
+        try:
+            number = float(value)
+        except ValueError:
+            return None
+    else:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _shown(value: object) -> str:
+    """A stored value as a short phrase for the log and the start notice."""
+    if isinstance(value, str):
+        text = value if len(value) <= 40 else value[:37] + "..."
+        return repr(text)
+    if isinstance(value, list):
+        return "a list"
+    return f"a {type(value).__name__}"

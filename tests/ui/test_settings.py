@@ -98,3 +98,53 @@ def test_accounts_from_before_authorities_belong_to_twitch(scratch_data_dir: Pat
         TWITCH_AUTHORITY: {"accounts": {"141981764": "twitchdev"}, "active": "141981764"},
         SIM: {"accounts": {"1": "democaster"}, "active": ""},
     }
+
+
+def test_values_of_the_wrong_type_fall_back_and_are_noted(scratch_data_dir: Path, qapp) -> None:
+    """Issue 20, item 3: a hand-edited file never stops the app; each bad key is named."""
+    text = (
+        "[panels]\nenabled=@Point(1 2)\n"
+        "[ui]\ntheme=@Rect(1 2 3 4)\n"
+        "[notifications]\nredemptions=maybe\n"
+        "[queue]\nundo_seconds=inf\n"
+        "[auth]\nclient_id=@Size(3 4)\nauthorities=[1, 2]\n"
+        "[windows]\nmain\\geometry=@Point(5 6)\npinned\\opacity=nan\n"
+    )
+    path = scratch_data_dir / "settings.ini"
+    path.write_text(text, encoding="utf-8")
+    settings = AppSettings()
+    assert settings.check() == {
+        "ui/theme": "holds a QRect, not one of system, light, dark",
+        "notifications/redemptions": "holds 'maybe', not true or false",
+        "queue/undo_seconds": "holds 'inf', not a number of seconds from 0 to 60",
+        "auth/client_id": "holds a QSize, not text",
+        "panels/enabled": "holds a QPoint, not a list of panel names",
+        "auth/authorities": "holds a list, not the accounts this app wrote",
+        "windows/main/geometry": "holds a QPoint, not a saved window geometry",
+        "windows/pinned/opacity": "holds 'nan', not a number from 0.2 to 1",
+    }
+    # Every one reads as its default...
+    assert settings.theme is ThemeChoice.SYSTEM
+    assert settings.enabled_panels() == list(PANEL_KEYS)
+    assert settings.notify_redemptions is True
+    assert settings.undo_seconds == 5.0
+    assert settings.client_id == ""
+    assert settings.accounts(TWITCH_AUTHORITY) == {}
+    assert settings.window_geometry("main") is None
+    assert settings.window_opacity("pinned", 0.9) == 0.9
+    assert len(settings.problems()) == 8  # each noted once, however often it is read
+    # ...and the file is left as the streamer wrote it until a setting is changed.
+    settings.sync()
+    assert path.read_text(encoding="utf-8") == text
+    settings.undo_seconds = 3.0
+    settings.sync()
+    assert AppSettings().undo_seconds == 3.0
+
+
+def test_an_empty_panel_list_is_a_choice_not_a_problem(scratch_data_dir: Path, qapp) -> None:
+    first = AppSettings()
+    first.set_enabled_panels([])
+    first.sync()
+    second = AppSettings(QSettings(first.path, QSettings.Format.IniFormat))
+    assert second.enabled_panels() == []
+    assert second.check() == {}

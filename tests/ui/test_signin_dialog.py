@@ -182,3 +182,36 @@ async def test_relogin_prompt_returns_validated_token_for_the_same_user(
         assert sim.state.lookup_access_token(token.access_token) is not None
     finally:
         await sim.stop()
+
+
+@pytest.mark.qt_loop
+async def test_close_ends_every_wait_and_opens_nothing_more(qtbot, http_session) -> None:
+    """Quit while the prompt is open (issue 20, item 4): the dialog closes, its polling
+    stops, both waiters get None at once, and a later prompt does not open."""
+    sim = await start_sim(device_poll_interval=0.05)
+    try:
+
+        async def make_flow() -> DeviceFlow:
+            return DeviceFlow(http_session, DEMO_CLIENT_ID, SCOPES, oauth_url=sim.oauth_url)
+
+        controller = SignInController(make_flow, SCOPES, None)
+        loop = asyncio.get_running_loop()
+        first = loop.create_task(controller.relogin(sim.demo_broadcaster_id, "expired"))
+        await until(
+            lambda: controller.dialog is not None and controller.dialog.open_button.isEnabled()
+        )
+        dialog = controller.dialog
+        deleted: list[bool] = []
+        dialog.destroyed.connect(lambda: deleted.append(True))
+        second = loop.create_task(controller.ask())
+        await asyncio.sleep(0.05)
+        assert not first.done() and not second.done()
+        controller.close()
+        assert await asyncio.wait_for(first, timeout=1) is None
+        assert await asyncio.wait_for(second, timeout=1) is None
+        assert controller.dialog is None
+        await until(lambda: deleted == [True])  # closed and gone (its polling with it)
+        assert await asyncio.wait_for(controller.ask(), timeout=1) is None
+        assert controller.dialog is None
+    finally:
+        await sim.stop()

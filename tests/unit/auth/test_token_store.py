@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import shutil
@@ -12,10 +13,12 @@ from typing import TYPE_CHECKING
 
 import keyring
 import keyring.backends.fail
+import keyring.errors
 import pytest
 
 from companion.auth.token_store import (
     SERVICE_NAME,
+    KeyringRefused,
     KeyringTokenStore,
     KeyringUnavailable,
     SessionTokenStore,
@@ -23,7 +26,7 @@ from companion.auth.token_store import (
 )
 from companion.core.logsetup import mask_secrets
 from companion.twitch.authority import TWITCH_AUTHORITY
-from tests.helpers.memory_keyring import MemoryKeyring
+from tests.helpers.memory_keyring import MemoryKeyring, RefusingKeyring
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -246,3 +249,66 @@ def test_real_secret_service_round_trip(tmp_path: Path) -> None:
         "migration ok",
     ]
     assert "real-access-12345678" not in result.stdout + result.stderr
+
+
+async def test_a_refused_save_asks_once_and_keeps_this_run_in_memory() -> None:
+    """Issue 20, item 14: concurrent refused saves share one question; after a yes, every
+    save of the run stays in memory and the keyring is not asked to store again."""
+    previous = keyring.get_keyring()
+    backend = RefusingKeyring()
+    keyring.set_keyring(backend)
+    asked: list[str] = []
+    answer: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+
+    async def keep(error: KeyringRefused) -> bool:
+        asked.append(type(error.__cause__).__name__)
+        return await answer
+
+    store = KeyringTokenStore(keep_in_memory=keep)
+    try:
+        first = StoredTokens("access-aaaaaaaa", "refresh-bbbbbbbb", ())
+        second = StoredTokens("access-cccccccc", "refresh-dddddddd", ())
+        saves = [
+            asyncio.create_task(store.save(SIM, "1", first)),
+            asyncio.create_task(store.save(SIM, "2", second)),
+        ]
+        await asyncio.sleep(0.1)
+        assert asked == ["KeyringLocked"]
+        assert not any(task.done() for task in saves)
+        answer.set_result(True)
+        await asyncio.gather(*saves)
+        assert store.persistent is False
+        assert await store.load(SIM, "1") == first
+        assert await store.load(SIM, "2") == second
+        refused_sets = [call for call in backend.calls if call[0] == "set"]
+        assert len(refused_sets) == 2
+        await store.save(SIM, "1", second)
+        assert [call for call in backend.calls if call[0] == "set"] == refused_sets
+        assert backend.entries == {}
+        await store.delete(SIM, "1")
+        assert await store.load(SIM, "1") is None
+    finally:
+        store.close()
+        keyring.set_keyring(previous)
+
+
+async def test_a_refused_save_without_a_yes_fails_and_keeps_nothing() -> None:
+    previous = keyring.get_keyring()
+    backend = RefusingKeyring(keyring.errors.PasswordSetError("no"))
+    keyring.set_keyring(backend)
+
+    async def decline(error: KeyringRefused) -> bool:
+        return False
+
+    stores = [KeyringTokenStore(keep_in_memory=decline), KeyringTokenStore()]
+    try:
+        for store in stores:
+            with pytest.raises(KeyringRefused) as raised:
+                await store.save(SIM, "1", StoredTokens("access-aaaaaaaa", None, ()))
+            assert isinstance(raised.value.__cause__, keyring.errors.PasswordSetError)
+            assert store.persistent is True
+            assert await store.load(SIM, "1") is None
+    finally:
+        for store in stores:
+            store.close()
+        keyring.set_keyring(previous)
