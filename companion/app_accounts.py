@@ -304,11 +304,14 @@ class AccountsMixin:
         self._show_account(gone.status, gone.banner)
 
     def _show_account(self, status: str, signed_out_banner: str | None) -> None:
-        """The account's state in the status bar, above the panels and in the tray."""
-        assert self.window is not None and self.tray is not None
+        """The account's state in the status bar, above the panels, in the pinned queue
+        and in the tray."""
+        assert self.window is not None and self.tray is not None and self.panels is not None
+        signed_out_status = None if signed_out_banner is None else status
         self.window.set_account(status)
         self.window.set_signed_out(signed_out_banner)
-        self.tray.set_signed_out(None if signed_out_banner is None else status)
+        self.panels.set_signed_out(signed_out_status, signed_out_banner)
+        self.tray.set_signed_out(signed_out_status)
 
     async def _start_demo(self) -> None:
         from companion.sim import DEMO_BROADCASTER_LOGIN, SimConfig, Simulator

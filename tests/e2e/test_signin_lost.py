@@ -159,7 +159,18 @@ async def prompt_and_state(app: CompanionApp, since: float, status: str, banner:
     assert app.window.sign_in_bar.isVisibleTo(app.window)
     assert app.window.sign_in_bar.label.text() == banner
     assert app.window.disabled_panels() == TWITCH_PANELS
+    assert_pinned_signed_out(app, status, banner)
     return elapsed
+
+
+def assert_pinned_signed_out(app: CompanionApp, status: str, banner: str) -> None:
+    """The always-on-top queue says it too, and its F, R and buttons are off."""
+    pinned = app.panels.pinned
+    assert pinned.signed_out_bar.isVisibleTo(pinned)
+    assert pinned.signed_out_label.text() == status
+    assert pinned.signed_out_bar.toolTip() == banner
+    assert not pinned.view.isEnabled()
+    assert not pinned.view.fulfill_button.isEnabled()
 
 
 async def back_in(app: CompanionApp, sim: Simulator, waiting: int = 3) -> None:
@@ -170,6 +181,8 @@ async def back_in(app: CompanionApp, sim: Simulator, waiting: int = 3) -> None:
     assert app.window.account_label.text() == "Signed in as DemoCaster"
     assert not app.window.sign_in_bar.isVisibleTo(app.window)
     assert app.window.disabled_panels() == []
+    assert not app.panels.pinned.signed_out_bar.isVisibleTo(app.panels.pinned)
+    assert app.panels.pinned.view.isEnabled()
     assert app.tray.tooltip == (
         f"Streamer Companion: {waiting} redemption{'s' if waiting != 1 else ''} waiting"
     )
@@ -325,6 +338,11 @@ async def test_declined_prompt_reports_the_held_action(qapp, monkeypatch, scratc
         )
         assert app.tray.tooltip == "Streamer Companion: Not signed in\n3 redemptions waiting"
         assert app.window.disabled_panels() == TWITCH_PANELS
+        assert_pinned_signed_out(
+            app,
+            "Not signed in",
+            "DemoCaster is signed out. Sign in to continue; nothing is sent to Twitch until then.",
+        )
         await until(lambda: app.panels.queue.queue.get(redemption).state is RowState.WAITING)
         assert app.panels.queue.queue.get(redemption).error == NOT_SENT_SIGNED_OUT
         assert sim.state.redemptions[redemption].status == "UNFULFILLED"
