@@ -199,13 +199,10 @@ class PinnedQueueWindow(QWidget):
             reason: The whole sentence, with what to do next: the line's tooltip.
         """
         signed_out = status is not None
-        if signed_out:
-            self.signed_out_label.setText(status)
-            self.signed_out_bar.setToolTip(reason or status)
-            self.view.setToolTip(reason or status)
-        else:
-            self.signed_out_bar.setToolTip("")
-            self.view.setToolTip("")
+        tooltip = (reason or status) if status is not None else ""
+        self.signed_out_label.setText(status or "")
+        self.signed_out_bar.setToolTip(tooltip)
+        self.view.setToolTip(tooltip)
         self.signed_out_bar.setVisible(signed_out)
         self.view.setEnabled(not signed_out)
 
