@@ -28,6 +28,7 @@ from companion.core.scopes import scopes_for
 from companion.services.messages import explain, explain_error
 from companion.services.session import TwitchSession
 from companion.twitch.client import Client
+from companion.twitch.errors import InvalidToken
 from companion.twitch.http import DEFAULT_EVENTSUB_URL, DEFAULT_HELIX_URL
 from companion.twitch.oauth import DEFAULT_OAUTH_URL
 from companion.ui.accounts import SignInController
@@ -269,7 +270,8 @@ class AccountsMixin:
 
     async def switch_account(self, user_id: str) -> None:
         if self.session is not None:
-            await self.session.activate(user_id)
+            known = self.settings.accounts(self.authority) if self.authority is not None else {}
+            await self.session.activate(user_id, name=known.get(user_id))
 
     def _on_signed_in(self, user: User) -> None:
         assert self.window is not None and self.panels is not None
@@ -304,11 +306,14 @@ class AccountsMixin:
         self._show_account(gone.status, gone.banner)
 
     def _show_account(self, status: str, signed_out_banner: str | None) -> None:
-        """The account's state in the status bar, above the panels and in the tray."""
-        assert self.window is not None and self.tray is not None
+        """The account's state in the status bar, above the panels, in the pinned queue
+        and in the tray."""
+        assert self.window is not None and self.tray is not None and self.panels is not None
+        signed_out_status = None if signed_out_banner is None else status
         self.window.set_account(status)
         self.window.set_signed_out(signed_out_banner)
-        self.tray.set_signed_out(None if signed_out_banner is None else status)
+        self.panels.set_signed_out(signed_out_status, signed_out_banner)
+        self.tray.set_signed_out(signed_out_status)
 
     async def _start_demo(self) -> None:
         from companion.sim import DEMO_BROADCASTER_LOGIN, SimConfig, Simulator
@@ -336,5 +341,14 @@ class AccountsMixin:
         assert self.session is not None and self.authority is not None
         await self._discover_client_id()
         user_id = self.settings.active_account(self.authority)
-        if user_id:
-            await self.session.activate(user_id)
+        if not user_id:
+            return
+        login = self.settings.accounts(self.authority).get(user_id)
+        try:
+            await self.session.activate(user_id, name=login)
+        except InvalidToken:
+            if self.handler is None or not self.handler.is_signed_out(user_id):
+                raise
+            # The stored token was dead and the re-login prompt declined: the window says
+            # so already (signed out, with a Sign in button); no error notice on top.
+            _log.info("the remembered account %s was not signed in again at start-up", user_id)

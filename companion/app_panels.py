@@ -231,6 +231,8 @@ class PanelSet:
         if self.pinned is not None and self.queue_panel is not None:
             attach_pinned(window, self.queue_panel, self.pinned)
             tray.toggle_pinned_requested.connect(self.pinned.toggle)
+            # Its signed-out line's button is the main window's "Sign in…".
+            self.pinned.sign_in_requested.connect(window.sign_in_requested.emit)
 
     def _notify_redemption(self, redemption: CustomRewardRedemption) -> None:
         """A desktop notification per redemption, or one summary per burst."""
@@ -270,6 +272,17 @@ class PanelSet:
                 service.refresh()
             else:
                 service.set_broadcaster(broadcaster)
+
+    def set_signed_out(self, status: str | None, reason: str | None) -> None:
+        """Say in the windows outside the main one (the pinned queue) that nobody is
+        signed in, and disable their actions (``status`` None: signed in, enable them).
+
+        Args:
+            status: The status bar's text.
+            reason: The sentence with what to do next.
+        """
+        if self.pinned is not None:
+            self.pinned.set_signed_out(status, reason)
 
     def hold(self) -> None:
         """The sign-in was lost: keep everything, send nothing until it is back."""

@@ -83,6 +83,9 @@ class TwitchSession(Service):
         self.scopes: frozenset[str] = frozenset()
         #: The account whose token died while the re-login prompt is open.
         self.lost: User | None = None
+        # (user id, name) while activate() waits for its first answer from Twitch: a token
+        # found dead then (at start-up) is lost like an active account's.
+        self._activating: tuple[str, str] | None = None
         self.validations = 0
         client.http.add_ratelimit_listener(self._on_ratelimit)
         handler.add_signed_out_listener(self._on_handler_signed_out)
@@ -97,15 +100,30 @@ class TwitchSession(Service):
     def user_id(self) -> str | None:
         return self.user.id if self.user is not None else None
 
-    async def activate(self, user_id: str) -> User:
+    async def activate(self, user_id: str, *, name: str | None = None) -> User:
         """Make ``user_id`` (whose token is in the store) the active account.
 
+        If the stored token turns out dead (validation 401, refresh refused) while nobody
+        is signed in, as at start-up, the account is reported like one lost while active:
+        :attr:`account_lost` at once (the re-login prompt opens), then :attr:`signed_in`
+        with the new token or :attr:`signed_out` if the prompt is declined.
+
+        Args:
+            user_id: The account.
+            name: What to call it before Twitch has answered (the remembered login).
+
         Raises:
-            InvalidToken: No usable token for the user (sign-in needed).
+            InvalidToken: No usable token for the user (sign-in needed or declined).
         """
         target = self.client.create_user(user_id)
-        # The first request validates the token (Token.get): the start-up validation.
-        users = await self.client.fetch_users(ids=[user_id], target=target)
+        activating = (user_id, name or user_id)
+        self._activating = activating
+        try:
+            # The first request validates the token (Token.get): the start-up validation.
+            users = await self.client.fetch_users(ids=[user_id], target=target)
+        finally:
+            if self._activating is activating:
+                self._activating = None
         if not users:
             raise InvalidToken(f"Twitch knows no user {user_id}")
         user = users[0]
@@ -201,8 +219,18 @@ class TwitchSession(Service):
         self.client.http.forget_user(user_id)
         await self.handler.relogin_needed(user_id, cause)
 
+    def _activating_name(self, user_id: str) -> str | None:
+        """The name of ``user_id`` if it is being activated while nobody is signed in."""
+        pending = self._activating
+        if self.user is None and pending is not None and pending[0] == user_id:
+            return pending[1]
+        return None
+
     def _on_lost(self, user_id: str, cause: SignOutCause) -> None:
         user = self.user
+        if user is None and (name := self._activating_name(user_id)) is not None:
+            self.account_lost.emit(SignedOut(user_id, name, cause))
+            return
         if user is None or user.id != user_id:
             return
         self.lost = user
@@ -219,6 +247,10 @@ class TwitchSession(Service):
         self.spawn(self.activate(user_id), name="re-activate")
 
     def _on_handler_signed_out(self, user_id: str, cause: SignOutCause) -> None:
+        if self.lost is None and (name := self._activating_name(user_id)) is not None:
+            self.scopes = frozenset()
+            self.signed_out.emit(SignedOut(user_id, name, cause))
+            return
         user = self.user if self.user is not None and self.user.id == user_id else self.lost
         if user is None or user.id != user_id:
             return

@@ -4,7 +4,9 @@ It shows the one shared :class:`QueueTableModel` through its own filter proxy, s
 and the main panel are always in sync, and remembers its size, position, opacity and
 reward filter in the settings (``windows/pinned/...``). Made to sit beside a game: at
 340x260 it shows 8 rows of reward, viewer and age (the input on hover), and keeps its
-opacity and the key list in a "⋯" menu rather than in rows of their own. The lead wires
+opacity and the key list in a "⋯" menu rather than in rows of their own. While nobody is
+signed in (:meth:`PinnedQueueWindow.set_signed_out`) its queue is disabled like the main
+window's panels, with the reason on one line above it. The lead wires
 the tray's toggle to :meth:`PinnedQueueWindow.toggle`; :func:`install_toggle_shortcut`
 adds Ctrl+P to a window.
 """
@@ -28,6 +30,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QMenu,
+    QPushButton,
     QSlider,
     QToolButton,
     QVBoxLayout,
@@ -35,6 +38,7 @@ from PySide6.QtWidgets import (
     QWidgetAction,
 )
 
+from .elided_label import ElidedLabel
 from .queue_panel import QueueView
 
 if TYPE_CHECKING:
@@ -74,6 +78,7 @@ class PinnedQueueWindow(QWidget):
 
     Signals:
         visibility_changed(bool): shown or hidden (the tray menu's check mark).
+        sign_in_requested(): the signed-out line's "Sign in…" button was pressed.
 
     Args:
         service: The queue service.
@@ -83,6 +88,7 @@ class PinnedQueueWindow(QWidget):
     """
 
     visibility_changed = Signal(bool)
+    sign_in_requested = Signal()
 
     def __init__(
         self,
@@ -106,6 +112,21 @@ class PinnedQueueWindow(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
+        # -- signed out: one line saying why (the whole sentence in its tooltip), and a way
+        # back; hidden while signed in
+        self.signed_out_bar = QWidget()
+        bar = QHBoxLayout(self.signed_out_bar)
+        bar.setContentsMargins(6, 4, 4, 0)
+        bar.setSpacing(4)
+        self.signed_out_label = ElidedLabel()
+        self.signed_out_label.setProperty("role", "notice")
+        self.sign_in_button = QPushButton("Sign in…")
+        self.sign_in_button.setProperty("compact", True)
+        self.sign_in_button.clicked.connect(self.sign_in_requested.emit)
+        bar.addWidget(self.signed_out_label, 1)
+        bar.addWidget(self.sign_in_button)
+        self.signed_out_bar.hide()
+        layout.addWidget(self.signed_out_bar)
         self.view = QueueView(service, model, compact=True)
         layout.addWidget(self.view, 1)
 
@@ -165,6 +186,25 @@ class PinnedQueueWindow(QWidget):
 
     def __repr__(self) -> str:
         return f"PinnedQueueWindow(visible={self.isVisible()})"
+
+    def set_signed_out(self, status: str | None, reason: str | None = None) -> None:
+        """Disable the queue and say why (None: signed in again, enable it).
+
+        The whole view is disabled, as the main window's queue panel is: F, R and Ctrl+Z,
+        the buttons and the filters stop until the account is back; the rows stay. Ctrl+P
+        and closing still hide the window.
+
+        Args:
+            status: The one line shown above the queue (the status bar's text).
+            reason: The whole sentence, with what to do next: the line's tooltip.
+        """
+        signed_out = status is not None
+        tooltip = (reason or status) if status is not None else ""
+        self.signed_out_label.setText(status or "")
+        self.signed_out_bar.setToolTip(tooltip)
+        self.view.setToolTip(tooltip)
+        self.signed_out_bar.setVisible(signed_out)
+        self.view.setEnabled(not signed_out)
 
     def _apply_opacity(self, opacity: float) -> None:
         self.opacity = opacity

@@ -8,7 +8,9 @@ the tray tooltip and the disabled panels must say why, word for word:
 * EventSub ``revocation`` with ``authorization_revoked`` (``/_sim/tokens/revoke_user``);
 * a ``user.authorization.revoke`` notification;
 * the periodic validation answering 401, its refresh refused;
-* a request whose refresh is refused.
+* a request whose refresh is refused;
+
+and at start-up, a stored token that is already dead (validation 401, refresh refused).
 
 What the streamer was doing is kept: an action inside its undo window waits while signed
 out and goes out after the re-login; a half-typed form is still there; declining the
@@ -30,12 +32,14 @@ import pytest
 from PySide6.QtCore import Qt
 
 from companion.app import CompanionApp, parse_args
-from companion.auth.token_store import SERVICE_NAME, account_key
+from companion.auth.token_store import SERVICE_NAME, StoredTokens, account_key
 from companion.core.queue_events import RowState
+from companion.core.scopes import scopes_for
 from companion.services.queue_service import NOT_SENT_SIGNED_OUT
 from companion.sim import DEMO_CLIENT_ID, SimConfig, Simulator, control_headers
 from companion.twitch.eventsub_messages import parse_notification
 from companion.ui.polls_panel import PollsPanel
+from companion.ui.settings import PANEL_KEYS
 from tests.helpers.memory_keyring import MemoryKeyring
 
 if TYPE_CHECKING:
@@ -159,7 +163,18 @@ async def prompt_and_state(app: CompanionApp, since: float, status: str, banner:
     assert app.window.sign_in_bar.isVisibleTo(app.window)
     assert app.window.sign_in_bar.label.text() == banner
     assert app.window.disabled_panels() == TWITCH_PANELS
+    assert_pinned_signed_out(app, status, banner)
     return elapsed
+
+
+def assert_pinned_signed_out(app: CompanionApp, status: str, banner: str) -> None:
+    """The always-on-top queue says it too, and its F, R and buttons are off."""
+    pinned = app.panels.pinned
+    assert pinned.signed_out_bar.isVisibleTo(pinned)
+    assert pinned.signed_out_label.text() == status
+    assert pinned.signed_out_bar.toolTip() == banner
+    assert not pinned.view.isEnabled()
+    assert not pinned.view.fulfill_button.isEnabled()
 
 
 async def back_in(app: CompanionApp, sim: Simulator, waiting: int = 3) -> None:
@@ -170,6 +185,8 @@ async def back_in(app: CompanionApp, sim: Simulator, waiting: int = 3) -> None:
     assert app.window.account_label.text() == "Signed in as DemoCaster"
     assert not app.window.sign_in_bar.isVisibleTo(app.window)
     assert app.window.disabled_panels() == []
+    assert not app.panels.pinned.signed_out_bar.isVisibleTo(app.panels.pinned)
+    assert app.panels.pinned.view.isEnabled()
     assert app.tray.tooltip == (
         f"Streamer Companion: {waiting} redemption{'s' if waiting != 1 else ''} waiting"
     )
@@ -325,6 +342,11 @@ async def test_declined_prompt_reports_the_held_action(qapp, monkeypatch, scratc
         )
         assert app.tray.tooltip == "Streamer Companion: Not signed in\n3 redemptions waiting"
         assert app.window.disabled_panels() == TWITCH_PANELS
+        assert_pinned_signed_out(
+            app,
+            "Not signed in",
+            "DemoCaster is signed out. Sign in to continue; nothing is sent to Twitch until then.",
+        )
         await until(lambda: app.panels.queue.queue.get(redemption).state is RowState.WAITING)
         assert app.panels.queue.queue.get(redemption).error == NOT_SENT_SIGNED_OUT
         assert sim.state.redemptions[redemption].status == "UNFULFILLED"
@@ -337,3 +359,93 @@ async def test_declined_prompt_reports_the_held_action(qapp, monkeypatch, scratc
         app.window.sign_in_bar.sign_in_button.click()
         await back_in(app, sim)
         assert app.panels.queue.queue.get(redemption) is not None
+
+
+@contextlib.asynccontextmanager
+async def app_with_dead_token(
+    qapp: Any, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[tuple[CompanionApp, Simulator, list[str], float]]:
+    """The app started with a remembered account whose stored token Twitch no longer takes
+    (access token revoked, refresh token refused), as after a disconnect while it was off.
+
+    Yields:
+        The app, the simulator, every notice the app showed, and when start-up began.
+    """
+    sim = Simulator(SimConfig(demo=True, device_poll_interval=0.05))
+    await sim.start(port=0)
+    user_id = sim.demo_broadcaster_id
+    minted = sim.state.issue_user_token(DEMO_CLIENT_ID, user_id, scopes_for(PANEL_KEYS))
+    sim.state.revoke_user_tokens(DEMO_CLIENT_ID, user_id)
+    backend = MemoryKeyring()
+    stored = StoredTokens(
+        minted["access_token"], minted["refresh_token"], tuple(scopes_for(PANEL_KEYS))
+    )
+    backend.entries[(SERVICE_NAME, account_key(sim.oauth_url, user_id))] = stored.to_json()
+    previous = keyring.get_keyring()
+    keyring.set_keyring(backend)
+    monkeypatch.setenv("COMPANION_CLIENT_ID", DEMO_CLIENT_ID)
+    app = CompanionApp(qapp, parse_args(["--twitch-url", sim.base_url]))
+    assert app.authority is not None
+    app.settings.set_accounts(app.authority, {user_id: "democaster"})
+    app.settings.set_active_account(app.authority, user_id)
+    notices: list[str] = []
+    show = app.notify_error
+
+    def record(text: str) -> None:
+        notices.append(text)
+        show(text)
+
+    monkeypatch.setattr(app, "notify_error", record)
+    runner = asyncio.get_running_loop().create_task(app.run())
+    try:
+        await until(lambda: app.session is not None and app.signin is not None)
+        yield app, sim, notices, time.monotonic()
+        assert not runner.done()
+    finally:
+        app.request_quit(0)
+        assert await asyncio.wait_for(runner, timeout=10) == 0
+        keyring.set_keyring(previous)
+        await sim.stop()
+
+
+#: At start-up only the remembered login is known (Twitch's display name comes with the user).
+START_STATUS = "Not signed in: democaster's sign-in expired"
+START_BANNER = EXPIRED_BANNER.replace("DemoCaster", "democaster")
+
+
+async def test_dead_token_at_start_up(qapp, monkeypatch, scratch_data_dir) -> None:
+    async with app_with_dead_token(qapp, monkeypatch) as (app, sim, notices, since):
+        await until(
+            lambda: app.signin.dialog is not None and app.signin.dialog.isVisible(), PROMPT_WITHIN
+        )
+        assert time.monotonic() - since < PROMPT_WITHIN
+        assert not app.signin.dialog.isModal()
+        assert app.session.user is None
+        assert app.window.account_label.text() == START_STATUS
+        assert app.window.sign_in_bar.isVisibleTo(app.window)
+        assert app.window.sign_in_bar.label.text() == START_BANNER
+        assert app.window.disabled_panels() == TWITCH_PANELS
+        assert app.tray.tooltip == f"Streamer Companion: {START_STATUS}\n0 redemptions waiting"
+        assert_pinned_signed_out(app, START_STATUS, START_BANNER)
+        assert notices == []
+        # Signing in again brings the account and its channel up as a normal start does.
+        await back_in(app, sim)
+        assert notices == []
+
+
+async def test_dead_token_at_start_up_declined(qapp, monkeypatch, scratch_data_dir) -> None:
+    async with app_with_dead_token(qapp, monkeypatch) as (app, _sim, notices, _since):
+        await until(
+            lambda: app.signin.dialog is not None and app.signin.dialog.isVisible(), PROMPT_WITHIN
+        )
+        app.signin.dialog.cancel_button.click()
+        await until(lambda: app.window.account_label.text() == "Not signed in", PROMPT_WITHIN)
+        assert app.window.sign_in_bar.label.text() == (
+            "democaster is signed out. Sign in to continue; nothing is sent to Twitch until then."
+        )
+        assert app.tray.tooltip == "Streamer Companion: Not signed in\n0 redemptions waiting"
+        assert app.window.disabled_panels() == TWITCH_PANELS
+        # The start-up task ends quietly: what happened is on screen, not a raw error.
+        await asyncio.sleep(0.3)
+        assert notices == []
+        assert not app.window.notice_bar.isVisibleTo(app.window)

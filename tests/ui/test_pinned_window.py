@@ -147,3 +147,42 @@ def test_a_move_is_saved_without_closing(service, model, settings, qtbot) -> Non
     qtbot.waitUntil(lambda: settings.window_geometry("pinned") is not None, timeout=2000)
     again = make_pinned(service, model, settings, qtbot)
     assert (again.width(), again.height()) == (333, 244)
+
+
+def test_signed_out_disables_the_keys_and_says_why(service, model, settings, qtbot) -> None:
+    window = make_pinned(service, model, settings, qtbot)
+    activate(window, qtbot)
+    service.queue.add_many([redemption(n) for n in range(1, 4)])
+    window.view.select_rows(0, 0)
+    window.view.table.setFocus()  # where F and R act
+    status = "Not signed in: DemoCaster's sign-in expired"
+    reason = "Twitch no longer accepts DemoCaster's sign-in. Sign in again to continue."
+    window.set_signed_out(status, reason)
+    assert window.signed_out_bar.isVisibleTo(window)
+    assert window.signed_out_label.text() == status
+    assert window.signed_out_bar.toolTip() == reason
+    assert window.view.toolTip() == reason
+    assert not window.view.isEnabled()
+    assert not window.view.fulfill_button.isEnabled()
+    # F and R in the pinned window do nothing while signed out.
+    for widget in (window.view.table, window):
+        qtbot.keyClick(widget, Qt.Key.Key_F)
+        qtbot.keyClick(widget, Qt.Key.Key_R)
+    assert service.queue.live_actions() == []
+    assert {row.state for row in service.queue.rows()} == {RowState.WAITING}
+    requests: list[bool] = []
+    window.sign_in_requested.connect(lambda: requests.append(True))
+    window.sign_in_button.click()
+    assert requests == [True]
+
+    # Signed in again: the line goes, the keys act.
+    window.set_signed_out(None)
+    assert not window.signed_out_bar.isVisibleTo(window)
+    assert window.signed_out_bar.toolTip() == ""
+    assert window.view.toolTip() == ""
+    assert window.view.isEnabled()
+    window.view.select_rows(0, 0)
+    window.view.table.setFocus()
+    qtbot.keyClick(window.view.table, Qt.Key.Key_F)
+    [action] = service.queue.live_actions()
+    assert action.kind.name == "FULFILL" and len(action.redemption_ids) == 1
