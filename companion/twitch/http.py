@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from typing import TYPE_CHECKING, Any, Final, TypeAlias
 
@@ -483,7 +484,7 @@ class HTTPHandler:
         attempt = 0
         loop = asyncio.get_running_loop()
         spent = 0.0  # network time of all tries, against self.timeout
-        limited_for = 0.0  # time waited on the rate limit, against one window
+        limited_for = 0.0  # time waited after 429s, against one window
         while True:
             attempt += 1
             token: BaseToken
@@ -498,8 +499,11 @@ class HTTPHandler:
             # Before a point is taken or a byte sent: this token goes only to its issuer.
             token.check_destination(url, issuer=self.oauth_url)
             bucket = self.bucket(key)
-            generation, waited = await bucket.acquire(RESET_WINDOW_SECONDS - limited_for)
-            limited_for += waited
+            # Waiting in line for the bucket is not capped: resets are clamped to one window,
+            # so the line moves every window, and a burst larger than the bucket (a bulk
+            # action over thousands of rows) must wait its turn rather than fail. Only waits
+            # after 429s count against the one-window allowance below.
+            generation, _waited = await bucket.acquire(math.inf)
             # Taken before the concurrency slot: a request queued behind a burst of 401s
             # shares that burst's token check (token_checks._Check.answers).
             issued_at = time.monotonic()

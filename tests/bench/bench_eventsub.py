@@ -85,7 +85,7 @@ async def test_eventsub_throughput() -> None:
         inner = client.events()
         start = time.perf_counter()
         for text in captured:
-            client._on_text(sock, text)
+            client._inbox.handle(sock, text)  # what the socket reader calls per frame
         delivered = len(inner)
         elapsed = time.perf_counter() - start
         assert delivered == len(captured)
