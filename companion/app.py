@@ -272,6 +272,20 @@ class CompanionApp(AccountsMixin, MenusMixin):
 
     # -- run -----------------------------------------------------------------------
 
+    def _check_binding(self) -> None:
+        """Warn, once and plainly, when the installed Qt binding leaks references (issue 14)."""
+        defect = qtloop.binding_refcount_defect()
+        if defect is None:
+            return
+        import PySide6
+
+        _log.error("Qt binding PySide6 %s is defective: %s", PySide6.__version__, defect)
+        self.notify_error(
+            f"This installation uses Qt for Python {PySide6.__version__}, which has a known "
+            "defect that makes the app crash after minutes of use; reinstall Streamer "
+            "Companion (or pip install 'pyside6-essentials>=6.8,<6.11') before you go live."
+        )
+
     async def run(self) -> int:
         """Run until asked to quit, then shut down cleanly. Returns the exit code.
 
@@ -320,6 +334,9 @@ class CompanionApp(AccountsMixin, MenusMixin):
         self.tray.show()
         if self.args.smoke_test:
             self.window.first_painted.connect(lambda: self.request_quit(0))
+        # The self-check costs two full garbage collections (~13 ms): after the first paint,
+        # not before it.
+        self.window.first_painted.connect(self._check_binding)
         self.window.show()
         _log.info("main window shown (demo=%s)", self.args.demo)
         if self.start_problems and can_show_dialogs():
@@ -409,21 +426,6 @@ def settings_problem_sentence(path: str, problems: dict[str, str]) -> str:
     )
 
 
-def _binding_check(companion: CompanionApp) -> None:
-    """Warn, once and plainly, when the installed Qt binding leaks references (issue 14)."""
-    defect = qtloop.binding_refcount_defect()
-    if defect is None:
-        return
-    import PySide6
-
-    _log.error("Qt binding PySide6 %s is defective: %s", PySide6.__version__, defect)
-    companion.notify_error(
-        f"This installation uses Qt for Python {PySide6.__version__}, which has a known "
-        "defect that makes the app crash after minutes of use; reinstall Streamer "
-        "Companion (or pip install 'pyside6-essentials>=6.8,<6.11') before you go live."
-    )
-
-
 def main(
     argv: Sequence[str] | None = None,
     *,
@@ -460,7 +462,6 @@ def main(
     companion = CompanionApp(qt_app, args, driver=driver)
     if previous is not None:
         companion.notify_error(previous.sentence())
-    _binding_check(companion)
     try:
         code: int = qtloop.run(companion.run)
     except Exception as error:
