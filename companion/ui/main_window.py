@@ -74,6 +74,17 @@ class EmptyPanel(QWidget):
         layout.addWidget(self.message_label)
 
 
+def _bar_label() -> QLabel:
+    """The text of a strip above the panels (notices, the signed-out reason)."""
+    label = QLabel()
+    label.setProperty("role", "notice")
+    label.setWordWrap(True)
+    # Ignored: an unbreakable run of text (a URL, a token-like string) cannot make the
+    # label demand more width than the window has.
+    label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+    return label
+
+
 class NoticeBar(QWidget):
     """A non-modal strip for routine errors and news; never blocks the streamer."""
 
@@ -81,12 +92,7 @@ class NoticeBar(QWidget):
         super().__init__(parent)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(8, 4, 8, 0)
-        self.label = QLabel()
-        self.label.setProperty("role", "notice")
-        self.label.setWordWrap(True)
-        # Ignored: an unbreakable run of text (a URL, a token-like string) cannot make the
-        # label demand more width than the window has.
-        self.label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.label = _bar_label()
         lines = self.label.fontMetrics().lineSpacing() * NOTICE_MAX_LINES
         self.label.setMaximumHeight(lines + 4)
         self.action_button = QPushButton()
@@ -146,10 +152,7 @@ class SignInBar(QWidget):
         super().__init__(parent)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(8, 4, 8, 0)
-        self.label = QLabel()
-        self.label.setProperty("role", "notice")
-        self.label.setWordWrap(True)
-        self.label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.label = _bar_label()
         self.sign_in_button = QPushButton("Sign in…")
         layout.addWidget(self.label, 1)
         layout.addWidget(self.sign_in_button)
