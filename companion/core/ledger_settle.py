@@ -98,12 +98,7 @@ def settle_action(
             done.append(rid)
         else:
             already.append(rid)
-    if failed and (done or already):
-        state = ActionState.PARTIAL
-    elif failed:
-        state = ActionState.FAILED
-    else:
-        state = ActionState.DONE
+    state = ActionState.outcome(failed=bool(failed), settled=bool(done or already))
     _log.info(
         "action %s settled from Twitch after a stop: %d done, %d handled elsewhere, %d not",
         action.action_id,

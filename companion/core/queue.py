@@ -410,12 +410,7 @@ class RedemptionQueue(QueueStore):
             if leftover:
                 failed.update(dict.fromkeys(leftover, interrupted))
                 self._release(action_id, leftover)
-            if failed and (done or already):
-                state = ActionState.PARTIAL
-            elif failed:
-                state = ActionState.FAILED
-            else:
-                state = ActionState.DONE
+            state = ActionState.outcome(failed=bool(failed), settled=bool(done or already))
             live.record = replace(
                 live.record,
                 state=state,

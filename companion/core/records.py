@@ -175,6 +175,14 @@ class ActionState(enum.Enum):
     PARTIAL = "PARTIAL"
     FAILED = "FAILED"
 
+    @classmethod
+    def outcome(cls, *, failed: bool, settled: bool) -> ActionState:
+        """How a sent action ended: some ids failed, some settled (done or handled
+        elsewhere), or both."""
+        if failed:
+            return cls.PARTIAL if settled else cls.FAILED
+        return cls.DONE
+
     @property
     def finished(self) -> bool:
         """True once nothing more will happen to the action."""
