@@ -239,10 +239,6 @@ class Token(BaseToken):
             raise InvalidToken("the token has expired")
         return self.access_token
 
-    def mark_invalid(self) -> None:
-        """Record that Helix refused this token (401), so it is not sent again."""
-        self._invalid = True
-
     async def refreshed(
         self,
         handler: BaseTokenHandler,
