@@ -6,7 +6,8 @@ What it does, in order, for each request:
    checks the scopes the method needs *before* sending (:class:`MissingScope`), and that
    the token's issuer owns the Helix host (:class:`TokenAuthorityError`, see
    :mod:`.authority`).
-2. Takes a point from the user's rate-limit bucket, waiting for the reset if it is empty.
+2. Takes a point from the user's rate-limit bucket, waiting in line for it to refill if it
+   is spent (before the first answer tells the budget, one request goes alone).
 3. Sends with ``Client-Id`` and ``Authorization: Bearer`` through one reused session, with
    at most ``max_concurrency`` requests in flight.
 4. Reads at most 4 MiB of the answer (:mod:`.body`; big ones are decoded off the loop), all
@@ -503,13 +504,14 @@ class HTTPHandler:
             # so the line moves every window, and a burst larger than the bucket (a bulk
             # action over thousands of rows) must wait its turn rather than fail. Only waits
             # after 429s count against the one-window allowance below.
-            generation, _waited = await bucket.acquire(math.inf)
+            ticket, _waited = await bucket.acquire(math.inf)
             # Taken before the concurrency slot: a request queued behind a burst of 401s
             # shares that burst's token check (token_checks._Check.answers).
             issued_at = time.monotonic()
             headers = {"Client-Id": client_id, "Authorization": f"Bearer {access}"}
             left = self.timeout - spent
             if left <= 0:
+                bucket.release(ticket)
                 raise NetworkError(route, f"no complete answer within {self.timeout:g} s")
             try:
                 async with self._semaphore:
@@ -530,14 +532,14 @@ class HTTPHandler:
                             ),
                         ) as response:
                             status = response.status
-                            status_info = bucket.update(response.headers, generation)
+                            status_info = bucket.update(response.headers, ticket)
                             answer = await read_answer(response)
                     finally:
                         spent += loop.time() - started
             except (aiohttp.ClientError, TimeoutError) as exc:
                 never_sent = isinstance(exc, _NEVER_SENT)
                 if never_sent:
-                    bucket.release()
+                    bucket.release(ticket)
                 if isinstance(exc, TimeoutError) and not isinstance(
                     exc, aiohttp.ServerTimeoutError
                 ):
@@ -555,6 +557,10 @@ class HTTPHandler:
                     await asyncio.sleep(delay)
                     continue
                 raise NetworkError(route, f"no response: {exc!r}") from exc
+            finally:
+                # Answered, failed or cancelled: a cold start's first request is over, so
+                # the next one may go if it told no budget.
+                bucket.settle(ticket)
             if status_info is not None:
                 self._publish(status_info)
             body, message = answer.body, answer.message

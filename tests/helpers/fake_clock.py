@@ -97,3 +97,55 @@ class FakeEpoch:
     def release(self) -> None:
         """Let every held sleep (and every later one) return."""
         self._released.set()
+
+
+class VirtualEpoch:
+    """Epoch seconds and an ``asyncio.sleep`` stand-in on which concurrent sleepers wake in
+    order of their deadlines, as on a real clock (unlike :class:`FakeEpoch`, where each
+    sleep moves the clock by its own length).
+
+    Time moves only inside :meth:`run`: whenever every task is blocked, the clock jumps to
+    the earliest deadline and that sleeper wakes.
+    """
+
+    def __init__(self, start: float) -> None:
+        self.now = start
+        self.sleeps: list[float] = []
+        self._heap: list[tuple[float, int, asyncio.Future[None]]] = []
+        self._order = itertools.count()
+
+    def time(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        wake: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._heap, (self.now + max(0.0, seconds), next(self._order), wake))
+        await wake
+
+    async def settle(self) -> None:
+        """Let every task run until it blocks (a few loop turns)."""
+        for _ in range(20):
+            await asyncio.sleep(0)
+
+    async def run_until(self, done: Callable[[], bool], *, limit: float = 3600.0) -> None:
+        """Advance time, deadline by deadline, until ``done()`` (at most ``limit`` seconds).
+
+        Raises:
+            AssertionError: Nothing sleeps any more and ``done()`` is still false, or
+                ``limit`` passed.
+        """
+        end = self.now + limit
+        await self.settle()
+        while not done():
+            while self._heap and self._heap[0][2].done():
+                heapq.heappop(self._heap)  # a sleep that was cancelled: no deadline
+            if not self._heap:
+                raise AssertionError("nothing is sleeping, and the condition is not met")
+            when, _, wake = heapq.heappop(self._heap)
+            if when > end:
+                raise AssertionError(f"not done within {limit} s of virtual time")
+            self.now = max(self.now, when)
+            if not wake.done():
+                wake.set_result(None)
+            await self.settle()

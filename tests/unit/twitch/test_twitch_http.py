@@ -382,8 +382,9 @@ async def test_empty_bucket_waits_before_sending(
     seen: list[RateLimitStatus] = []
 
     async def last_point(request: web.Request, rec: Recorded, info: TokenInfo) -> web.Response:
-        remaining = "0" if len(fake.helix) == 1 else "799"
-        headers = {"Ratelimit-Limit": "800", "Ratelimit-Remaining": remaining}
+        # A one-point bucket: spent by each request, full again at the reset (the only
+        # refill the headers prove before it).
+        headers = {"Ratelimit-Limit": "1", "Ratelimit-Remaining": "0"}
         return web.json_response({"data": []}, headers={**headers, "Ratelimit-Reset": str(reset)})
 
     fake.helix_handler = last_point
@@ -399,8 +400,8 @@ async def test_empty_bucket_waits_before_sending(
     # The second request was held back until the bucket refilled: no 429 needed.
     assert time.time() >= reset - 0.01
     assert second.at - first.at >= (reset - time.time()) - 0.05
-    assert [s.remaining for s in seen] == [0, 799]
-    assert seen[0].limit == 800
+    assert [s.remaining for s in seen] == [0, 0]
+    assert seen[0].limit == 1
     assert int(seen[0].reset.timestamp()) == reset
 
 
