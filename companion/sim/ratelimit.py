@@ -1,4 +1,19 @@
-"""Helix's token-bucket rate limiter."""
+"""Helix's token-bucket rate limiter, as Twitch documents it.
+
+Documented (SOURCES.md, "Generic Helix error body, rate limits, 429"): a token bucket per
+client id per user for user tokens and one for app tokens; a request costs its endpoint's
+points (default 1, the only value served here); an empty bucket answers 429; limits are
+per minute; ``Ratelimit-Limit`` is the bucket's size (800 in the example, "the rate at which
+points are added" in an older copy), ``Ratelimit-Remaining`` the points left,
+``Ratelimit-Reset`` the Unix time when the bucket is full again.
+
+The reference is silent on how the points come back within the minute and on rounding.
+Here the bucket refills continuously (``points`` over ``window`` seconds, the older copy's
+"rate at which points are added"), ``Ratelimit-Remaining`` is the whole points left (rounded
+down) and ``Ratelimit-Reset`` the first whole second at which the bucket is full (rounded
+up: "when the bucket is full again", never before). This module is written from the
+reference alone, not from the client.
+"""
 
 from __future__ import annotations
 

@@ -46,6 +46,25 @@ def test_bucket_takes_refills_and_reports_reset() -> None:
     assert limiter.take(("client", None)).remaining == 799  # app bucket is separate
 
 
+def test_bucket_reports_whole_points_left_and_the_whole_second_it_is_full() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(800, 60.0, clock)
+    key = ("client", "user")
+    for _ in range(800):
+        limiter.take(key)
+    # 0.1 s later 1.33 points are back: one is taken, 0.33 left is "0" (whole points), and
+    # the bucket is full 59.975 s later, so the reset is the next whole second after that.
+    clock.now += 0.1
+    taken = limiter.take(key)
+    assert (taken.allowed, taken.remaining, taken.reset) == (True, 0, 1_000_061)
+    # 0.02 s later 0.6 points: not one whole point, a 429 that takes nothing.
+    clock.now += 0.02
+    refused = limiter.take(key)
+    assert (refused.allowed, refused.remaining, refused.reset) == (False, 0, 1_000_061)
+    clock.now += 0.06  # 1.4 points
+    assert limiter.take(key).allowed
+
+
 def test_ids_are_deterministic_per_seed() -> None:
     a, b = IdFactory(5), IdFactory(5)
     assert [a.uuid(), a.token(), a.user_code()] == [b.uuid(), b.token(), b.user_code()]
