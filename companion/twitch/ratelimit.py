@@ -79,6 +79,8 @@ _EPSILON_POINTS: Final = 1e-6
 #: factor of the one their wake-up was computed with (smaller gains are not worth waking
 #: every request in line for).
 _KICK_RATE_GAIN: Final = 1.02
+#: A request that will wait longer than this looks again halfway (see acquire).
+_LOOK_AGAIN_SECONDS: Final = 0.25
 #: The shortest look-again for a request whose point is due but not yet covered (the bound
 #: is capped at a full bucket while answers for requests in flight are still coming).
 _MIN_NAP_SECONDS: Final = 0.01
@@ -304,7 +306,13 @@ class RateLimitBucket:
                     # This request may wait no longer: it goes out and Twitch has the last
                     # word (a 429 is handled like any other).
                     break
-                wait = min(max(self._seconds_until(need, now), _MIN_NAP_SECONDS), allowance)
+                until = self._seconds_until(need, now)
+                # Far back in line, look again halfway: answers meanwhile may show a faster
+                # refill than this wake-up was computed with (gains too small to wake the
+                # whole line for), and the line then moves up sooner.
+                if until > _LOOK_AGAIN_SECONDS:
+                    until = max(until / 2, _LOOK_AGAIN_SECONDS)
+                wait = min(max(until, _MIN_NAP_SECONDS), allowance)
                 _log.debug("rate limit bucket %s: %d in line; waiting %.3fs", self.key, need, wait)
                 await self._nap(wait)
         except BaseException:

@@ -208,9 +208,10 @@ async def test_waiters_on_an_empty_bucket_sleep_apart_each_for_its_point() -> No
             await asyncio.sleep(0)
     epoch.release()
     results = await waiters
-    # Three sleepers at once, each until the point it is in line for: the first at 10 s
-    # (0.1 a second), the other two at the reset, when the bucket is full.
-    assert epoch.sleeps == [10.0, 20.0, 20.0]
+    # Three sleepers at once, each for half the wait for the point it is in line for (it
+    # looks again halfway): the first's at 10 s (0.1 a second), the other two's at the
+    # reset, when the bucket is full.
+    assert epoch.sleeps[:3] == [5.0, 10.0, 10.0]
     assert [ticket.seq for ticket, _ in results] == [1, 2, 3]
     assert bucket.remaining == 0
 
@@ -219,13 +220,15 @@ async def test_a_bucket_spent_again_after_its_reset_refills_within_the_window() 
     epoch = FakeEpoch(NOW)
     bucket = RateLimitBucket("u", clock=epoch.time, sleep=epoch.sleep)
     bucket.update(headers(1, 0, int(NOW) + 1))
-    await bucket.acquire()  # waits 1 s for the reset: full, takes the only point
+    _, waited = await bucket.acquire()  # waits 1 s for the reset: full, takes the point
+    assert waited == 1.0
+    looks = len(epoch.sleeps)
     ticket, waited = await bucket.acquire(max_wait=90.0)
     # No answer of the new round yet: the one point comes back within the documented
-    # minute (one sleep, not a poll), counted from when the last one went.
-    assert epoch.sleeps == [1.0, RESET_WINDOW_SECONDS]
+    # minute, counted from when the last one went; it looked again halfway each time, a
+    # handful of times, not a poll.
     assert (ticket.seq, waited) == (2, RESET_WINDOW_SECONDS)
+    assert epoch.sleeps[looks:] == [30.0, 15.0, 7.5, 3.75, 1.875, 0.9375, 0.46875, 0.25, 0.21875]
     # With a smaller allowance the request goes out when it runs out (Twitch has the word).
     _, waited = await bucket.acquire(max_wait=5.0)
     assert waited == 5.0
-    assert epoch.sleeps == [1.0, RESET_WINDOW_SECONDS, 5.0]

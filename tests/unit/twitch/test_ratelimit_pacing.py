@@ -83,8 +83,9 @@ async def test_a_spent_bucket_sends_each_point_as_it_refills(
     # Before: all five waited for the full bucket and went at 60 s.
     assert await sends.finish() == approx([1.0, 2.0, 3.0, 4.0, 5.0])
     assert [t.seq for t in sends.tickets] == [1, 2, 3, 4, 5]
-    # Each slept once, all at the same time (nobody sleeps for another).
-    assert epoch.sleeps == approx([1.0, 2.0, 3.0, 4.0, 5.0])
+    # All five fell asleep at once (nobody sleeps for another), each first for half its
+    # wait (it looks again halfway in case answers show a faster refill).
+    assert epoch.sleeps[:5] == approx([0.5, 1.0, 1.5, 2.0, 2.5])
 
 
 async def test_points_left_go_at_once_then_the_rest_at_the_refill_rate(
@@ -185,7 +186,7 @@ async def test_waiters_wake_early_when_answers_show_a_faster_refill(
     sends.start(62)
     await epoch.settle()
     assert len(sends.at) == 59
-    assert epoch.sleeps == approx([1.0, 2.0, 3.0])
+    assert epoch.sleeps == approx([0.5, 1.0, 1.5])  # halfway to 1, 2 and 3 s
     # The newest answer: empty, full in 6 s: at least 59 come back in 6 s.
     bucket.update(budget(60, 0, NOW + 6), sends.tickets[-1])
     assert (await sends.finish())[59:] == approx([6 / 59, 12 / 59, 18 / 59])
