@@ -500,8 +500,8 @@ class HTTPHandler:
             # Before a point is taken or a byte sent: this token goes only to its issuer.
             token.check_destination(url, issuer=self.oauth_url)
             bucket = self.bucket(key)
-            # Waiting in line for the bucket is not capped: resets are clamped to one window,
-            # so the line moves every window, and a burst larger than the bucket (a bulk
+            # Waiting in line for the bucket is not capped: the line moves at the refill rate
+            # (never slower than a bucket per window), and a burst larger than the bucket (a bulk
             # action over thousands of rows) must wait its turn rather than fail. Only waits
             # after 429s count against the one-window allowance below.
             ticket, _waited = await bucket.acquire(math.inf)
@@ -532,7 +532,9 @@ class HTTPHandler:
                             ),
                         ) as response:
                             status = response.status
-                            status_info = bucket.update(response.headers, ticket)
+                            status_info = bucket.update(
+                                response.headers, ticket, refused=status == 429
+                            )
                             answer = await read_answer(response)
                     finally:
                         spent += loop.time() - started

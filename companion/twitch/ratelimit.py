@@ -76,9 +76,10 @@ _RESET_RESOLUTION_SECONDS: Final = 1.0
 #: arithmetic on a wake-up computed for exactly that point).
 _EPSILON_POINTS: Final = 1e-6
 #: Sleeping requests are woken to look again when answers show a refill faster than this
-#: factor of the one their wake-up was computed with (smaller gains are not worth waking
-#: every request in line for).
-_KICK_RATE_GAIN: Final = 1.02
+#: factor of the one their wake-up was computed with. Smaller gains need no wake-up: each
+#: sleeps half its wait and looks again (see acquire), which is never past its turn unless
+#: the refill is twice as fast as it assumed.
+_KICK_RATE_GAIN: Final = 1.5
 #: A request that will wait longer than this looks again halfway (see acquire).
 _LOOK_AGAIN_SECONDS: Final = 0.25
 #: The shortest look-again for a request whose point is due but not yet covered (the bound
@@ -195,8 +196,10 @@ class RateLimitBucket:
         self._probe: int | None = None
         self._unpaced = False
         self._gate = asyncio.Event()
-        # Set (and replaced) to wake the sleepers in line when the refill proves faster.
+        # Set (and replaced) to wake the sleepers in line when the refill proves faster
+        # than the slowest rate one of them went to sleep with.
         self._kick = asyncio.Event()
+        self._slept_rate = math.inf
 
     def __repr__(self) -> str:
         return f"<RateLimitBucket {self.key} remaining={self.remaining} limit={self.limit}>"
@@ -328,6 +331,7 @@ class RateLimitBucket:
 
     async def _nap(self, seconds: float) -> None:
         # Sleep on the bucket's clock, or less when answers show a faster refill.
+        self._slept_rate = min(self._slept_rate, self._rate)
         sleeper = asyncio.ensure_future(self._sleep(seconds))
         kicked = asyncio.ensure_future(self._kick.wait())
         try:
@@ -338,6 +342,7 @@ class RateLimitBucket:
             await asyncio.gather(sleeper, kicked, return_exceptions=True)
 
     def _wake_line(self) -> None:
+        self._slept_rate = math.inf
         self._kick.set()
         self._kick = asyncio.Event()
 
@@ -408,13 +413,20 @@ class RateLimitBucket:
         )
 
     def update(
-        self, headers: Mapping[str, str], ticket: Ticket | None = None
+        self, headers: Mapping[str, str], ticket: Ticket | None = None, *, refused: bool = False
     ) -> RateLimitStatus | None:
         """Read the ``Ratelimit-*`` headers of the answer to ``ticket``'s request.
 
         The answer of the newest request so far rebuilds the bound (an older one arriving
-        late tells less); every answer may raise the refill rate. Without ``ticket`` the
-        answer counts as one to the newest request, sent now.
+        late tells less); every answer but a refusal may raise the refill rate. Without
+        ``ticket`` the answer counts as one to the newest request, sent now.
+
+        Args:
+            headers: The answer's headers.
+            ticket: The ticket :meth:`acquire` gave for the request.
+            refused: A 429: its budget counts, but no refill rate is read from it (Twitch
+                also answers 429 "for reasons unrelated to the general rate limit bucket",
+                and a bucket that refused the request is no evidence of a fast refill).
 
         Returns:
             The reported budget (its reset clamped to the window), or None when the headers
@@ -440,12 +452,11 @@ class RateLimitBucket:
             self._base_seq = -1
         missing = limit - remaining
         span = max(reset - sent_at, _RESET_RESOLUTION_SECONDS)
-        if missing >= 2 and reset > sent_at:
+        if missing >= 2 and reset > sent_at and not refused:
             rate = (missing - 1) / span
             if rate > self._rate:
-                faster = rate > self._rate * _KICK_RATE_GAIN
                 self._rate = rate
-                if faster and self._line:
+                if self._line and rate > self._slept_rate * _KICK_RATE_GAIN:
                     self._wake_line()
         if seq >= self._base_seq:
             self._base = float(remaining)

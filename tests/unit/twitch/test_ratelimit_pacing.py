@@ -245,3 +245,13 @@ async def test_a_request_with_a_small_allowance_goes_when_it_runs_out(
     sends.tasks = sends.tasks[1:]
     # Point 1 of the refill went to the impatient request; this one gets point 2.
     assert await sends.finish() == approx([2.0])
+
+
+async def test_a_429_teaches_no_refill_rate(bucket: RateLimitBucket, epoch: VirtualEpoch) -> None:
+    # As an answer, "empty, full in 30 s" would prove 59 points in 30 s (1.97 a second); a
+    # 429 may be "unrelated to the general rate limit bucket" and proves nothing of it.
+    bucket.update(budget(60, 0, NOW + 30), refused=True)
+    sends = Sends(bucket, epoch)
+    sends.start(2)
+    # The documented minute: 1 point a second.
+    assert await sends.finish() == approx([1.0, 2.0])
