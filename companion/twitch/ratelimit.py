@@ -16,7 +16,8 @@ a full minute apart, without a 429:
   points are missing and the bucket is full at ``Reset`` shows at least ``m - 1`` points come
   back between sending it and ``Reset`` (the count is whole points, the reset a whole second
   not before the bucket is full, as "when the bucket is full again" reads); and never slower
-  than a full bucket per minute, the documented window;
+  than a full bucket per minute, the documented window (a reading up to 10 % faster than
+  that is taken for our clock running ahead of Twitch's, and ignored);
 * at ``Reset`` the bucket is full (documented), less what was sent since;
 * on a cold start, with no budget known, one request goes and the others wait for its
   answer (its headers set the pace) instead of bursting into an unknown budget.
@@ -80,6 +81,9 @@ _EPSILON_POINTS: Final = 1e-6
 #: sleeps half its wait and looks again (see acquire), which is never past its turn unless
 #: the refill is twice as fast as it assumed.
 _KICK_RATE_GAIN: Final = 1.5
+#: A refill rate read from the headers is used only if it is more than this factor above the
+#: documented minute's (``limit`` points per 60 s): 10 % is a clock 5.4 s ahead of Twitch's.
+_SKEW_MARGIN: Final = 1.1
 #: A request that will wait longer than this looks again halfway (see acquire).
 _LOOK_AGAIN_SECONDS: Final = 0.25
 #: The shortest look-again for a request whose point is due but not yet covered (the bound
@@ -454,7 +458,10 @@ class RateLimitBucket:
         span = max(reset - sent_at, _RESET_RESOLUTION_SECONDS)
         if missing >= 2 and reset > sent_at and not refused:
             rate = (missing - 1) / span
-            if rate > self._rate:
+            # Near the documented minute, a faster reading is our clock running ahead of
+            # Twitch's (the reset is Twitch's time; the reference says nothing of skew):
+            # trusting it would spend points a little before they are back.
+            if rate > self._rate and rate > limit / RESET_WINDOW_SECONDS * _SKEW_MARGIN:
                 self._rate = rate
                 if self._line and rate > self._slept_rate * _KICK_RATE_GAIN:
                     self._wake_line()
