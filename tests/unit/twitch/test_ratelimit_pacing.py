@@ -52,11 +52,6 @@ class Sends:
         await asyncio.gather(*self.tasks)
         return self.at
 
-    async def cancel(self) -> None:
-        for task in self.tasks:
-            task.cancel()
-        await asyncio.gather(*self.tasks, return_exceptions=True)
-
 
 @pytest.fixture
 def epoch() -> VirtualEpoch:
