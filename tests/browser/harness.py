@@ -164,7 +164,9 @@ class OverlayEnv:
 
             opened.page.on("dialog", on_dialog)
             await opened.page.goto(url)
-            await opened.page.wait_for_function("window.__overlay && window.__overlay.connected")
+            await opened.page.wait_for_function(
+                "() => window.__overlay && window.__overlay.connected"
+            )
             return opened
 
         opened = self.run(open_page())
