@@ -143,12 +143,27 @@ class OverlayEnv:
     def run(self, coro: Coroutine[Any, Any, T], timeout: float = 30.0) -> T:
         return self.loop.run(coro, timeout)
 
-    def open(self, page: str, options: Mapping[str, str] | None = None) -> OverlayPage:
-        """Open a page as OBS would, and wait until its socket is connected."""
+    def open(
+        self,
+        page: str,
+        options: Mapping[str, str] | None = None,
+        *,
+        viewport: Mapping[str, int] | None = None,
+        bypass_csp: bool = False,
+    ) -> OverlayPage:
+        """Open a page as OBS would, and wait until its socket is connected.
+
+        ``bypass_csp`` only for the README screenshots, which paint a checkerboard
+        behind the page with an injected style sheet.
+        """
         url = self.server.page_url(page, options)
+        size = dict(viewport or VIEWPORT)
 
         async def open_page() -> OverlayPage:
-            context = await self.session.browser.new_context(viewport=VIEWPORT)
+            context = await self.session.browser.new_context(
+                viewport=size,  # type: ignore[arg-type]
+                bypass_csp=bypass_csp,
+            )
             opened = OverlayPage(await context.new_page(), context)
 
             def on_console(message: ConsoleMessage) -> None:
