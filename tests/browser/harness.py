@@ -105,6 +105,47 @@ class BrowserSession:
         playwright, browser = loop.run(launch(), timeout=60)
         return cls(loop, playwright, browser)
 
+    def open_url(
+        self,
+        url: str,
+        *,
+        viewport: Mapping[str, int] | None = None,
+        bypass_csp: bool = False,
+    ) -> OverlayPage:
+        """Open an overlay page's URL in a fresh context; wait until its socket is open.
+
+        Any overlay server will do (the end-to-end tests pass the app's own). Close the
+        returned page's ``context`` when done (``self.loop.run(opened.context.close())``).
+        """
+        size = dict(viewport or VIEWPORT)
+
+        async def open_page() -> OverlayPage:
+            context = await self.browser.new_context(
+                viewport=size,  # type: ignore[arg-type]
+                bypass_csp=bypass_csp,
+            )
+            opened = OverlayPage(await context.new_page(), context)
+
+            def on_console(message: ConsoleMessage) -> None:
+                if message.type == "error":
+                    opened.console_errors.append(message.text)
+
+            opened.page.on("console", on_console)
+            opened.page.on("pageerror", lambda error: opened.page_errors.append(str(error)))
+
+            async def on_dialog(dialog: Any) -> None:
+                opened.dialogs.append(f"{dialog.type}: {dialog.message}")
+                await dialog.dismiss()
+
+            opened.page.on("dialog", on_dialog)
+            await opened.page.goto(url)
+            await opened.page.wait_for_function(
+                "() => window.__overlay && window.__overlay.connected"
+            )
+            return opened
+
+        return self.loop.run(open_page())
+
     def close(self) -> None:
         async def close() -> None:
             await self.browser.close()
@@ -156,35 +197,9 @@ class OverlayEnv:
         ``bypass_csp`` only for the README screenshots, which paint a checkerboard
         behind the page with an injected style sheet.
         """
-        url = self.server.page_url(page, options)
-        size = dict(viewport or VIEWPORT)
-
-        async def open_page() -> OverlayPage:
-            context = await self.session.browser.new_context(
-                viewport=size,  # type: ignore[arg-type]
-                bypass_csp=bypass_csp,
-            )
-            opened = OverlayPage(await context.new_page(), context)
-
-            def on_console(message: ConsoleMessage) -> None:
-                if message.type == "error":
-                    opened.console_errors.append(message.text)
-
-            opened.page.on("console", on_console)
-            opened.page.on("pageerror", lambda error: opened.page_errors.append(str(error)))
-
-            async def on_dialog(dialog: Any) -> None:
-                opened.dialogs.append(f"{dialog.type}: {dialog.message}")
-                await dialog.dismiss()
-
-            opened.page.on("dialog", on_dialog)
-            await opened.page.goto(url)
-            await opened.page.wait_for_function(
-                "() => window.__overlay && window.__overlay.connected"
-            )
-            return opened
-
-        opened = self.run(open_page())
+        opened = self.session.open_url(
+            self.server.page_url(page, options), viewport=viewport, bypass_csp=bypass_csp
+        )
         self.pages.append(opened)
         return opened
 
