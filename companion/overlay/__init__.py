@@ -13,8 +13,11 @@ API (the interface OVERLAY-PANEL's service and panel build on; changes are addit
 
 ``companion.overlay.hub``
     ``OverlayHub()``: ``set_goals``, ``set_prediction``, ``set_poll``, ``push_alert``,
-    ``set_queue``, ``send_test_alert(*, duration_ms=5000) -> OverlayAlert``,
-    ``snapshot(page) -> dict``, ``connected_sources() -> list[ConnectedSource]``,
+    ``set_queue``, ``send_test_alert(*, duration_ms=5000) -> OverlayAlert``
+    (``push_alert`` raises ``ValueError`` for a duration <= 0; polls that are
+    ARCHIVED/MODERATED/INVALID count as none),
+    ``snapshot(page) -> dict`` (the wire message; ``state(page)`` is the same without
+    ``seq``), ``connected_sources() -> list[ConnectedSource]``,
     ``add_listener(callback) -> remove``; the server uses ``attach``/``detach``.
     ``ConnectedSource(source_id, page, connected_since, remote_port)``.
     ``PAGE_NAMES = ("goals", "prediction", "poll", "alerts", "queue")``.
