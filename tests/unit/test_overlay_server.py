@@ -245,3 +245,45 @@ async def test_stop_closes_pages_and_start_again_serves(server: OverlayServer) -
                 assert response.status == 200
         finally:
             await restarted.stop()
+
+
+class StuckSocket:
+    """A page's socket whose browser reads nothing: every send waits for ever."""
+
+    def __init__(self) -> None:
+        self.closed = False
+        self.sent: list[str] = []
+        self.close_codes: list[int] = []
+
+    async def send_str(self, text: str) -> None:
+        self.sent.append(text)
+        await asyncio.Event().wait()
+
+    async def close(self, *, code: int, message: bytes = b"") -> bool:
+        self.close_codes.append(code)
+        self.closed = True
+        return True
+
+
+async def test_a_page_that_reads_nothing_is_closed_not_buffered_for_ever(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from aiohttp import WSCloseCode
+
+    from companion.overlay.server import SEND_BACKLOG_LIMIT, _PageConnection
+
+    socket_ = StuckSocket()
+    connection = _PageConnection(socket_)  # type: ignore[arg-type]
+    for number in range(SEND_BACKLOG_LIMIT + 5):
+        connection.send_text(str(number))
+    for _ in range(3):
+        await asyncio.sleep(0)
+    assert socket_.close_codes == [WSCloseCode.TRY_AGAIN_LATER]
+    # The backlog was dropped, not kept or sent; the page gets a fresh snapshot when it
+    # reconnects, and nothing more goes to this socket.
+    assert socket_.sent == []
+    connection.send_text("late")
+    await asyncio.sleep(0)
+    assert socket_.sent == []
+    assert "overlay page reads nothing" in caplog.text
+    await connection.aclose()
