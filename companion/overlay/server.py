@@ -330,9 +330,8 @@ class OverlayServer:
                 f"The overlays cannot listen on 127.0.0.1 port {self._port} ({exc.strerror}). "
                 "Choose another overlay port in Settings."
             ) from exc
-        server = site._server  # aiohttp keeps the asyncio server here; no public accessor
-        assert isinstance(server, asyncio.base_events.Server)
-        self._bound_port = int(server.sockets[0].getsockname()[1])
+        # The port actually bound (port 0 asks the OS for a free one).
+        self._bound_port = int(runner.addresses[0][1])
         self._runner = runner
         _log.info("overlay server listening on %s:%d", BIND_HOST, self._bound_port)
 

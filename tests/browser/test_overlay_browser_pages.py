@@ -86,6 +86,14 @@ def test_goals_page_shows_a_bar_per_goal(overlay: OverlayEnv, tmp_path: Path) ->
     title = _shot(overlay, opened, tmp_path / "goal1-title.png", "[data-key=g1] .row-title")
     assert title.count(YELLOW) > 100
     assert title.height >= 30
+    # Exactly the page, its two style sheets and its script; the fixture checks that
+    # every request of every page went to the overlay server.
+    assert sorted(url.rsplit("/", 2)[-1] for url in opened.requests) == [
+        "goals?accent=00ff00&color=ffff00&font_size=30",
+        "overlay.css",
+        "overlay.js",
+        "user.css",
+    ]
     whole = _shot(overlay, opened, tmp_path / "goals.png")
     assert whole.count(GREEN) > 2000
     # Below the cards the page is transparent, so chromium shows its white default.
