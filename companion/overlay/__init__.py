@@ -28,7 +28,7 @@ API (the interface OVERLAY-PANEL's service and panel build on; changes are addit
     ``DEFAULT_PORT = 7480``; ``OverlayServerError`` (cannot start; ``str()`` is a sentence)
     and its subclass ``OverlayPortInUse`` (port taken).
     ``OverlayServer(hub, *, port=DEFAULT_PORT, css_path=None)``: ``await start()``,
-    ``await stop()``, ``port``, ``running``, ``css_path``, ``page_url(page, options)``.
+    ``await stop()``, ``hub``, ``port``, ``running``, ``css_path``, ``page_url(page, options)``.
 
 Pages: ``http://127.0.0.1:<port>/overlay/<page>``; URL options per page in ``PAGES``
 (``font_size``, ``color``, ``accent``, ``background``; ``goals``; ``result_seconds``;

@@ -265,6 +265,11 @@ class OverlayServer:
         self._sockets: set[web.WebSocketResponse] = set()
 
     @property
+    def hub(self) -> OverlayHub:
+        """The hub whose state this server's pages show."""
+        return self._hub
+
+    @property
     def port(self) -> int:
         """The port served on (the bound one while running, else the configured one)."""
         return self._bound_port if self._bound_port is not None else self._port

@@ -177,7 +177,7 @@ async def test_port_in_use_names_the_port_and_what_to_do(server: OverlayServer) 
 
 
 async def test_websocket_snapshot_then_updates(server: OverlayServer) -> None:
-    hub = server._hub
+    hub = server.hub
     hub.set_goals([OverlayGoal("g1", "follower", "Road", 1, 10)])
     url = f"ws://127.0.0.1:{server.port}/overlay/ws?page=goals"
     async with aiohttp.ClientSession() as session, session.ws_connect(url) as ws:
@@ -208,7 +208,7 @@ async def test_websocket_from_a_foreign_origin_is_refused(
         with pytest.raises(aiohttp.WSServerHandshakeError) as caught:
             await session.ws_connect(url, origin=origin.format(port=server.port))
     assert caught.value.status == 403
-    assert server._hub.connected_sources() == []
+    assert server.hub.connected_sources() == []
 
 
 async def test_websocket_from_its_own_origin_and_bad_page(server: OverlayServer) -> None:
@@ -234,11 +234,11 @@ async def test_stop_closes_pages_and_start_again_serves(server: OverlayServer) -
         closing = await ws.receive(timeout=5)
         assert closing.type in {aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED}
         await ws.close()
-        assert server._hub.connected_sources() == []
+        assert server.hub.connected_sources() == []
         with pytest.raises(aiohttp.ClientConnectionError):
             await session.get(f"http://127.0.0.1:{port}/overlay/queue")
         await server.stop()  # idempotent
-        restarted = OverlayServer(server._hub, port=port)
+        restarted = OverlayServer(server.hub, port=port)
         await restarted.start()
         try:
             async with session.get(restarted.page_url("queue")) as response:
