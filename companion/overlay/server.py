@@ -196,6 +196,11 @@ def _load_static_files() -> dict[str, tuple[bytes, str]]:
     return files
 
 
+async def _without_server_header(request: web.Request, response: web.StreamResponse) -> None:
+    # A stream's pages need not tell anyone which Python and aiohttp the app runs.
+    response.headers.pop("Server", None)
+
+
 class _PageConnection:
     """One page's WebSocket as an :class:`~companion.overlay.hub.OverlaySink`.
 
@@ -316,6 +321,7 @@ class OverlayServer:
             return
         self._files = _load_static_files()
         app = web.Application(middlewares=[self._guard])
+        app.on_response_prepare.append(_without_server_header)
         app.router.add_get("/overlay/ws", self._websocket)
         app.router.add_get("/overlay/user.css", self._user_css)
         app.router.add_get("/overlay/static/{name}", self._static)

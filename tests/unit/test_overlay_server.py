@@ -62,6 +62,8 @@ async def test_serves_every_page_with_strict_headers(server: OverlayServer) -> N
                     f"connect-src ws://127.0.0.1:{server.port} ws://localhost:{server.port}" in csp
                 )
                 assert response.headers["X-Content-Type-Options"] == "nosniff"
+                assert "Server" not in response.headers
+                assert "Set-Cookie" not in response.headers
         async with session.get(f"http://localhost:{server.port}/overlay/static/overlay.js") as r:
             assert r.status == 200
             assert r.content_type == "text/javascript"
