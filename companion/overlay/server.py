@@ -212,6 +212,7 @@ class _PageConnection:
         self._backlog: deque[str] = deque()
         self._wake = asyncio.Event()
         self._closed = False
+        self._closing: asyncio.Task[bool] | None = None
         self._writer = asyncio.get_running_loop().create_task(
             self._write(), name="overlay-page-writer"
         )
@@ -223,7 +224,8 @@ class _PageConnection:
             _log.warning("overlay page reads nothing; closing it so it reconnects afresh")
             self._closed = True
             self._backlog.clear()
-            asyncio.get_running_loop().create_task(
+            # Kept referenced until done (a bare task could be collected mid-close).
+            self._closing = asyncio.get_running_loop().create_task(
                 self._ws.close(code=WSCloseCode.TRY_AGAIN_LATER), name="overlay-page-close"
             )
             return
@@ -245,6 +247,8 @@ class _PageConnection:
         self._writer.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self._writer
+        if self._closing is not None:
+            await self._closing
 
 
 class OverlayServer:
