@@ -289,3 +289,12 @@ async def test_a_page_that_reads_nothing_is_closed_not_buffered_for_ever(
     assert socket_.sent == []
     assert "overlay page reads nothing" in caplog.text
     await connection.aclose()
+
+
+async def test_websocket_to_a_foreign_host_is_refused(server: OverlayServer) -> None:
+    url = f"ws://127.0.0.1:{server.port}/overlay/ws?page=goals"
+    async with aiohttp.ClientSession() as session:
+        with pytest.raises(aiohttp.WSServerHandshakeError) as caught:
+            await session.ws_connect(url, headers={"Host": f"rebound.example:{server.port}"})
+    assert caught.value.status == 421
+    assert server.hub.connected_sources() == []
