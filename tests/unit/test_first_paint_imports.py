@@ -102,3 +102,20 @@ def test_first_paint_imports_none_of_the_twitch_side(
     # And the first paint was a real one, of the app's window, through Qt and asyncio.
     for name in ("PySide6.QtWidgets", "companion.ui.main_window", "companion.app", "qasync"):
         assert name in at_paint
+
+
+def test_the_authority_known_before_the_client_is_the_clients(scratch_data_dir: Path, qapp) -> None:
+    """The accounts' authority is worked out before the first paint without importing the
+    client (``_oauth_url``): it must name the OAuth URL the client then signs in with."""
+    from companion.app import CompanionApp, parse_args
+    from companion.twitch.authority import TWITCH_AUTHORITY, authority_key
+    from companion.twitch.oauth import DEFAULT_OAUTH_URL
+
+    assert DEFAULT_OAUTH_URL == TWITCH_AUTHORITY
+    for argv in ([], ["--twitch-url", "http://127.0.0.1:8080/"]):
+        app = CompanionApp(qapp, parse_args(argv))
+        assert app._oauth_url() == app._endpoints()[1]
+        assert app.authority == authority_key(app._endpoints()[1])
+    assert CompanionApp(qapp, parse_args(["--twitch-url", "http://127.0.0.1:8080"])).authority == (
+        "http://127.0.0.1:8080/oauth2"
+    )
