@@ -21,6 +21,8 @@ with rows. Both clocks are this machine's wall clock. The figures are medians; t
 the median app time over the median floor time. Also printed: the CPU time (user + system)
 each process had spent at those moments (from the same lines) and in all, its peak RSS
 (``os.wait4``), and the time to process exit.
+
+The children start with their bytecode cached, as an installed app does (see ``_env``).
 """
 
 from __future__ import annotations
