@@ -14,7 +14,6 @@ session (and the in-process simulator in demo mode) before returning the exit co
 from __future__ import annotations
 
 import argparse
-import asyncio
 import importlib
 import logging
 import signal
@@ -24,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtWidgets import QApplication
 
-from companion import __version__, qtloop
+from companion import __version__
 from companion.app_accounts import AccountsMixin
 from companion.app_menus import PANEL_TITLES, MenusMixin
 from companion.app_startup import (
@@ -45,10 +44,11 @@ from companion.ui.settings import AppSettings
 from companion.ui.single_instance import SingleInstanceGuard, activate_running_instance
 from companion.ui.theme import ThemeChoice, apply_theme
 
-# Everything else (aiohttp and the client, the services and panels, the ledger and SQLite,
-# the tray, the keyring) is imported after the window's first paint, in
-# CompanionApp._load(): tests/unit/test_first_paint_imports.py keeps this module and
-# everything it imports free of them. These names are this module's all the same (a test
+# Everything else (asyncio and the qasync loop, aiohttp and the client, the services and
+# panels, the ledger and SQLite, the tray, the keyring) is imported after the window's first
+# paint: main() paints it before the event loop exists, CompanionApp._load() builds the
+# rest. tests/unit/test_first_paint_imports.py keeps this module and everything it imports
+# free of them. These names are this module's all the same (a test
 # replaces PanelSet here), imported on first use:
 _DEFERRED = {
     "PanelSet": "companion.app_panels",
@@ -73,6 +73,7 @@ def __getattr__(name: str) -> Any:
 
 
 if TYPE_CHECKING:
+    import asyncio
     from collections.abc import Awaitable, Callable, Coroutine, Sequence
 
     from PySide6.QtGui import QAction
@@ -169,7 +170,9 @@ class CompanionApp(AccountsMixin, MenusMixin):
         self.driver = driver
         self.exit_code = 0
         self.settings = AppSettings()
-        self._quit = asyncio.Event()
+        # Made in run(), on the loop (asyncio is not imported before the first paint).
+        self._quit: asyncio.Event | None = None
+        self._quit_requested = False
         self._tasks: set[asyncio.Task[Any]] = set()
         self._stopping = False
         self.window: MainWindow | None = None
@@ -201,6 +204,7 @@ class CompanionApp(AccountsMixin, MenusMixin):
         self.authority: str | None = None if args.demo else authority_key(self._oauth_url())
         # The window from its first paint on; self.window is set once its panels are in.
         self._shown: MainWindow | None = None
+        self._painted = False
 
     @property
     def live(self) -> LiveEvents:
@@ -217,6 +221,8 @@ class CompanionApp(AccountsMixin, MenusMixin):
         Once shutdown has begun nothing new starts (it would outlive the loop): the
         coroutine is closed and None returned.
         """
+        import asyncio
+
         if self._stopping:
             _log.debug("%s not started: the app is shutting down", name)
             coro.close()
@@ -263,10 +269,12 @@ class CompanionApp(AccountsMixin, MenusMixin):
 
     def request_quit(self, exit_code: int = 0) -> None:
         """Ask the app to shut down; safe to call more than once."""
-        if not self._quit.is_set():
+        if not self._quit_requested:
             _log.info("quit requested (exit code %d)", exit_code)
+            self._quit_requested = True
             self.exit_code = exit_code
-            self._quit.set()
+            if self._quit is not None:
+                self._quit.set()
 
     def _install_excepthook(self) -> None:
         """An exception escaping a Qt slot is logged and shown; the window survives."""
@@ -285,6 +293,8 @@ class CompanionApp(AccountsMixin, MenusMixin):
         sys.excepthook = hook
 
     def _install_signal_handlers(self) -> None:
+        import asyncio
+
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             try:
@@ -325,6 +335,8 @@ class CompanionApp(AccountsMixin, MenusMixin):
         """Warn, once and plainly, when the installed Qt binding leaks references (issue 14)."""
         if self._stopping:
             return
+        from companion import qtloop
+
         defect = qtloop.binding_refcount_defect()
         if defect is None:
             return
@@ -343,6 +355,11 @@ class CompanionApp(AccountsMixin, MenusMixin):
         A failure while starting also shuts down (and restores the excepthook) before it
         propagates, so :func:`main` can say what happened.
         """
+        import asyncio
+
+        self._quit = asyncio.Event()
+        if self._quit_requested:
+            self._quit.set()
         self._install_signal_handlers()
         self._install_excepthook()
         try:
@@ -352,13 +369,14 @@ class CompanionApp(AccountsMixin, MenusMixin):
             await self.shutdown()
         return self.exit_code
 
-    async def _start(self) -> None:
-        """Show the window, then build what it holds; the Twitch side starts in the background.
+    def show_window(self) -> MainWindow:
+        """Show the main window as it first paints; no event loop is needed yet.
 
         The window paints first (issue 18): menus, bars, status bar and tab titles, the tabs
         holding placeholders. Only then are the panels, services, ledger, tray and Twitch
         client imported and built (:meth:`_load`), so the first paint costs little more
-        than a bare Qt window's.
+        than a bare Qt window's. :func:`main` calls this before it starts the event loop;
+        :meth:`run` calls it if nobody did.
         """
         if problems := self.settings.check():
             self.start_problem(settings_problem_sentence(self.settings.path, problems))
@@ -374,23 +392,27 @@ class CompanionApp(AccountsMixin, MenusMixin):
         if self._early_notices:
             # Shown from the first paint; _load shows them again with any found later.
             window.show_notice(" ".join(self._early_notices), timeout_ms=0)
-        painted: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-
-        def first_paint() -> None:
-            if not painted.done():
-                painted.set_result(None)
-
-        window.first_painted.connect(first_paint)
+        window.first_painted.connect(self._first_painted)
         window.show()
+        return window
+
+    def _first_painted(self) -> None:
+        self._painted = True
+        _log.info("main window first painted (%.3f s of CPU)", time.process_time())
+
+    async def _start(self) -> None:
+        """Show the window (unless :func:`main` did), wait for its first paint, build the
+        rest; the Twitch side starts in the background."""
+        import asyncio
+
+        window = self._shown if self._shown is not None else self.show_window()
         # A window that is never exposed (minimised at start by the desktop) never paints:
         # the app is still built, just without waiting for it.
-        await asyncio.wait({painted}, timeout=FIRST_PAINT_WAIT)
-        if painted.done():
-            _log.info("main window first painted (%.3f s of CPU)", time.process_time())
-        else:
-            _log.info(
-                "main window not painted within %.0f s; building it all the same", FIRST_PAINT_WAIT
-            )
+        deadline = time.monotonic() + FIRST_PAINT_WAIT
+        while not self._painted and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+        if not self._painted:
+            _log.info("main window not painted within %.0f s; built all the same", FIRST_PAINT_WAIT)
         await self._load(window)
 
     async def _load(self, window: MainWindow) -> None:
@@ -436,6 +458,8 @@ class CompanionApp(AccountsMixin, MenusMixin):
             self.spawn(starter, name="start-up")
             # The self-check costs two full garbage collections (13-60 ms once everything is
             # imported): not on the way to the first paint nor to a usable queue.
+            import asyncio
+
             asyncio.get_running_loop().call_later(BINDING_CHECK_DELAY, self._check_binding)
         if self.driver is not None:
             self.spawn(self.driver(self), name="driver")
@@ -449,6 +473,8 @@ class CompanionApp(AccountsMixin, MenusMixin):
         cancelled and named in the log, and the steps after it still run. Settings, the
         window and the single-instance socket are always dealt with.
         """
+        import asyncio
+
         self._stopping = True
         loop = asyncio.get_running_loop()
         deadline = loop.time() + SHUTDOWN_BUDGET
@@ -501,6 +527,8 @@ async def _bounded(what: str, step: Awaitable[Any], until: float) -> None:
 
     A step that fails is logged: the rest of the shutdown still runs.
     """
+    import asyncio
+
     task = asyncio.ensure_future(step)
     loop = asyncio.get_running_loop()
     budget = max(MIN_STEP_SECONDS, until - loop.time())
@@ -513,6 +541,24 @@ async def _bounded(what: str, step: Awaitable[Any], until: float) -> None:
         return
     if not task.cancelled() and (error := task.exception()) is not None:
         _log.error("shutdown: %s failed", what, exc_info=error)
+
+
+def wait_for_first_paint(window: MainWindow) -> None:
+    """Run Qt's events until ``window`` has painted once (at most :data:`FIRST_PAINT_WAIT`
+    seconds: a window the desktop never exposes never paints)."""
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    if window.painted:
+        return
+    events = QEventLoop()
+    window.first_painted.connect(events.quit)
+    timer = QTimer()
+    timer.setSingleShot(True)
+    timer.timeout.connect(events.quit)
+    timer.start(int(FIRST_PAINT_WAIT * 1000))
+    events.exec()
+    timer.stop()
+    window.first_painted.disconnect(events.quit)
 
 
 def settings_problem_sentence(path: str, problems: dict[str, str]) -> str:
@@ -561,6 +607,10 @@ def main(
     if previous is not None:
         companion.notify_error(previous.sentence())
     try:
+        # The window paints before the event loop (and asyncio) is even imported.
+        wait_for_first_paint(companion.show_window())
+        from companion import qtloop
+
         code: int = qtloop.run(companion.run)
     except Exception as error:
         # Not one of the problems start-up knows how to live with: say so, never silently.

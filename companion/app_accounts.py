@@ -9,7 +9,6 @@ signing out, and what the window, the tray and the panels show as accounts come 
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 from typing import TYPE_CHECKING, Any
@@ -23,6 +22,7 @@ from companion.ui.settings import CLIENT_ID_ENV
 
 if TYPE_CHECKING:
     import argparse
+    import asyncio
     from collections.abc import Coroutine
 
     from companion.app_panels import PanelSet
@@ -120,6 +120,8 @@ class AccountsMixin:
         Returns:
             True if the streamer chose to keep the sign-in for this run.
         """
+        import asyncio
+
         from companion.services.messages import explain_error
 
         window = self.window

@@ -267,6 +267,11 @@ class MainWindow(QMainWindow):
         # The central widget covers the window, so watch it for the first paint.
         central.installEventFilter(self)
 
+    @property
+    def painted(self) -> bool:
+        """Whether the window has painted (``first_painted`` may still be on its way)."""
+        return self._painted
+
     def open_tab(self, keys: Sequence[str], last: str) -> None:
         """Open on the tab ``last`` (the queue if it is not shown), as :meth:`remember_tab`
         will once the panels are in: ``keys`` are the tabs' settings keys, in tab order."""
