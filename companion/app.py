@@ -14,18 +14,18 @@ session (and the in-process simulator in demo mode) before returning the exit co
 from __future__ import annotations
 
 import argparse
-import asyncio
+import importlib
 import logging
 import signal
 import sys
+import time
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtWidgets import QApplication
 
-from companion import __version__, qtloop
+from companion import __version__
 from companion.app_accounts import AccountsMixin
 from companion.app_menus import PANEL_TITLES, MenusMixin
-from companion.app_panels import PanelSet, open_ledger
 from companion.app_startup import (
     DataFolderUnwritable,
     StartFailed,
@@ -35,32 +35,59 @@ from companion.app_startup import (
     start_problems_dialog,
     tell_stderr,
 )
-from companion.auth.token_store import KeyringTokenStore
 from companion.core.crash_report import start_crash_watch
 from companion.core.logsetup import setup_logging
 from companion.core.paths import log_dir
-from companion.services.live_events import LiveEvents
-from companion.services.messages import explain
-from companion.twitch.authority import authority_key, require_secure_url
-from companion.twitch.errors import InsecureURL
-from companion.ui.main_window import MainWindow
+from companion.twitch.authority import authority_key
+from companion.ui.main_window import MainWindow, PanelPlaceholder, watch_first_rows
 from companion.ui.settings import AppSettings
 from companion.ui.single_instance import SingleInstanceGuard, activate_running_instance
 from companion.ui.theme import ThemeChoice, apply_theme
-from companion.ui.tray import TrayIcon
+
+# Everything else (asyncio and the qasync loop, aiohttp and the client, the services and
+# panels, the ledger and SQLite, the tray, the keyring) is imported after the window's first
+# paint: main() paints it before the event loop exists, CompanionApp._load() builds the
+# rest. tests/unit/test_first_paint_imports.py keeps this module and everything it imports
+# free of them. These names are this module's all the same (a test
+# replaces PanelSet here), imported on first use:
+_DEFERRED = {
+    "PanelSet": "companion.app_panels",
+    "open_ledger": "companion.app_panels",
+    "LiveEvents": "companion.services.live_events",
+    "TrayIcon": "companion.ui.tray",
+}
+
+
+def _deferred(name: str) -> Any:
+    """One of :data:`_DEFERRED`'s names, imported now if it was not yet (or as replaced)."""
+    value = globals().get(name)
+    if value is None:
+        value = globals()[name] = getattr(importlib.import_module(_DEFERRED[name]), name)
+    return value
+
+
+def __getattr__(name: str) -> Any:
+    if name in _DEFERRED:
+        return _deferred(name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 if TYPE_CHECKING:
+    import asyncio
     from collections.abc import Awaitable, Callable, Coroutine, Sequence
 
     from PySide6.QtGui import QAction
     from PySide6.QtWidgets import QMessageBox
 
+    from companion.app_panels import PanelSet
     from companion.auth.handler import KeyringTokenHandler
     from companion.auth.token_store import TokenStore
+    from companion.services.live_events import LiveEvents
     from companion.services.session import TwitchSession
     from companion.sim import Simulator
     from companion.twitch.client import Client
     from companion.ui.accounts import SignInController
+    from companion.ui.tray import TrayIcon
 
 _log = logging.getLogger(__name__)
 
@@ -72,11 +99,18 @@ SHUTDOWN_BUDGET = 3.5
 SHUTDOWN_RESERVE = 0.5
 #: The least a shutdown step is given, even when the budget is spent.
 MIN_STEP_SECONDS = 0.1
+#: Seconds start-up waits for the window's first paint before it builds the rest anyway.
+FIRST_PAINT_WAIT = 2.0
+#: Seconds after the window is built that the Qt binding's self-check runs.
+BINDING_CHECK_DELAY = 2.0
 
 
 def _twitch_url(text: str) -> str:
     """``--twitch-url``: refused at once (exit 2, before any request) if it would carry
     tokens in plain http to another machine."""
+    from companion.twitch.authority import require_secure_url
+    from companion.twitch.errors import InsecureURL
+
     try:
         require_secure_url(text, purpose="--twitch-url")
     except InsecureURL as error:
@@ -136,7 +170,9 @@ class CompanionApp(AccountsMixin, MenusMixin):
         self.driver = driver
         self.exit_code = 0
         self.settings = AppSettings()
-        self._quit = asyncio.Event()
+        # Made in run(), on the loop (asyncio is not imported before the first paint).
+        self._quit: asyncio.Event | None = None
+        self._quit_requested = False
         self._tasks: set[asyncio.Task[Any]] = set()
         self._stopping = False
         self.window: MainWindow | None = None
@@ -148,7 +184,8 @@ class CompanionApp(AccountsMixin, MenusMixin):
         self.handler: KeyringTokenHandler | None = None
         self.store: TokenStore | None = None
         self.signin: SignInController | None = None
-        self.live = LiveEvents()
+        # Built after the first paint (see _load): live events, the panels, the tray.
+        self._live: LiveEvents | None = None
         # Built once the ledger is open; panel services get a broadcaster at sign-in.
         self.panels: PanelSet | None = None
         self.account_menu_actions: dict[str, QAction] = {}
@@ -164,7 +201,17 @@ class CompanionApp(AccountsMixin, MenusMixin):
         self._keep_offer: asyncio.Future[bool] | None = None
         #: Whose accounts this run remembers: the OAuth authority it signs in with. None in
         #: demo mode, whose throwaway accounts are never remembered.
-        self.authority: str | None = None if args.demo else authority_key(self._endpoints()[1])
+        self.authority: str | None = None if args.demo else authority_key(self._oauth_url())
+        # The window from its first paint on; self.window is set once its panels are in.
+        self._shown: MainWindow | None = None
+        self._painted = False
+
+    @property
+    def live(self) -> LiveEvents:
+        """The live events (EventSub) of this run; built after the window's first paint."""
+        if self._live is None:
+            raise RuntimeError("live events are built after the window's first paint")
+        return self._live
 
     # -- tasks ---------------------------------------------------------------------
 
@@ -174,6 +221,8 @@ class CompanionApp(AccountsMixin, MenusMixin):
         Once shutdown has begun nothing new starts (it would outlive the loop): the
         coroutine is closed and None returned.
         """
+        import asyncio
+
         if self._stopping:
             _log.debug("%s not started: the app is shutting down", name)
             coro.close()
@@ -189,6 +238,8 @@ class CompanionApp(AccountsMixin, MenusMixin):
             return
         error = task.exception()
         if error is not None:
+            from companion.services.messages import explain
+
             _log.error("background task %s failed", task.get_name(), exc_info=error)
             self.notify_error(explain(error))
 
@@ -218,10 +269,12 @@ class CompanionApp(AccountsMixin, MenusMixin):
 
     def request_quit(self, exit_code: int = 0) -> None:
         """Ask the app to shut down; safe to call more than once."""
-        if not self._quit.is_set():
+        if not self._quit_requested:
             _log.info("quit requested (exit code %d)", exit_code)
+            self._quit_requested = True
             self.exit_code = exit_code
-            self._quit.set()
+            if self._quit is not None:
+                self._quit.set()
 
     def _install_excepthook(self) -> None:
         """An exception escaping a Qt slot is logged and shown; the window survives."""
@@ -231,6 +284,8 @@ class CompanionApp(AccountsMixin, MenusMixin):
             if issubclass(exc_type, KeyboardInterrupt):
                 previous(exc_type, exc, tb)
                 return
+            from companion.services.messages import explain
+
             _log.error("unhandled exception in a slot", exc_info=(exc_type, exc, tb))
             self.notify_error(explain(exc))
 
@@ -238,6 +293,8 @@ class CompanionApp(AccountsMixin, MenusMixin):
         sys.excepthook = hook
 
     def _install_signal_handlers(self) -> None:
+        import asyncio
+
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             try:
@@ -248,13 +305,14 @@ class CompanionApp(AccountsMixin, MenusMixin):
     # -- window --------------------------------------------------------------------
 
     def _build_window(self) -> MainWindow:
-        assert self.panels is not None
-        built = self.panels.build()
-        window = MainWindow([(title, built[key]) for key, title in PANEL_TITLES])
-        window.offline_panels.add(built["history"])  # the local ledger needs no sign-in
+        """The main window as it first paints: its menus, bars, status bar and tab titles,
+        each tab holding a placeholder until :meth:`_load` puts the real panel in."""
+        window = MainWindow([(title, PanelPlaceholder()) for _key, title in PANEL_TITLES])
         enabled = set(self.settings.enabled_panels())
         for index, (key, _title) in enumerate(PANEL_TITLES):
             window.tabs.setTabVisible(index, key in enabled)
+        # The tab remember_tab opens once the panels are in, so the tab bar never jumps.
+        window.open_tab([key for key, _title in PANEL_TITLES], self.settings.last_tab)
         if self.args.demo:
             window.setWindowTitle("Streamer Companion (demo)")
         window.close_requested.connect(self.request_quit)
@@ -265,15 +323,20 @@ class CompanionApp(AccountsMixin, MenusMixin):
         return window
 
     def _bring_to_front(self) -> None:
-        if self.window is not None:
-            self.window.showNormal()
-            self.window.raise_()
-            self.window.activateWindow()
+        window = self.window or self._shown
+        if window is not None:
+            window.showNormal()
+            window.raise_()
+            window.activateWindow()
 
     # -- run -----------------------------------------------------------------------
 
     def _check_binding(self) -> None:
         """Warn, once and plainly, when the installed Qt binding leaks references (issue 14)."""
+        if self._stopping:
+            return
+        from companion import qtloop
+
         defect = qtloop.binding_refcount_defect()
         if defect is None:
             return
@@ -292,6 +355,11 @@ class CompanionApp(AccountsMixin, MenusMixin):
         A failure while starting also shuts down (and restores the excepthook) before it
         propagates, so :func:`main` can say what happened.
         """
+        import asyncio
+
+        self._quit = asyncio.Event()
+        if self._quit_requested:
+            self._quit.set()
         self._install_signal_handlers()
         self._install_excepthook()
         try:
@@ -301,8 +369,15 @@ class CompanionApp(AccountsMixin, MenusMixin):
             await self.shutdown()
         return self.exit_code
 
-    async def _start(self) -> None:
-        """Build and show everything; the Twitch side starts in the background."""
+    def show_window(self) -> MainWindow:
+        """Show the main window as it first paints; no event loop is needed yet.
+
+        The window paints first (issue 18): menus, bars, status bar and tab titles, the tabs
+        holding placeholders. Only then are the panels, services, ledger, tray and Twitch
+        client imported and built (:meth:`_load`), so the first paint costs little more
+        than a bare Qt window's. :func:`main` calls this before it starts the event loop;
+        :meth:`run` calls it if nobody did.
+        """
         if problems := self.settings.check():
             self.start_problem(settings_problem_sentence(self.settings.path, problems))
         theme = ThemeChoice(self.args.theme) if self.args.theme else self.settings.theme
@@ -311,39 +386,81 @@ class CompanionApp(AccountsMixin, MenusMixin):
             # A smoke test is not the app a later start should find: it claims no socket.
             self.guard = SingleInstanceGuard()
             self.guard.listen()
-        self.panels = PanelSet(
-            self.settings, await open_ledger(self.start_problem), self.notify_error
-        )
-        self.window = self._build_window()
-        self.window.sign_in_requested.connect(lambda: self.spawn(self.sign_in(), name="sign-in"))
-        self.live.state_changed.connect(self.window.set_eventsub_state)
-        self.live.revoked.connect(self.notify_error)
-        self.live.error.connect(self.notify_error)
+            self.guard.activation_requested.connect(self._bring_to_front)
+        window = self._shown = self._build_window()
+        window.sign_in_requested.connect(lambda: self.spawn(self.sign_in(), name="sign-in"))
+        if self._early_notices:
+            # Shown from the first paint; _load shows them again with any found later.
+            window.show_notice(" ".join(self._early_notices), timeout_ms=0)
+        window.first_painted.connect(self._first_painted)
+        window.show()
+        return window
+
+    def _first_painted(self) -> None:
+        self._painted = True
+        _log.info("main window first painted (%.3f s of CPU)", time.process_time())
+
+    async def _start(self) -> None:
+        """Show the window (unless :func:`main` did), wait for its first paint, build the
+        rest; the Twitch side starts in the background."""
+        import asyncio
+
+        window = self._shown if self._shown is not None else self.show_window()
+        # A window that is never exposed (minimised at start by the desktop) never paints:
+        # the app is still built, just without waiting for it.
+        deadline = time.monotonic() + FIRST_PAINT_WAIT
+        while not self._painted and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+        if not self._painted:
+            _log.info("main window not painted within %.0f s; built all the same", FIRST_PAINT_WAIT)
+        await self._load(window)
+
+    async def _load(self, window: MainWindow) -> None:
+        """Import and build everything the first paint did not need, and put it in place."""
+        panel_set: type[PanelSet] = _deferred("PanelSet")
+        opening: Callable[..., Awaitable[Any]] = _deferred("open_ledger")
+        live_events: type[LiveEvents] = _deferred("LiveEvents")
+        tray_icon: type[TrayIcon] = _deferred("TrayIcon")
+
+        live = self._live = live_events()
+        self.panels = panel_set(self.settings, await opening(self.start_problem), self.notify_error)
+        built = self.panels.build()
+        window.set_pages([built[key] for key, _title in PANEL_TITLES])
+        window.offline_panels.add(built["history"])  # the local ledger needs no sign-in
+        self.window = window
+        live.state_changed.connect(window.set_eventsub_state)
+        live.revoked.connect(self.notify_error)
+        live.error.connect(self.notify_error)
         if self._early_notices:
             # One notice that stays (a second would replace the first); its tooltip has
             # the whole text when it is too long to show.
-            self.window.show_notice(" ".join(self._early_notices), timeout_ms=0)
+            window.show_notice(" ".join(self._early_notices), timeout_ms=0)
             self._early_notices.clear()
-        if self.guard is not None:
-            self.guard.activation_requested.connect(self._bring_to_front)
-        self.tray = TrayIcon()
+        self.tray = tray_icon()
         self.tray.notifications_enabled = self.settings.notify_redemptions
         self.tray.show_window_requested.connect(self._bring_to_front)
         self.tray.quit_requested.connect(lambda: self.request_quit(0))
-        self.panels.wire(self.live, self.window, self.tray)
+        self.panels.wire(live, window, self.tray)
         self.tray.show()
-        if self.args.smoke_test:
-            self.window.first_painted.connect(lambda: self.request_quit(0))
-        # The self-check costs two full garbage collections (~13 ms): after the first paint,
-        # not before it.
-        self.window.first_painted.connect(self._check_binding)
-        self.window.show()
+        queue_panel = self.panels.queue_panel
+        if queue_panel is not None:
+            watch_first_rows(queue_panel.model, queue_panel.table.viewport())
         _log.info("main window shown (demo=%s)", self.args.demo)
         if self.start_problems and can_show_dialogs():
-            self.start_dialog = start_problems_dialog(self.window, self.start_problems)
-        if not self.args.smoke_test:
+            self.start_dialog = start_problems_dialog(window, self.start_problems)
+        if self.args.smoke_test:
+            # Quit once the whole window is built: a packaging check that loads every panel
+            # (and checks the binding).
+            self._check_binding()
+            self.request_quit(0)
+        else:
             starter = self._start_demo() if self.args.demo else self._start_real()
             self.spawn(starter, name="start-up")
+            # The self-check costs two full garbage collections (13-60 ms once everything is
+            # imported): not on the way to the first paint nor to a usable queue.
+            import asyncio
+
+            asyncio.get_running_loop().call_later(BINDING_CHECK_DELAY, self._check_binding)
         if self.driver is not None:
             self.spawn(self.driver(self), name="driver")
 
@@ -356,6 +473,8 @@ class CompanionApp(AccountsMixin, MenusMixin):
         cancelled and named in the log, and the steps after it still run. Settings, the
         window and the single-instance socket are always dealt with.
         """
+        import asyncio
+
         self._stopping = True
         loop = asyncio.get_running_loop()
         deadline = loop.time() + SHUTDOWN_BUDGET
@@ -373,7 +492,8 @@ class CompanionApp(AccountsMixin, MenusMixin):
             await _bounded(
                 "background tasks", asyncio.gather(*tasks, return_exceptions=True), slow_until
             )
-        await _bounded("live events", self.live.shutdown(), slow_until)
+        if self._live is not None:
+            await _bounded("live events", self._live.shutdown(), slow_until)
         if self.panels is not None:
             await _bounded("panels", self.panels.shutdown_services(), slow_until)
             await _bounded("ledger", self.panels.close_ledger(), deadline)
@@ -381,15 +501,19 @@ class CompanionApp(AccountsMixin, MenusMixin):
             await _bounded("session", self.session.shutdown(), deadline)
         if self.client is not None:
             await _bounded("HTTP client", self.client.close(), deadline)
-        if isinstance(self.store, KeyringTokenStore):
-            self.store.close()
+        if self.store is not None:
+            from companion.auth.token_store import KeyringTokenStore
+
+            if isinstance(self.store, KeyringTokenStore):
+                self.store.close()
         if self.sim is not None:
             await _bounded("demo simulator", self.sim.stop(), deadline)
-        if self.window is not None:
-            self.settings.set_window_geometry("main", self.window.saveGeometry())
+        window = self.window or self._shown
+        if window is not None:
+            self.settings.set_window_geometry("main", window.saveGeometry())
             self.settings.sync()
-            self.window.hide()
-            self.window.deleteLater()
+            window.hide()
+            window.deleteLater()
         if self.tray is not None:
             self.tray.hide()
         if self.guard is not None:
@@ -403,6 +527,8 @@ async def _bounded(what: str, step: Awaitable[Any], until: float) -> None:
 
     A step that fails is logged: the rest of the shutdown still runs.
     """
+    import asyncio
+
     task = asyncio.ensure_future(step)
     loop = asyncio.get_running_loop()
     budget = max(MIN_STEP_SECONDS, until - loop.time())
@@ -415,6 +541,24 @@ async def _bounded(what: str, step: Awaitable[Any], until: float) -> None:
         return
     if not task.cancelled() and (error := task.exception()) is not None:
         _log.error("shutdown: %s failed", what, exc_info=error)
+
+
+def wait_for_first_paint(window: MainWindow) -> None:
+    """Run Qt's events until ``window`` has painted once (at most :data:`FIRST_PAINT_WAIT`
+    seconds: a window the desktop never exposes never paints)."""
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    if window.painted:
+        return
+    events = QEventLoop()
+    window.first_painted.connect(events.quit)
+    timer = QTimer()
+    timer.setSingleShot(True)
+    timer.timeout.connect(events.quit)
+    timer.start(int(FIRST_PAINT_WAIT * 1000))
+    events.exec()
+    timer.stop()
+    window.first_painted.disconnect(events.quit)
 
 
 def settings_problem_sentence(path: str, problems: dict[str, str]) -> str:
@@ -463,6 +607,10 @@ def main(
     if previous is not None:
         companion.notify_error(previous.sentence())
     try:
+        # The window paints before the event loop (and asyncio) is even imported.
+        wait_for_first_paint(companion.show_window())
+        from companion import qtloop
+
         code: int = qtloop.run(companion.run)
     except Exception as error:
         # Not one of the problems start-up knows how to live with: say so, never silently.

@@ -9,42 +9,34 @@ signing out, and what the window, the tray and the panels show as accounts come 
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 from typing import TYPE_CHECKING, Any
 
-from companion.auth.handler import KeyringTokenHandler
-from companion.auth.sim_discovery import discover_demo_client_id, discovery_url
-from companion.auth.token_store import (
-    KeyringRefused,
-    KeyringTokenStore,
-    KeyringUnavailable,
-    SessionTokenStore,
-    TokenStore,
-    UnavailableTokenStore,
-)
-from companion.core.scopes import scopes_for
-from companion.services.messages import explain, explain_error
-from companion.services.session import TwitchSession
-from companion.twitch.client import Client
-from companion.twitch.errors import InvalidToken
-from companion.twitch.http import DEFAULT_EVENTSUB_URL, DEFAULT_HELIX_URL
-from companion.twitch.oauth import DEFAULT_OAUTH_URL
-from companion.ui.accounts import SignInController
+from companion.twitch.authority import TWITCH_AUTHORITY
 from companion.ui.settings import CLIENT_ID_ENV
+
+# What the Twitch side needs (aiohttp, the client, the keyring, the token stores) is imported
+# where it is used: this module is on the first-paint path (see companion.app), which must not
+# pay for any of it.
 
 if TYPE_CHECKING:
     import argparse
+    import asyncio
     from collections.abc import Coroutine
 
     from companion.app_panels import PanelSet
+    from companion.auth.handler import KeyringTokenHandler
     from companion.auth.signout import SignedOut
+    from companion.auth.token_store import KeyringRefused, TokenStore, UnavailableTokenStore
     from companion.services.live_events import LiveEvents
+    from companion.services.session import TwitchSession
     from companion.sim import Simulator
+    from companion.twitch.client import Client
     from companion.twitch.models.users import User
     from companion.twitch.oauth import DeviceFlow
     from companion.twitch.tokens import Token
+    from companion.ui.accounts import SignInController
     from companion.ui.main_window import MainWindow
     from companion.ui.settings import AppSettings
     from companion.ui.tray import TrayIcon
@@ -74,7 +66,6 @@ class AccountsMixin:
         handler: KeyringTokenHandler | None
         store: TokenStore | None
         signin: SignInController | None
-        live: LiveEvents
         panels: PanelSet | None
         authority: str | None
         _discovered_client_id: str
@@ -83,10 +74,19 @@ class AccountsMixin:
         def spawn(
             self, coro: Coroutine[Any, Any, Any], *, name: str
         ) -> asyncio.Task[Any] | None: ...
+        @property
+        def live(self) -> LiveEvents: ...
         def notify_error(self, text: str) -> None: ...
         def _refresh_account_menu(self) -> None: ...
 
     def _make_token_store(self) -> TokenStore:
+        from companion.auth.token_store import (
+            KeyringTokenStore,
+            KeyringUnavailable,
+            SessionTokenStore,
+            UnavailableTokenStore,
+        )
+
         if self.args.demo:
             # Demo tokens belong to the in-process simulator: never put them in the keyring.
             return SessionTokenStore()
@@ -100,6 +100,9 @@ class AccountsMixin:
 
     def _offer_session_store(self, store: UnavailableTokenStore) -> None:
         """Say plainly that there is no keyring, and offer this-run-only storage."""
+        from companion.auth.token_store import KeyringUnavailable
+        from companion.services.messages import explain
+
         assert self.window is not None
         self.window.show_notice(
             f"{explain(KeyringUnavailable(store.reason))} Nothing is saved to a file instead.",
@@ -117,6 +120,10 @@ class AccountsMixin:
         Returns:
             True if the streamer chose to keep the sign-in for this run.
         """
+        import asyncio
+
+        from companion.services.messages import explain_error
+
         window = self.window
         if window is None:
             return False
@@ -155,6 +162,8 @@ class AccountsMixin:
             offer.set_result(False)
 
     def _use_session_store(self) -> None:
+        from companion.auth.token_store import SessionTokenStore
+
         self.store = SessionTokenStore()
         if self.handler is not None:
             self.handler.store = self.store
@@ -172,9 +181,22 @@ class AccountsMixin:
             or self._discovered_client_id
         )
 
+    def _oauth_url(self) -> str:
+        """The OAuth URL of this run (:meth:`_endpoints`'s second) without importing the
+        client: the authority of the accounts is known before the first paint."""
+        if self.sim is not None:
+            return self.sim.oauth_url
+        if self.args.twitch_url:
+            return f"{self.args.twitch_url.rstrip('/')}/oauth2"
+        # The client's DEFAULT_OAUTH_URL (a unit test keeps the two equal).
+        return TWITCH_AUTHORITY
+
     def _endpoints(self) -> tuple[str, str, str]:
         """Helix, OAuth and EventSub URLs of this run: the demo simulator's, the
         ``--twitch-url`` server's, or Twitch's."""
+        from companion.twitch.http import DEFAULT_EVENTSUB_URL, DEFAULT_HELIX_URL
+        from companion.twitch.oauth import DEFAULT_OAUTH_URL
+
         if self.sim is not None:
             return self.sim.helix_url, self.sim.oauth_url, self.sim.eventsub_url
         if self.args.twitch_url:
@@ -186,6 +208,8 @@ class AccountsMixin:
     async def _discover_client_id(self) -> None:
         """No client id and ``--twitch-url`` on this machine: ask the simulator for its demo
         client id. Twitch, and any other host, is never asked."""
+        from companion.auth.sim_discovery import discover_demo_client_id, discovery_url
+
         if self._client_id() or discovery_url(self.args.twitch_url) is None or self.client is None:
             return
         session = await self.client.http.get_session()
@@ -196,6 +220,11 @@ class AccountsMixin:
             self.client.http.forget_client_id()
 
     def _build_client(self) -> None:
+        from companion.auth.handler import KeyringTokenHandler
+        from companion.services.session import TwitchSession
+        from companion.twitch.client import Client
+        from companion.ui.accounts import SignInController
+
         assert self.window is not None
         self.store = self._make_token_store()
         helix_url, oauth_url, eventsub_url = self._endpoints()
@@ -227,10 +256,14 @@ class AccountsMixin:
         self.handler.relogin = self.signin.relogin
 
     def scopes(self) -> list[str]:
+        from companion.core.scopes import scopes_for
+
         return scopes_for(self.settings.enabled_panels())
 
     async def sign_in(self) -> None:
         """Run the device-code sign-in and make the new account active."""
+        from companion.auth.token_store import KeyringRefused, UnavailableTokenStore
+
         if self.session is None or self.signin is None:
             return
         if isinstance(self.store, UnavailableTokenStore):
@@ -337,6 +370,8 @@ class AccountsMixin:
         await self.session.sign_in_with(response)
 
     async def _start_real(self) -> None:
+        from companion.twitch.errors import InvalidToken
+
         self._build_client()
         assert self.session is not None and self.authority is not None
         await self._discover_client_id()

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel
+import logging
 
-from companion.ui.main_window import EmptyPanel, MainWindow
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QStandardItem, QStandardItemModel
+from PySide6.QtWidgets import QLabel, QTableView
+
+from companion.ui.main_window import EmptyPanel, MainWindow, PanelPlaceholder, watch_first_rows
 from companion.ui.theme import ThemeChoice, apply_theme
 
 
@@ -156,3 +159,64 @@ def test_signed_out_bar_disables_twitch_panels_only(qtbot) -> None:
     window.set_signed_out(None)
     assert not window.sign_in_bar.isVisibleTo(window)
     assert window.disabled_panels() == []
+
+
+def test_the_panels_replace_the_placeholders_in_place(qtbot) -> None:
+    """The window first paints with placeholders; the panels go in without the open tab,
+    a tab's title or whether it is shown changing, and without a tab change signal."""
+    window = MainWindow([(name, PanelPlaceholder()) for name in ("A", "B", "C", "D")])
+    qtbot.addWidget(window)
+    window.tabs.setTabVisible(1, False)
+    window.open_tab(["a", "b", "c", "d"], "c")
+    assert window.tabs.currentIndex() == 2
+    with qtbot.waitSignal(window.first_painted, timeout=3000):
+        window.show()
+    changes: list[int] = []
+    window.tabs.currentChanged.connect(changes.append)
+    panels = [EmptyPanel(name, f"{name} empty") for name in ("A", "B", "C", "D")]
+    window.set_pages(panels)
+    assert [window.tabs.widget(i) for i in range(4)] == panels
+    assert [window.tabs.tabText(i) for i in range(4)] == ["A", "B", "C", "D"]
+    assert [window.tabs.isTabVisible(i) for i in range(4)] == [True, False, True, True]
+    assert window.tabs.currentIndex() == 2
+    assert window.tabs.currentWidget() is panels[2]
+    assert changes == []
+    assert window.updatesEnabled()
+    assert panels[2].isVisible()
+
+
+def test_open_tab_falls_back_to_the_queue_when_the_last_tab_is_hidden(qtbot) -> None:
+    window = MainWindow([(name, PanelPlaceholder()) for name in ("Rewards", "Queue", "Polls")])
+    qtbot.addWidget(window)
+    keys = ["rewards", "queue", "polls"]
+    window.tabs.setTabVisible(2, False)
+    window.open_tab(keys, "polls")
+    assert window.tabs.currentIndex() == 1
+    window.tabs.setCurrentIndex(0)
+    window.open_tab(keys, "no-such-panel")
+    assert window.tabs.currentIndex() == 1
+
+
+def test_first_rows_are_logged_once_after_the_view_paints(qtbot, caplog) -> None:
+    """The start-up benchmark's "first usable" moment: the first paint of the queue's view
+    with rows in it, logged once (later rows log nothing)."""
+    model = QStandardItemModel(0, 1)
+    view = QTableView()
+    view.setModel(model)
+    qtbot.addWidget(view)
+    view.show()
+    caplog.set_level(logging.INFO, logger="companion.ui.main_window")
+    watch_first_rows(model, view.viewport())
+    qtbot.wait(50)
+    assert [r.message for r in caplog.records if "queue first shows" in r.message] == []
+    model.appendRow([QStandardItem("one")])
+    model.appendRow([QStandardItem("two")])
+    qtbot.waitUntil(
+        lambda: any("queue first shows" in r.message for r in caplog.records), timeout=3000
+    )
+    model.appendRow([QStandardItem("three")])
+    view.viewport().update()
+    qtbot.wait(100)
+    logged = [r.message for r in caplog.records if "queue first shows" in r.message]
+    assert len(logged) == 1
+    assert logged[0].startswith("queue first shows 2 waiting redemptions (")
