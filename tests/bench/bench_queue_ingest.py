@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import cProfile
 import gc
 import os
 import sys
@@ -53,8 +54,10 @@ from companion.ui.queue_panel import QueuePanel
 pytestmark = [pytest.mark.bench, pytest.mark.qt_loop]
 
 TOTAL = 10_000
-RATE = float(os.environ.get("QUEUE_BENCH_RATE", "2000"))
+RATE = float(os.environ.get("QUEUE_BENCH_RATE", "10000"))
 FREEZE = os.environ.get("QUEUE_BENCH_GC_FREEZE", "0") == "1"
+PROFILE = os.environ.get("QUEUE_BENCH_PROFILE", "")
+SIM_PROFILE = os.environ.get("QUEUE_BENCH_SIM_PROFILE", "")
 HEARTBEAT_MS = 10
 CLIENT_ID = "queuebenchclient0000000000001"
 SCOPES = ["channel:read:redemptions", "channel:manage:redemptions"]
@@ -77,8 +80,10 @@ class SimProcess:
         self.http: aiohttp.ClientSession | None = None
 
     async def start(self) -> None:
+        profile = ["-m", "cProfile", "-o", SIM_PROFILE] if SIM_PROFILE else []
         self.proc = await asyncio.create_subprocess_exec(
             sys.executable,
+            *profile,
             "-m",
             "companion.sim",
             "--port",
@@ -98,6 +103,13 @@ class SimProcess:
                 elif line.startswith("token"):
                     self.token = line.split()[1]
         self.http = aiohttp.ClientSession()
+
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system, all threads) the simulator's process has used so far."""
+        assert self.proc is not None
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        # utime and stime are fields 14 and 15 of proc(5); here 0-based after the name.
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     async def control(self, path: str, **body: Any) -> Any:
         assert self.http is not None
@@ -181,6 +193,10 @@ async def test_queue_ingest(qapp, qtbot, tmp_path) -> None:
         gaps.clear()
         started = time.perf_counter()
         cpu_started = time.process_time()
+        sim_cpu_started = sim.cpu_seconds()
+        profiler = cProfile.Profile() if PROFILE else None
+        if profiler is not None:
+            profiler.enable()
         last[0] = started
         heartbeat.start()
         await sim.control("redemptions/many", broadcaster_id=caster["id"], count=TOTAL, rate=RATE)
@@ -190,6 +206,10 @@ async def test_queue_ingest(qapp, qtbot, tmp_path) -> None:
             await asyncio.sleep(0.005)
         arrived = time.perf_counter()
         cpu_used = time.process_time() - cpu_started
+        sim_cpu_used = sim.cpu_seconds() - sim_cpu_started
+        if profiler is not None:
+            profiler.disable()
+            profiler.dump_stats(PROFILE)
         heartbeat.stop()
         service.drain_incoming()
         service._flush_ledger()
@@ -212,6 +232,7 @@ async def test_queue_ingest(qapp, qtbot, tmp_path) -> None:
         # CPU of this process (all threads) per redemption: steadier than the stall on a
         # shared machine, and what decides how much the UI thread has left.
         print(f"queue_ingest_cpu_per_redemption: {cpu_used / TOTAL * 1e6:.0f} us")
+        print(f"queue_ingest_sim_cpu_per_redemption: {sim_cpu_used / TOTAL * 1e6:.0f} us")
         print(
             f"(rate asked {RATE:.0f}/s, gc.freeze {'on' if FREEZE else 'off'}, "
             f"{len(gaps)} heartbeats, median gap {ordered[len(ordered) // 2] * 1000:.1f} ms, "
