@@ -98,6 +98,10 @@ def _check_reward_body(body: dict[str, Any], *, creating: bool) -> None:
                 raise bad_request(f"If {flag} is true, the {limit}.")
 
 
+#: The most paced redemptions made in one loop turn when the pacing is behind schedule.
+_PACED_BURST = 256
+
+
 class RewardsState(StateBase):
     """Custom rewards, redemptions and their indexes."""
 
@@ -423,13 +427,23 @@ class RewardsState(StateBase):
     async def _redeem_paced(
         self, broadcaster_id: str, count: int, rate: float
     ) -> list[dict[str, Any]]:
+        # Paced against a schedule (the i-th at start + i / rate), not by a sleep after
+        # each one: a sleep of 1 / rate lasts at least one loop turn (~1 ms), so at 2,000/s
+        # the old pacing made about 700/s. Whatever is due is made in one go, at most
+        # _PACED_BURST at a time so the session writers still get the loop between bursts.
+        loop = asyncio.get_running_loop()
+        start = loop.time()
         out = []
-        for i in range(count):
-            if i:
-                await asyncio.sleep(1.0 / rate)
-            red = self.redeem_random(broadcaster_id)
-            if red is not None:
-                out.append(red)
+        made = 0
+        while made < count:
+            due = min(count, made + _PACED_BURST, int((loop.time() - start) * rate) + 1)
+            for _ in range(made, due):
+                red = self.redeem_random(broadcaster_id)
+                if red is not None:
+                    out.append(red)
+            made = max(made, due)
+            if made < count:
+                await asyncio.sleep(max(0.0, start + made / rate - loop.time()))
         return out
 
     def _set_redemption_status(
