@@ -193,8 +193,9 @@ async def test_queue_ingest(qapp, qtbot, tmp_path) -> None:
         gaps.clear()
         started = time.perf_counter()
         cpu_started = time.process_time()
+        ui_cpu_started = time.thread_time()
         sim_cpu_started = sim.cpu_seconds()
-        profiler = cProfile.Profile() if PROFILE else None
+        profiler = cProfile.Profile(time.thread_time) if PROFILE else None
         if profiler is not None:
             profiler.enable()
         last[0] = started
@@ -206,6 +207,7 @@ async def test_queue_ingest(qapp, qtbot, tmp_path) -> None:
             await asyncio.sleep(0.005)
         arrived = time.perf_counter()
         cpu_used = time.process_time() - cpu_started
+        ui_cpu_used = time.thread_time() - ui_cpu_started
         sim_cpu_used = sim.cpu_seconds() - sim_cpu_started
         if profiler is not None:
             profiler.disable()
@@ -232,6 +234,7 @@ async def test_queue_ingest(qapp, qtbot, tmp_path) -> None:
         # CPU of this process (all threads) per redemption: steadier than the stall on a
         # shared machine, and what decides how much the UI thread has left.
         print(f"queue_ingest_cpu_per_redemption: {cpu_used / TOTAL * 1e6:.0f} us")
+        print(f"queue_ingest_ui_thread_cpu_per_redemption: {ui_cpu_used / TOTAL * 1e6:.0f} us")
         print(f"queue_ingest_sim_cpu_per_redemption: {sim_cpu_used / TOTAL * 1e6:.0f} us")
         print(
             f"(rate asked {RATE:.0f}/s, gc.freeze {'on' if FREEZE else 'off'}, "
