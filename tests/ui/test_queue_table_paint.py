@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import pytest
-from PySide6.QtCore import QEvent, QObject
+from PySide6.QtCore import QEvent, QObject, QRect
+from PySide6.QtGui import QPaintEvent
 
 from companion.services.queue_service import QueueService
-from companion.ui.queue_model import ID_ROLE, QueueTableModel
+from companion.ui.queue_model import ID_ROLE, Column, QueueTableModel
 from companion.ui.queue_panel import QueuePanel
 from tests.helpers.core_fakes import redemption
 from tests.helpers.fake_clock import FakeScheduler
@@ -23,10 +24,12 @@ class PaintCounter(QObject):
     def __init__(self) -> None:
         super().__init__()
         self.paints = 0
+        self.rects: list[QRect] = []
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.Paint:
+        if isinstance(event, QPaintEvent):
             self.paints += 1
+            self.rects.append(event.rect())
         return False
 
 
@@ -80,3 +83,17 @@ def test_rows_added_below_the_view_grow_the_scroll_range_without_a_repaint(
     settle(qapp)
     assert counter.paints > painted
     assert panel.proxy.index(0, 0).data(ID_ROLE) == "r01000"
+
+
+def test_the_age_timer_repaints_the_age_column_only(panel: QueuePanel, qapp: QApplication) -> None:
+    panel.service.queue.add_many([redemption(n) for n in range(1, 200)])
+    settle(qapp)
+    table = panel.table
+    counter = PaintCounter()
+    table.viewport().installEventFilter(counter)
+    table._age_timer.timeout.emit()  # what the 1 s timer does
+    settle(qapp)
+    left = table.columnViewportPosition(Column.AGE)
+    assert counter.rects == [
+        QRect(left, 0, table.columnWidth(Column.AGE), table.viewport().height())
+    ]
