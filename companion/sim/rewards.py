@@ -107,6 +107,18 @@ class RewardsState(StateBase):
 
     # -- shapes ------------------------------------------------------------------------------
 
+    def in_stock(self, rec: RewardRecord) -> bool:
+        """``is_in_stock`` of :meth:`reward_view`: not sold out this stream, not cooling down.
+
+        Computed on its own because a redemption checks it for every reward of the
+        channel, and building whole views for that cost more than the redemption itself.
+        """
+        max_stream = rec.data["max_per_stream_setting"]
+        sold_out = (
+            max_stream["is_enabled"] and rec.redeemed_this_stream >= max_stream["max_per_stream"]
+        )
+        return not (sold_out or rec.cooldown_until > self.now())
+
     def reward_view(self, rec: RewardRecord) -> dict[str, Any]:
         """A reward in Helix's Get Custom Reward shape, with the live fields filled in."""
         d = rec.data
@@ -114,9 +126,6 @@ class RewardsState(StateBase):
         now = self.now()
         in_cooldown = rec.cooldown_until > now
         max_stream = d["max_per_stream_setting"]
-        sold_out = (
-            max_stream["is_enabled"] and rec.redeemed_this_stream >= max_stream["max_per_stream"]
-        )
         view = self.broadcaster_fields(rec.broadcaster_id)
         out: dict[str, Any] = {
             "broadcaster_name": view["broadcaster_name"],
@@ -134,7 +143,7 @@ class RewardsState(StateBase):
             "max_per_user_per_stream_setting": dict(d["max_per_user_per_stream_setting"]),
             "global_cooldown_setting": dict(d["global_cooldown_setting"]),
             "is_paused": d["is_paused"],
-            "is_in_stock": not (sold_out or in_cooldown),
+            "is_in_stock": self.in_stock(rec),
             "default_image": dict(DEFAULT_IMAGE),
             "should_redemptions_skip_request_queue": d["should_redemptions_skip_request_queue"],
             # Documented "may be null": we give null while the channel is offline.
@@ -335,8 +344,7 @@ class RewardsState(StateBase):
         if user is None:
             raise not_found(f"user {user_id} not found")
         d = rec.data
-        view = self.reward_view(rec)
-        if not d["is_enabled"] or d["is_paused"] or not view["is_in_stock"]:
+        if not d["is_enabled"] or d["is_paused"] or not self.in_stock(rec):
             raise bad_request("The reward cannot be redeemed now (disabled, paused or no stock).")
         per_user = d["max_per_user_per_stream_setting"]
         used = rec.per_user_this_stream.get(user_id, 0)
@@ -384,7 +392,7 @@ class RewardsState(StateBase):
         out = []
         for rec in ch.rewards.values():
             d = rec.data
-            if d["is_enabled"] and not d["is_paused"] and self.reward_view(rec)["is_in_stock"]:
+            if d["is_enabled"] and not d["is_paused"] and self.in_stock(rec):
                 out.append(rec)
         return out
 
