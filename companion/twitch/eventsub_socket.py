@@ -121,10 +121,7 @@ class Socket:
                 try:
                     msg = await watchdog.receive(ws)
                 except TimeoutError:
-                    if self.draining:
-                        return None
-                    # [HWE] no event or keepalive for keepalive_timeout_seconds: assume lost.
-                    return SessionLost(f"no message for {limit:.0f}s (keepalive timeout)")
+                    return self._silent(limit)
                 kind = msg.type
                 if kind is aiohttp.WSMsgType.TEXT or kind is aiohttp.WSMsgType.BINARY:
                     arrived = loop.time()
@@ -134,7 +131,10 @@ class Socket:
                         # Frames already buffered come back without a suspension: a burst
                         # of thousands would hold the UI thread for as long as they take.
                         # The loop (paints, timers, the app's other tasks) runs in between.
-                        await watchdog.pause()
+                        try:
+                            await watchdog.pause()
+                        except TimeoutError:  # only malformed frames for the whole limit
+                            return self._silent(limit)
                         slice_started = loop.time()
                 elif kind in _CLOSED_TYPES:
                     if self.draining:
@@ -159,6 +159,13 @@ class Socket:
                     _log.debug("ignoring a %s frame", kind)
         finally:
             watchdog.stop()
+
+    def _silent(self, limit: float) -> SessionLost | None:
+        """What the read ends with when its deadline passed."""
+        if self.draining:
+            return None
+        # [HWE] no event or keepalive for keepalive_timeout_seconds: assume it is lost.
+        return SessionLost(f"no message for {limit:.0f}s (keepalive timeout)")
 
 
 class _Watchdog:
