@@ -78,6 +78,9 @@ class QueueStore:
         self._keys: list[_Key] = []
         self._rows: dict[str, QueueRow] = {}
         self._by_reward: dict[str, list[_Key]] = {}
+        # Rows in an action (pending or sending), per reward: the waiting counts the
+        # panel shows a few times a second are then O(rewards), not a scan of every row.
+        self._busy_by_reward: dict[str, int] = {}
         self._handled: dict[str, None] = {}  # an insertion-ordered set
         self._before: list[Callable[[QueueEvent], None]] = []
         self._after: list[Callable[[QueueEvent], None]] = []
@@ -161,6 +164,18 @@ class QueueStore:
         """Queued rows per reward id (rewards with none are left out)."""
         return {reward_id: len(keys) for reward_id, keys in self._by_reward.items()}
 
+    def waiting_by_reward(self) -> dict[str, int]:
+        """Rows waiting (in no action) per reward id; rewards with none are left out.
+
+        O(rewards): kept in step by every insert, removal and state change.
+        """
+        busy = self._busy_by_reward
+        counts = {
+            reward_id: len(keys) - busy.get(reward_id, 0)
+            for reward_id, keys in self._by_reward.items()
+        }
+        return {reward_id: count for reward_id, count in counts.items() if count}
+
     def handled_count(self) -> int:
         """How many handled ids are remembered (at most ``_HANDLED_CAP``; the soak test
         reads it: each entry holds one reference to ``None``)."""
@@ -182,8 +197,9 @@ class QueueStore:
     def add_many(self, records: Iterable[RedemptionRecord]) -> list[AddOutcome]:
         """Queue many redemptions; one outcome per record, in the given order.
 
-        New records that are all newer than the newest row are appended as one
-        block (one insert event); others are inserted one by one.
+        New records go in as blocks: every run of them that falls between the same two
+        queued rows is one insert event (a burst that arrives in order, the usual case, is
+        one appended block), so a view relayouts once per run, not once per row.
         """
         outcomes: list[AddOutcome] = []
         fresh: dict[str, RedemptionRecord] = {}
@@ -195,15 +211,17 @@ class QueueStore:
             outcomes.append(outcome)
             if outcome is AddOutcome.ADDED:
                 fresh[record.redemption_id] = record
-        ordered = sorted(fresh.values(), key=row_key)
-        # The tail that sorts after every existing row goes in as one appended block.
-        split = (
-            bisect.bisect_right([row_key(r) for r in ordered], self._keys[-1]) if self._keys else 0
-        )
-        for record in ordered[:split]:
-            self._insert_one(record)
-        if split < len(ordered):
-            self._append_block(ordered[split:])
+        ordered = sorted(((row_key(r), r) for r in fresh.values()), key=lambda pair: pair[0])
+        keys = self._keys
+        start = 0
+        while start < len(ordered):
+            index = bisect.bisect_left(keys, ordered[start][0])
+            end = len(ordered)
+            if index < len(keys):
+                # The run ends at the first record that sorts after the row now at index.
+                end = bisect.bisect_left(ordered, keys[index], start, key=lambda pair: pair[0])
+            self._insert_block(index, ordered[start:end])
+            start = end
         return outcomes
 
     def _classify(self, record: RedemptionRecord) -> AddOutcome:
@@ -234,16 +252,17 @@ class QueueStore:
             bisect.insort(reward_keys, key)
         self._emit(self._after, event)
 
-    def _append_block(self, ordered: list[RedemptionRecord]) -> None:
-        first = len(self._keys)
-        event = RowsInserted(first, first + len(ordered) - 1)
+    def _insert_block(self, index: int, block: list[tuple[_Key, RedemptionRecord]]) -> None:
+        """Insert sorted records that all belong at ``index`` as one event."""
+        event = RowsInserted(index, index + len(block) - 1)
         self._emit(self._before, event)
         arrived = self._scheduler.time()
-        for record in ordered:
-            key = row_key(record)
-            self._keys.append(key)
-            self._rows[record.redemption_id] = QueueRow(record, arrived, key)
-            reward_keys = self._by_reward.setdefault(record.reward_id, [])
+        self._keys[index:index] = [key for key, _ in block]
+        rows = self._rows
+        by_reward = self._by_reward
+        for key, record in block:
+            rows[record.redemption_id] = QueueRow(record, arrived, key)
+            reward_keys = by_reward.setdefault(record.reward_id, [])
             if not reward_keys or key > reward_keys[-1]:
                 reward_keys.append(key)
             else:
@@ -283,6 +302,8 @@ class QueueStore:
             for redemption_id in run_ids:
                 row = self._rows.pop(redemption_id)
                 self._drop_from_reward(row)
+                if row.state is not RowState.WAITING:
+                    self._count_busy(row.reward_id, -1)
                 if handled:
                     self._remember_handled(redemption_id)
                 self._row_removed(row)
@@ -294,6 +315,13 @@ class QueueStore:
         del reward_keys[bisect.bisect_left(reward_keys, row.key)]
         if not reward_keys:
             del self._by_reward[row.reward_id]
+
+    def _count_busy(self, reward_id: str, delta: int) -> None:
+        busy = self._busy_by_reward.get(reward_id, 0) + delta
+        if busy:
+            self._busy_by_reward[reward_id] = busy
+        else:
+            self._busy_by_reward.pop(reward_id, None)
 
     def now(self) -> float:
         """The scheduler's time (pass it as ``read_started`` to :meth:`reconcile`)."""
@@ -307,6 +335,10 @@ class QueueStore:
             return
         indices = []
         for redemption_id, row in changes.items():
+            old = self._rows.get(redemption_id)
+            was_waiting = old is None or old.state is RowState.WAITING
+            if was_waiting is not (row.state is RowState.WAITING):
+                self._count_busy(row.reward_id, -1 if row.state is RowState.WAITING else 1)
             self._rows[redemption_id] = row
             indices.append(bisect.bisect_left(self._keys, row.key))
         indices.sort()

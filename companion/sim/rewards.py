@@ -98,10 +98,26 @@ def _check_reward_body(body: dict[str, Any], *, creating: bool) -> None:
                 raise bad_request(f"If {flag} is true, the {limit}.")
 
 
+#: The most paced redemptions made in one loop turn when the pacing is behind schedule.
+_PACED_BURST = 256
+
+
 class RewardsState(StateBase):
     """Custom rewards, redemptions and their indexes."""
 
     # -- shapes ------------------------------------------------------------------------------
+
+    def in_stock(self, rec: RewardRecord) -> bool:
+        """``is_in_stock`` of :meth:`reward_view`: not sold out this stream, not cooling down.
+
+        Computed on its own because a redemption checks it for every reward of the
+        channel, and building whole views for that cost more than the redemption itself.
+        """
+        max_stream = rec.data["max_per_stream_setting"]
+        sold_out = (
+            max_stream["is_enabled"] and rec.redeemed_this_stream >= max_stream["max_per_stream"]
+        )
+        return not (sold_out or rec.cooldown_until > self.now())
 
     def reward_view(self, rec: RewardRecord) -> dict[str, Any]:
         """A reward in Helix's Get Custom Reward shape, with the live fields filled in."""
@@ -110,9 +126,6 @@ class RewardsState(StateBase):
         now = self.now()
         in_cooldown = rec.cooldown_until > now
         max_stream = d["max_per_stream_setting"]
-        sold_out = (
-            max_stream["is_enabled"] and rec.redeemed_this_stream >= max_stream["max_per_stream"]
-        )
         view = self.broadcaster_fields(rec.broadcaster_id)
         out: dict[str, Any] = {
             "broadcaster_name": view["broadcaster_name"],
@@ -130,7 +143,7 @@ class RewardsState(StateBase):
             "max_per_user_per_stream_setting": dict(d["max_per_user_per_stream_setting"]),
             "global_cooldown_setting": dict(d["global_cooldown_setting"]),
             "is_paused": d["is_paused"],
-            "is_in_stock": not (sold_out or in_cooldown),
+            "is_in_stock": self.in_stock(rec),
             "default_image": dict(DEFAULT_IMAGE),
             "should_redemptions_skip_request_queue": d["should_redemptions_skip_request_queue"],
             # Documented "may be null": we give null while the channel is offline.
@@ -331,8 +344,7 @@ class RewardsState(StateBase):
         if user is None:
             raise not_found(f"user {user_id} not found")
         d = rec.data
-        view = self.reward_view(rec)
-        if not d["is_enabled"] or d["is_paused"] or not view["is_in_stock"]:
+        if not d["is_enabled"] or d["is_paused"] or not self.in_stock(rec):
             raise bad_request("The reward cannot be redeemed now (disabled, paused or no stock).")
         per_user = d["max_per_user_per_stream_setting"]
         used = rec.per_user_this_stream.get(user_id, 0)
@@ -380,7 +392,7 @@ class RewardsState(StateBase):
         out = []
         for rec in ch.rewards.values():
             d = rec.data
-            if d["is_enabled"] and not d["is_paused"] and self.reward_view(rec)["is_in_stock"]:
+            if d["is_enabled"] and not d["is_paused"] and self.in_stock(rec):
                 out.append(rec)
         return out
 
@@ -423,13 +435,23 @@ class RewardsState(StateBase):
     async def _redeem_paced(
         self, broadcaster_id: str, count: int, rate: float
     ) -> list[dict[str, Any]]:
+        # Paced against a schedule (the i-th at start + i / rate), not by a sleep after
+        # each one: a sleep of 1 / rate lasts at least one loop turn (~1 ms), so at 2,000/s
+        # the old pacing made about 700/s. Whatever is due is made in one go, at most
+        # _PACED_BURST at a time so the session writers still get the loop between bursts.
+        loop = asyncio.get_running_loop()
+        start = loop.time()
         out = []
-        for i in range(count):
-            if i:
-                await asyncio.sleep(1.0 / rate)
-            red = self.redeem_random(broadcaster_id)
-            if red is not None:
-                out.append(red)
+        made = 0
+        while made < count:
+            due = min(count, made + _PACED_BURST, int((loop.time() - start) * rate) + 1)
+            for _ in range(made, due):
+                red = self.redeem_random(broadcaster_id)
+                if red is not None:
+                    out.append(red)
+            made = max(made, due)
+            if made < count:
+                await asyncio.sleep(max(0.0, start + made / rate - loop.time()))
         return out
 
     def _set_redemption_status(

@@ -24,7 +24,16 @@ if TYPE_CHECKING:
 
     from .queue_model import QueueFilterProxy
 
-__all__ = ["ARM_TIMEOUT_MS", "BulkArming", "ShownRows", "bulk_tooltip", "shown_rows", "verb"]
+__all__ = [
+    "ARM_TIMEOUT_MS",
+    "BulkArming",
+    "ShownCounts",
+    "ShownRows",
+    "bulk_tooltip",
+    "shown_counts",
+    "shown_rows",
+    "verb",
+]
 
 #: A bulk action armed by its first press is forgotten after this long.
 ARM_TIMEOUT_MS = 6000
@@ -76,11 +85,58 @@ def shown_rows(
     return ShownRows(tuple(ids), frozenset(rewards), foreign)
 
 
-def bulk_tooltip(kind: ActionKind, shown: ShownRows) -> str:
+@dataclass(frozen=True, slots=True)
+class ShownCounts:
+    """How many rows a bulk action would act on now (what its button says).
+
+    Attributes:
+        count: Waiting rows the filter and search show, of this app's rewards.
+        rewards: How many rewards those rows are of.
+        foreign: Shown waiting rows left out because another app made their reward.
+    """
+
+    count: int
+    rewards: int
+    foreign: int
+
+    @property
+    def needs_confirmation(self) -> bool:
+        """True when the rows span more than one reward (a second press is asked for)."""
+        return self.rewards > 1
+
+
+def shown_counts(
+    queue: RedemptionQueue, proxy: QueueFilterProxy, is_foreign: Callable[[str], bool]
+) -> ShownCounts:
+    """:func:`shown_rows`'s counts, without listing the rows when no search is typed.
+
+    The buttons are relabelled a few times a second while redemptions pour in; a scan of
+    every row each time (14 ms at 10,000 rows) made a burst's cost grow with the queue.
+    Without a search the core queue's waiting counts per reward answer in O(rewards).
+    """
+    if proxy.searching:
+        shown = shown_rows(queue, proxy, is_foreign)
+        return ShownCounts(len(shown.ids), len(shown.rewards), shown.foreign)
+    waiting = queue.waiting_by_reward()
+    if proxy.reward_id is not None:
+        waiting = {proxy.reward_id: waiting.get(proxy.reward_id, 0)}
+    count = rewards = foreign = 0
+    for reward_id, waiting_count in waiting.items():
+        if not waiting_count:
+            continue
+        if is_foreign(reward_id):
+            foreign += waiting_count
+        else:
+            count += waiting_count
+            rewards += 1
+    return ShownCounts(count, rewards, foreign)
+
+
+def bulk_tooltip(kind: ActionKind, shown: ShownCounts) -> str:
     """What a bulk button does, and what it leaves out."""
     parts = [f"{verb(kind).capitalize()} every waiting redemption shown (filter and search)."]
     if shown.needs_confirmation:
-        parts.append(f"{len(shown.rewards)} rewards: press twice to confirm.")
+        parts.append(f"{shown.rewards} rewards: press twice to confirm.")
     if shown.foreign:
         parts.append(f"{shown.foreign} shown redemption(s) left out. {FOREIGN_REASON}")
     return " ".join(parts)

@@ -365,6 +365,11 @@ class QueueFilterProxy(QSortFilterProxyModel):
         return self.accepts(source.queue.row(source_row).record)
 
     @property
+    def searching(self) -> bool:
+        """True while a search text narrows the rows shown."""
+        return bool(self._needle)
+
+    @property
     def filtering(self) -> bool:
         """True while a reward or a search narrows the rows shown."""
         return bool(self._reward_id or self._needle)

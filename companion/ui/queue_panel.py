@@ -44,7 +44,7 @@ from companion.core.records import ActionKind, ActionState
 from companion.services.queue_service import FOREIGN_REASON
 
 from .elided_label import ElidedLabel
-from .queue_bulk import BulkArming, ShownRows, bulk_tooltip, shown_rows, verb
+from .queue_bulk import BulkArming, ShownRows, bulk_tooltip, shown_counts, shown_rows, verb
 from .queue_model import CompactQueueProxy, QueueFilterProxy, QueueTableModel
 from .queue_table import QueueTable
 
@@ -384,11 +384,11 @@ class QueueView(QWidget):
         """Relabel the bulk buttons with what they would act on now."""
         if self.arming.armed is not None:
             return  # the armed button keeps naming the rows the streamer was asked about
-        shown = self.shown_rows()
+        shown = shown_counts(self.model.queue, self.proxy, self.service.is_foreign)
         for kind in (ActionKind.FULFILL, ActionKind.REFUND):
             button = self._bulk_button(kind)
-            button.setText(f"{verb(kind).capitalize()} {len(shown.ids)} shown")
-            button.setEnabled(bool(shown.ids))
+            button.setText(f"{verb(kind).capitalize()} {shown.count} shown")
+            button.setEnabled(bool(shown.count))
             button.setToolTip(bulk_tooltip(kind, shown))
 
     def fulfill_shown(self) -> None:

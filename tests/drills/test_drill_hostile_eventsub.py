@@ -24,6 +24,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -360,6 +361,34 @@ async def test_bad_messages_are_dropped_and_the_session_stays_live(
     assert all(r.levelno == logging.WARNING for r in dropped)
     assert hostile.access_token not in caplog.text
     assert errors_logged(caplog) == []
+
+
+async def test_a_flood_of_bad_messages_does_not_keep_a_session_alive(
+    hostile: HostileServer,
+) -> None:
+    # Garbage for longer than keepalive + margin, as fast as the socket takes it: the
+    # reader hands buffered frames on in slices and its one keepalive timer must still
+    # end the session (dropped frames are not traffic).
+    async def script(conn: WsConnection) -> None:
+        await conn.send(welcome(conn.session_id))
+        await hostile.until(subscribed(hostile, 1))
+        if len(hostile.connections) > 1:
+            return  # the fresh session after the loss stays quiet and live
+        deadline = time.monotonic() + 12
+        while time.monotonic() < deadline and conn.closed_at is None:
+            for _ in range(50):
+                await conn.send("not json")
+            await asyncio.sleep(0.001)
+
+    hostile.ws_script = script
+    async with watched(hostile, keepalive_margin=0.5) as watch:
+        started = time.monotonic()
+        await until(lambda: len(hostile.connections) == 2, timeout=20, what="a fresh session")
+        lost = [s for s in watch.states if s.state is ConnectionState.RECONNECTING]
+        assert lost[0].reason == "no message for 10s (keepalive timeout)"
+        assert 10 <= time.monotonic() - started < 14
+        assert watch.client.malformed_dropped > 1000
+        assert watch.delivered() == []
 
 
 async def test_welcome_from_year_9999_does_not_move_the_clock(hostile: HostileServer) -> None:

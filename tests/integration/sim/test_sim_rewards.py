@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -301,6 +302,25 @@ async def test_redeem_many_sync_and_paced(sim: Simulator, caster: Caster) -> Non
     paced = await task
     assert len(paced) == 3
     assert len(sim.state.redemptions) == 8
+
+
+async def test_paced_redemptions_follow_the_schedule_not_a_sleep_each(
+    sim: Simulator, caster: Caster
+) -> None:
+    await _create(caster)
+    _viewers(sim, 3)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    task = sim.state.redeem_many(caster.id, 1000, rate=10_000.0)
+    assert not isinstance(task, list)
+    made = await task
+    took = loop.time() - started
+    assert len(made) == 1000
+    assert len({r["id"] for r in made}) == 1000
+    assert all(r["id"] in sim.state.redemptions for r in made)
+    # The schedule is 0.1 s. A sleep after each one lasts at least a 1 ms loop turn, so
+    # the old pacing needed more than 1 s; the margin is for a loaded machine.
+    assert took < 0.8
 
 
 async def test_listener_sees_reward_and_redemption_events(sim: Simulator, caster: Caster) -> None:

@@ -119,6 +119,18 @@ def test_add_many_appends_newer_rows_as_one_block(queue: RedemptionQueue) -> Non
     assert mirror.events == [RowsInserted(0, 0), RowsInserted(2, 4)]
 
 
+def test_add_many_inserts_one_block_per_gap_between_queued_rows(queue: RedemptionQueue) -> None:
+    queue.add_many([redemption(n) for n in (10, 20)])
+    mirror = MirrorModel(queue)
+    # Three runs: before 10, between 10 and 20, after 20; plus a duplicate in the burst.
+    burst = [redemption(n) for n in (25, 3, 15, 1, 12, 2, 30, 15, 18)]
+    outcomes = queue.add_many(burst)
+    assert outcomes == [AddOutcome.ADDED] * 7 + [AddOutcome.DUPLICATE, AddOutcome.ADDED]
+    assert queue.ids() == [f"r{n:05d}" for n in (1, 2, 3, 10, 12, 15, 18, 20, 25, 30)]
+    assert mirror.events == [RowsInserted(0, 2), RowsInserted(4, 6), RowsInserted(8, 9)]
+    assert queue.waiting_by_reward() == {"reward-a": 10}
+
+
 def test_handled_and_not_unfulfilled_ids_are_not_queued(queue: RedemptionQueue) -> None:
     assert queue.add(redemption(1, status="FULFILLED")) is AddOutcome.NOT_UNFULFILLED
     assert queue.add(redemption(1)) is AddOutcome.ALREADY_HANDLED
@@ -594,9 +606,17 @@ async def test_random_operations_keep_every_invariant(seed: int) -> None:
     rewards = ["reward-a", "reward-b", "reward-c"]
     for _ in range(400):
         op = rng.random()
-        if op < 0.45:
+        if op < 0.35:
             number = rng.randrange(300)
             queue.add(redemption(number, reward_id=rewards[number % 3], seconds=rng.randrange(50)))
+        elif op < 0.45:
+            numbers = [rng.randrange(300) for _ in range(rng.randrange(1, 12))]
+            queue.add_many(
+                [
+                    redemption(n, reward_id=rewards[n % 3], seconds=rng.randrange(50))
+                    for n in numbers
+                ]
+            )
         elif op < 0.55 and len(queue):
             queue.mark_external(rng.choice(queue.ids()), "FULFILLED")
         elif op < 0.7 and len(queue):
@@ -617,8 +637,11 @@ async def test_random_operations_keep_every_invariant(seed: int) -> None:
         keys = [(row.record.redeemed_at, row.redemption_id) for row in queue.rows()]
         assert keys == sorted(keys)
         recount: dict[str, int] = {}
+        waiting: dict[str, int] = {}
         for row in queue.rows():
             recount[row.reward_id] = recount.get(row.reward_id, 0) + 1
+            if row.state is RowState.WAITING:
+                waiting[row.reward_id] = waiting.get(row.reward_id, 0) + 1
             assert not queue.is_handled(row.redemption_id)
             assert row.redemption_id not in settled
             if row.state is RowState.WAITING:
@@ -627,6 +650,7 @@ async def test_random_operations_keep_every_invariant(seed: int) -> None:
                 assert row.action_id is not None
                 assert queue.action(row.action_id) is not None
         assert queue.counts_by_reward() == recount
+        assert queue.waiting_by_reward() == waiting
     await queue.flush()
     assert all(row.state is RowState.WAITING for row in queue.rows())
     assert queue.live_actions() == []
