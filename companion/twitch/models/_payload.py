@@ -24,7 +24,7 @@ from typing import Any
 from ..errors import PayloadError
 from ..timeutil import parse_optional_timestamp, parse_timestamp
 
-__all__ = ["Fields"]
+__all__ = ["Fields", "utc_z_time"]
 
 _log = logging.getLogger(__name__)
 
@@ -37,6 +37,20 @@ _MISSING: Any = object()
 #: ``z``, a space) and any value it refuses take the general parser and its messages.
 _UTC_FORM = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z\Z", re.ASCII)
 _from_iso = datetime.fromisoformat
+
+
+def utc_z_time(value: object) -> datetime | None:
+    """``value`` read as a time if it is in the UTC ``Z`` form Helix sends, else None.
+
+    None means "not decided here", not "no time": the caller reads ``value`` through the
+    general parser, which accepts the other RFC 3339 forms and words every refusal.
+    """
+    if type(value) is str and _UTC_FORM.match(value):
+        try:
+            return _from_iso(value)
+        except ValueError:
+            return None  # e.g. February 30th: the general parser words the error
+    return None
 
 
 def _type_name(value: object) -> str:
@@ -175,12 +189,9 @@ class Fields:
 
     def time(self, key: str) -> datetime:
         """A required RFC 3339 timestamp."""
-        value = self.data.get(key)
-        if type(value) is str and _UTC_FORM.match(value):
-            try:
-                return _from_iso(value)
-            except ValueError:
-                pass  # e.g. February 30th: the general parser words the error
+        fast = utc_z_time(self.data.get(key))
+        if fast is not None:
+            return fast
         value = self.text(key)
         try:
             return parse_timestamp(value)
