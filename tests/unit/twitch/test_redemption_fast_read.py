@@ -169,7 +169,7 @@ def test_the_parent_reward_is_kept_when_its_id_matches() -> None:
 def _changed(base: dict[str, Any], changes: list[tuple[str, str, Any]]) -> dict[str, Any]:
     payload = copy.deepcopy(base)
     for path, op, value in changes:
-        parent = payload
+        parent: Any = payload
         key = path
         if path.startswith("reward."):
             parent, key = payload.get("reward"), path.removeprefix("reward.")
