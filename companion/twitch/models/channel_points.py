@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal, Self
+from typing import TYPE_CHECKING, Any, Final, Literal, Self
 
 from .. import limits
 from ..http import Route
@@ -48,6 +48,10 @@ _SETTABLE_STATUSES: dict[str, Literal["FULFILLED", "CANCELED"]] = {
     "FULFILLED": "FULFILLED",
     "CANCELED": "CANCELED",
 }
+
+
+#: Statuses already in the Helix spelling (normalizing them changes nothing).
+_HELIX_STATUSES: Final = frozenset({"UNFULFILLED", "FULFILLED", "CANCELED"})
 
 
 def normalize_redemption_status(status: str) -> str:
@@ -422,7 +426,7 @@ class CustomRewardRedemption:
         self.broadcaster = users.PartialUser(http, bid, b_login or None, b_name or None)
         self.user = users.PartialUser(http, uid, u_login or None, u_name or None)
         self.input = u_input or None
-        self.status = normalize_redemption_status(status)
+        self.status = status if status in _HELIX_STATUSES else normalize_redemption_status(status)
         self.redeemed_at = redeemed_at
         if parent is not None and parent.id == reward_id:
             self.reward = parent
