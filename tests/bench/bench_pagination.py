@@ -20,7 +20,7 @@ requests are counted at the simulator. Every library's loop does the same with w
 given: the headline counts the items and drops them, as a page-through does; the ``kept``
 figures append every item to one list, as the app's queue does, so each library also pays
 for its objects staying alive (the garbage collector walks them). Until 2026-12-06 ours
-kept the list while the peers counted, which charged ours alone 15-50 ms of collection.
+kept the list while the peers counted, which charged ours alone 13-57 ms of collection.
 Median of three interleaved rounds. The figure is our time over the fastest peer's
 (below 1: we are faster).
 """
