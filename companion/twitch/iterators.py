@@ -10,6 +10,7 @@ where this iterator stopped.
 from __future__ import annotations
 
 import logging
+from collections import deque
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from .errors import PayloadError
@@ -72,7 +73,8 @@ class HTTPAwaitableAsyncIterator(Generic[T]):
         self._user = user
         self._scopes = tuple(scopes)
         self._name = name
-        self._buffer: list[T] = []
+        # A deque: items leave from the front, one per __anext__ (list.pop(0) moves the rest).
+        self._buffer: deque[T] = deque()
         self._yielded = 0
         self.cursor = cursor
         self.exhausted = limit == 0
@@ -92,7 +94,8 @@ class HTTPAwaitableAsyncIterator(Generic[T]):
         self.pages += 1
         if not isinstance(body, dict) or not isinstance(body.get("data"), list):
             raise PayloadError("expected an object with a 'data' list", field="data")
-        items = [self._transform(item) for item in body["data"]]
+        transform = self._transform
+        items = [transform(item) for item in body["data"]]
         pagination = body.get("pagination")
         cursor = pagination.get("cursor") if isinstance(pagination, dict) else None
         previous = self.cursor
@@ -112,12 +115,13 @@ class HTTPAwaitableAsyncIterator(Generic[T]):
     async def __anext__(self) -> T:
         if self._limit is not None and self._yielded >= self._limit:
             raise StopAsyncIteration
-        while not self._buffer:
+        buffer = self._buffer
+        while not buffer:
             if self.exhausted:
                 raise StopAsyncIteration
             await self._fetch_page()
         self._yielded += 1
-        return self._buffer.pop(0)
+        return buffer.popleft()
 
     async def flatten(self) -> list[T]:
         """Every remaining result as a list (what ``await`` does)."""

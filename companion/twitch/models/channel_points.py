@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal, Self
+from typing import TYPE_CHECKING, Any, Final, Literal, Self
 
 from .. import limits
 from ..http import Route
 from ..iterators import HTTPAwaitableAsyncIterator
 from ..scopes import SCOPES
 from . import users
-from ._payload import Fields, data_list, one_item
+from ._payload import Fields, data_list, one_item, utc_z_time
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
@@ -48,6 +48,10 @@ _SETTABLE_STATUSES: dict[str, Literal["FULFILLED", "CANCELED"]] = {
     "FULFILLED": "FULFILLED",
     "CANCELED": "CANCELED",
 }
+
+
+#: Statuses already in the Helix spelling (normalizing them changes nothing).
+_HELIX_STATUSES: Final = frozenset({"UNFULFILLED", "FULFILLED", "CANCELED"})
 
 
 def normalize_redemption_status(status: str) -> str:
@@ -320,6 +324,13 @@ class PartialCustomReward:
         self.prompt = fields.opt_text("prompt")
         self.cost = fields.integer("cost")
 
+    @classmethod
+    def from_values(cls, id: str, title: str, prompt: str | None, cost: int) -> Self:
+        """Build from values already read and checked (a redemption's fast path)."""
+        reward = cls.__new__(cls)
+        reward.id, reward.title, reward.prompt, reward.cost = id, title, prompt, cost
+        return reward
+
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, PartialCustomReward | CustomReward):
             return NotImplemented
@@ -350,7 +361,8 @@ class CustomRewardRedemption:
 
     def __init__(self, http: HTTPHandler, obj: Any, parent: CustomReward | None = None) -> None:
         self._http = http
-        self._read(Fields(obj, "redemption"), parent, eventsub=False)
+        if type(obj) is not dict or not self._read_plain(obj, parent):
+            self._read(Fields(obj, "redemption"), parent, eventsub=False)
 
     @classmethod
     def from_eventsub(cls, http: HTTPHandler, event: Any) -> Self:
@@ -378,6 +390,49 @@ class CustomRewardRedemption:
         self.reward: CustomReward | PartialCustomReward = (
             parent if parent is not None and parent.id == partial.id else partial
         )
+
+    def _read_plain(self, d: dict[str, Any], parent: CustomReward | None) -> bool:
+        """Read a Helix redemption whose every field has the plainest documented form.
+
+        Paging reads thousands of these (a page of 50 in about 0.3 ms through :class:`Fields`,
+        which calls a function per field). This reads the same fields with the same rules in
+        one function: ids non-empty strings, texts strings (``""`` -> None), the time in the
+        UTC ``Z`` form, the cost an int. On anything else it returns False and :meth:`_read`
+        reads the item again through :class:`Fields`, which accepts the other documented
+        forms (integer ids, other time zones) and raises :class:`PayloadError` naming the
+        field; so this path can only be faster, never more lenient.
+        """
+        get = d.get
+        rid, bid, uid = get("id"), get("broadcaster_id"), get("user_id")
+        if not (type(rid) is str and rid and type(bid) is str and bid and type(uid) is str and uid):
+            return False
+        b_login, b_name = get("broadcaster_login"), get("broadcaster_name")
+        u_login, u_name, u_input = get("user_login"), get("user_name"), get("user_input")
+        for text in (b_login, b_name, u_login, u_name, u_input):
+            if text is not None and type(text) is not str:
+                return False
+        status, reward = get("status"), get("reward")
+        redeemed_at = utc_z_time(get("redeemed_at"))
+        if type(status) is not str or redeemed_at is None or type(reward) is not dict:
+            return False
+        reward_id, title = reward.get("id"), reward.get("title")
+        prompt, cost = reward.get("prompt"), reward.get("cost")
+        if not (type(reward_id) is str and reward_id and type(title) is str and type(cost) is int):
+            return False
+        if prompt is not None and type(prompt) is not str:
+            return False
+        http = self._http
+        self.id = rid
+        self.broadcaster = users.PartialUser(http, bid, b_login or None, b_name or None)
+        self.user = users.PartialUser(http, uid, u_login or None, u_name or None)
+        self.input = u_input or None
+        self.status = status if status in _HELIX_STATUSES else normalize_redemption_status(status)
+        self.redeemed_at = redeemed_at
+        if parent is not None and parent.id == reward_id:
+            self.reward = parent
+        else:
+            self.reward = PartialCustomReward.from_values(reward_id, title, prompt or None, cost)
+        return True
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, CustomRewardRedemption):
