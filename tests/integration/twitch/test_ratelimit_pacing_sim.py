@@ -2,9 +2,10 @@
 
 A small bucket (60 points, refilled over 3 s) keeps the run short while the pacing is the
 same as on Twitch's 800 points a minute. The client starts cold, with no budget known: the
-first answer's ``Ratelimit-*`` headers set the pace. Goals: no 429, and the wall time within
-5% of the bucket's minimum (a full bucket serves ``points`` at once, then the refill rate
-bounds the rest).
+first answer's ``Ratelimit-*`` headers set the pace. Goals: no 429, and the wall time
+closer to the bucket's minimum than full-bucket pacing can be (a full bucket serves ``points``
+at once, then the refill rate bounds the rest). The 5% target itself is the benchmark's
+(``tests/bench/bench_ratelimit.py``); this default-run test keeps slack for a loaded CI.
 """
 
 from __future__ import annotations
@@ -44,9 +45,9 @@ async def test_a_cold_burst_spends_the_refill_without_a_429(small_bucket: Setup)
     assert [len(goals) for goals in results] == [1] * REQUESTS
     statuses = [status for _m, _p, status in small_bucket.traffic.helix()]
     assert statuses == [200] * REQUESTS  # every request once, not one 429
-    # Not faster than the bucket allows (the simulator would have said 429), and within 5%
-    # of that: points are spent as they come back, not a full bucket at a time (which
-    # took 12 s here: bursts of 60 a full window apart).
-    assert MINIMUM <= elapsed <= MINIMUM * 1.05, f"{elapsed:.2f} s for a {MINIMUM:g} s minimum"
+    # Not faster than the bucket allows (the simulator would have said 429), and well under
+    # full-bucket pacing (bursts of 60 a full window apart took 11.7-12 s here, 1.3x): points
+    # are spent as they come back. Measured 9.04-9.20 s (<= 1.02x) at a load average of 12.
+    assert MINIMUM <= elapsed <= MINIMUM * 1.2, f"{elapsed:.2f} s for a {MINIMUM:g} s minimum"
     status = small_bucket.client.ratelimit
     assert status is not None and status.limit == POINTS
