@@ -43,10 +43,17 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, ParamSpec, TypeVar
 
-from .ledger_checks import action_problem, redemption_problem, storable, storable_action
+from .ledger_checks import (
+    action_problem,
+    redemption_problem,
+    split_storable,
+    storable,
+    storable_action,
+)
 from .ledger_rows import (
     CSV_COLUMNS,
     ITEM_COLUMNS,
@@ -63,7 +70,8 @@ from .ledger_rows import (
     viewer_key,
     write_csv_atomically,
 )
-from .ledger_schema import connect, to_db_time
+from .ledger_schema import ViewerIndex, connect, to_db_time, viewer_index
+from .ledger_search import explain_search, plan_search, read_page
 from .records import ActionRecord, ActionState, normalize_status
 
 if TYPE_CHECKING:
@@ -90,6 +98,16 @@ _T = TypeVar("_T")
 #: redemptions for only a few days, SOURCES.md): its final status is unknown, and rows
 #: with this note are not looked up again at every start.
 NOT_ON_TWITCH_NOTE = "not found on Twitch (handled; status unknown)"
+
+#: The page cache of a bulk write, in KiB (SQLite's default is 2,000 KiB). Only a bulk
+#: write uses it, and only for its own call.
+BULK_CACHE_KIB = 65536
+
+_INSERT_REDEMPTION = (
+    "INSERT OR IGNORE INTO redemptions (redemption_id, broadcaster_id, reward_id, reward_title,"
+    " reward_cost, reward_color, user_id, user_login, user_name, viewer_key, user_input,"
+    " redeemed_at, status, first_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +136,7 @@ class Ledger:
     Attributes:
         read_only: True if the ledger was opened for reading only.
         schema_version: The file's schema version (``PRAGMA user_version``).
+        viewer_index: What a viewer search uses (the trigram index when there is one).
 
     Raises:
         LedgerSchemaError: The file was written by a newer app (and not ``read_only``).
@@ -144,6 +163,7 @@ class Ledger:
             self.schema_version = int(self._conn.execute("PRAGMA user_version").fetchone()[0])
             if read_only:
                 readable_columns(self._conn)
+            self.viewer_index: ViewerIndex = viewer_index(self._conn)
         except BaseException:
             self._conn.close()
             self._executor.shutdown(wait=False)
@@ -284,6 +304,61 @@ class Ledger:
                 elif record.status != "UNFULFILLED":
                     self._move_status(conn, record.redemption_id, record.status, now, None, None)
             _log.debug("ledger: %d redemptions, %d new", conn.total_changes - before, new)
+            return new
+
+        return WriteResult(self._transaction(work), tuple(rejected))
+
+    def write_redemptions_bulk(self, records: Iterable[RedemptionRecord]) -> WriteResult:
+        """:meth:`write_redemptions` for many rows at once (an import, a history backfill).
+
+        The same rows, statuses and checks, in one transaction, but SQLite loops over the
+        rows (``executemany``) instead of Python, and the page cache is raised to
+        :data:`BULK_CACHE_KIB` for the call (random redemption ids touch pages all over
+        the table) and put back after. Durability is the ledger's usual (module docs).
+        """
+        batch, rejected = split_storable(records)
+        if not batch:
+            return WriteResult(0, tuple(rejected))
+        now = to_db_time(self._wall_clock())
+        rows = [
+            (
+                r.redemption_id,
+                r.broadcaster_id,
+                r.reward_id,
+                r.reward_title,
+                r.reward_cost,
+                r.reward_color,
+                r.user_id,
+                r.user_login,
+                r.user_name,
+                viewer_key(r.user_login, r.user_name),
+                r.user_input,
+                to_db_time(r.redeemed_at),
+                r.status,
+                now,
+            )
+            for r in batch
+        ]
+        # A known row still UNFULFILLED moves on, as in write_redemptions; a row just
+        # inserted already has its status, so the guard makes its update a no-op.
+        moves = [(r.status, now, r.redemption_id) for r in batch if r.status != "UNFULFILLED"]
+        # In id order the table's B-tree (keyed by the random UUIDs) is walked once, page
+        # after page, instead of jumping to a random page per row. The sort is stable, so
+        # of two rows with one id the first still wins, as in write_redemptions.
+        rows.sort(key=itemgetter(0))
+
+        def work(conn: sqlite3.Connection) -> int:
+            cache = int(conn.execute("PRAGMA cache_size").fetchone()[0])
+            conn.execute(f"PRAGMA cache_size = -{BULK_CACHE_KIB}")
+            try:
+                new = conn.executemany(_INSERT_REDEMPTION, rows).rowcount
+                conn.executemany(
+                    "UPDATE redemptions SET status = ?, status_changed_at = ?"
+                    " WHERE redemption_id = ? AND status = 'UNFULFILLED'",
+                    moves,
+                )
+            finally:
+                conn.execute(f"PRAGMA cache_size = {cache}")
             return new
 
         return WriteResult(self._transaction(work), tuple(rejected))
@@ -436,21 +511,26 @@ class Ledger:
         """One page of the redemption history matching ``query``."""
         if limit < 1 or offset < 0:
             raise ValueError("limit must be >= 1 and offset >= 0")
-        where, params = (query or HistoryQuery()).where()
-        order = "DESC" if newest_first else "ASC"
 
         def work(conn: sqlite3.Connection) -> HistoryPage:
-            total = int(
-                conn.execute(f"SELECT count(*) FROM redemptions{where}", params).fetchone()[0]
+            return read_page(
+                conn,
+                query or HistoryQuery(),
+                index=self.viewer_index,
+                limit=limit,
+                offset=offset,
+                newest_first=newest_first,
             )
-            rows = conn.execute(
-                f"SELECT {ITEM_COLUMNS} FROM redemptions{where}"
-                f" ORDER BY redeemed_at {order}, redemption_id {order} LIMIT ? OFFSET ?",
-                [*params, limit, offset],
-            ).fetchall()
-            return HistoryPage(tuple(history_row(row) for row in rows), total, offset)
 
         return self._read(work)
+
+    def explain(self, query: HistoryQuery | None = None, *, limit: int = 100) -> list[str]:
+        """SQLite's plan for every statement :meth:`query` runs (``EXPLAIN QUERY PLAN``)."""
+        return self._read(
+            lambda conn: explain_search(
+                conn, query or HistoryQuery(), index=self.viewer_index, limit=limit
+            )
+        )
 
     def get(self, redemption_id: str) -> HistoryRow | None:
         """One redemption by id, or None."""
@@ -510,14 +590,14 @@ class Ledger:
         file behind. Free-text cells a spreadsheet would run as a formula get a
         leading ``'``.
         """
-        where, params = (query or HistoryQuery()).where()
         target = Path(path)
 
         def work(conn: sqlite3.Connection) -> int:
+            plan = plan_search(conn, query or HistoryQuery(), index=self.viewer_index, window=None)
             cursor = conn.execute(
-                f"SELECT {', '.join(CSV_COLUMNS)} FROM redemptions{where}"
+                f"SELECT {', '.join(CSV_COLUMNS)} FROM {plan.source}{plan.where}"
                 " ORDER BY redeemed_at ASC, redemption_id ASC",
-                params,
+                plan.params,
             )
             return write_csv_atomically(target, csv_rows(cursor))
 
@@ -563,6 +643,10 @@ class Ledger:
     async def arecent_actions(self, *, limit: int = 50, offset: int = 0) -> list[ActionRecord]:
         """:meth:`recent_actions` on the ledger's worker thread."""
         return await self._run(functools.partial(self.recent_actions, limit=limit, offset=offset))
+
+    async def awrite_redemptions_bulk(self, records: Iterable[RedemptionRecord]) -> WriteResult:
+        """:meth:`write_redemptions_bulk` on the ledger's worker thread."""
+        return await self._run(self.write_redemptions_bulk, list(records))
 
     async def awrite_redemptions(self, records: Iterable[RedemptionRecord]) -> WriteResult:
         """:meth:`write_redemptions` on the ledger's worker thread."""

@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 from datetime import UTC, datetime
+from enum import Enum
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
@@ -25,11 +26,15 @@ __all__ = [
     "MIGRATIONS",
     "SCHEMA_VERSION",
     "LedgerSchemaError",
+    "ViewerIndex",
     "check_version",
     "connect",
+    "ensure_viewer_search",
     "from_db_time",
     "migrate",
     "to_db_time",
+    "trigram_available",
+    "viewer_index",
 ]
 
 _log = logging.getLogger(__name__)
@@ -37,6 +42,22 @@ _log = logging.getLogger(__name__)
 
 class LedgerSchemaError(RuntimeError):
     """The database was written by a newer app (its schema version is unknown here)."""
+
+
+class ViewerIndex(Enum):
+    """How a viewer search finds its viewers in an open ledger.
+
+    Attributes:
+        NONE: No viewers table (an older file opened read-only, or a newer app's file):
+            every redemption's viewer_key is scanned.
+        SCAN: The viewers table without its trigram index (no FTS5 trigram here, or a
+            query shorter than a trigram): the distinct viewers are scanned.
+        FTS: The viewers table and its FTS5 trigram index.
+    """
+
+    NONE = "none"
+    SCAN = "scan"
+    FTS = "fts"
 
 
 _V1 = (
@@ -96,9 +117,72 @@ _V1 = (
     "CREATE INDEX action_items_by_redemption ON action_items (redemption_id)",
 )
 
+# Version 2 (issue 18, item 5): the distinct viewers of the history, one row per
+# (user_id, viewer_key) with how many redemptions carry it, kept in step by triggers.
+# A busy channel's million redemptions come from some tens of thousands of viewers, so a
+# viewer search looks through this small table (by its FTS5 trigram index, see
+# ensure_viewer_search) and then reads only the matching viewers' rows through
+# redemptions_by_user, instead of scanning every redemption. The count makes a search's
+# total free and lets a deleted redemption drop its viewer without another index.
+# The step fills the table from the rows already there (GROUP BY, one pass).
+# (INSERT OR IGNORE then UPDATE costs a third of an UPSERT's CPU per row here: measured
+# on 100,000 inserts, 4 against 17 microseconds over a trigger that does nothing.)
+_VIEWER_UPSERT = (
+    "INSERT OR IGNORE INTO viewers (user_id, viewer_key, redemptions)"
+    " VALUES (new.user_id, new.viewer_key, 0);"
+    " UPDATE viewers SET redemptions = redemptions + 1"
+    " WHERE user_id = new.user_id AND viewer_key = new.viewer_key;"
+)
+_VIEWER_RELEASE = (
+    "UPDATE viewers SET redemptions = redemptions - 1"
+    " WHERE user_id = old.user_id AND viewer_key = old.viewer_key;"
+    " DELETE FROM viewers"
+    " WHERE user_id = old.user_id AND viewer_key = old.viewer_key AND redemptions <= 0;"
+)
+_V2 = (
+    """
+    CREATE TABLE viewers (
+        id          INTEGER PRIMARY KEY,
+        user_id     TEXT NOT NULL,
+        viewer_key  TEXT NOT NULL,
+        redemptions INTEGER NOT NULL,
+        UNIQUE (user_id, viewer_key)
+    )
+    """,
+    "INSERT INTO viewers (user_id, viewer_key, redemptions)"
+    " SELECT user_id, viewer_key, count(*) FROM redemptions GROUP BY user_id, viewer_key",
+    f"CREATE TRIGGER redemptions_viewer_insert AFTER INSERT ON redemptions"
+    f" BEGIN {_VIEWER_UPSERT} END",
+    f"CREATE TRIGGER redemptions_viewer_delete AFTER DELETE ON redemptions"
+    f" BEGIN {_VIEWER_RELEASE} END",
+    f"CREATE TRIGGER redemptions_viewer_update AFTER UPDATE OF user_id, viewer_key"
+    f" ON redemptions WHEN old.user_id IS NOT new.user_id OR old.viewer_key IS NOT new.viewer_key"
+    f" BEGIN {_VIEWER_RELEASE} {_VIEWER_UPSERT} END",
+)
+
 #: Migration steps; step ``i`` (0-based) takes the schema from version ``i`` to ``i + 1``.
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1,)
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2)
 SCHEMA_VERSION = len(MIGRATIONS)
+
+# The trigram index over viewers.viewer_key (SQLite >= 3.34 with FTS5). It is an
+# accelerator, not part of a schema version: a SQLite without the trigram tokenizer still
+# opens and writes a version-2 file (the search then scans the small viewers table), and
+# the next open with one builds the index. viewer_key is case-folded by Python already,
+# so the index is case-sensitive: it matches exactly the code points Python compares.
+_FTS = (
+    "CREATE VIRTUAL TABLE viewers_fts USING fts5(viewer_key, content='viewers',"
+    " content_rowid='id', tokenize='trigram case_sensitive 1')",
+    "CREATE TRIGGER viewers_fts_insert AFTER INSERT ON viewers BEGIN"
+    " INSERT INTO viewers_fts (rowid, viewer_key) VALUES (new.id, new.viewer_key); END",
+    "CREATE TRIGGER viewers_fts_delete AFTER DELETE ON viewers BEGIN"
+    " INSERT INTO viewers_fts (viewers_fts, rowid, viewer_key)"
+    " VALUES ('delete', old.id, old.viewer_key); END",
+    "CREATE TRIGGER viewers_fts_update AFTER UPDATE OF viewer_key ON viewers BEGIN"
+    " INSERT INTO viewers_fts (viewers_fts, rowid, viewer_key)"
+    " VALUES ('delete', old.id, old.viewer_key);"
+    " INSERT INTO viewers_fts (rowid, viewer_key) VALUES (new.id, new.viewer_key); END",
+    "INSERT INTO viewers_fts (viewers_fts) VALUES ('rebuild')",
+)
 
 
 def check_version(conn: sqlite3.Connection) -> int:
@@ -175,10 +259,71 @@ def connect(
         conn.execute(f"PRAGMA synchronous={synchronous}")
         conn.execute("PRAGMA foreign_keys=ON")
         migrate(conn)
+        ensure_viewer_search(conn)
     except BaseException:
         conn.close()
         raise
     return conn
+
+
+def trigram_available(conn: sqlite3.Connection) -> bool:
+    """True if this SQLite has FTS5 with the trigram tokenizer (3.34 and later)."""
+    try:
+        conn.execute("CREATE VIRTUAL TABLE temp.trigram_probe USING fts5(x, tokenize='trigram')")
+    except sqlite3.OperationalError:
+        return False
+    conn.execute("DROP TABLE temp.trigram_probe")
+    return True
+
+
+def _exists(conn: sqlite3.Connection, name: str) -> bool:
+    row = conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (name,)).fetchone()
+    return row is not None
+
+
+def ensure_viewer_search(conn: sqlite3.Connection) -> bool:
+    """Build the viewers' trigram index if it is missing and this SQLite can; True if it is there.
+
+    The connection must be writable, in autocommit mode, with the schema up to date.
+    """
+    if _exists(conn, "viewers_fts"):
+        return True
+    if not trigram_available(conn):
+        _log.warning(
+            "ledger: SQLite %s has no FTS5 trigram tokenizer; the viewer search scans the"
+            " distinct viewers instead of an index",
+            sqlite3.sqlite_version,
+        )
+        return False
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        for statement in _FTS:
+            conn.execute(statement)
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+    _log.info("ledger: viewer search index built")
+    return True
+
+
+def viewer_index(conn: sqlite3.Connection) -> ViewerIndex:
+    """What the viewer search of this open ledger can use (see :class:`ViewerIndex`).
+
+    Only a file of exactly this app's schema version is searched through the viewers
+    table: a newer app's side tables are not this version's to trust.
+    """
+    version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+    if version != SCHEMA_VERSION or not _exists(conn, "viewers"):
+        return ViewerIndex.NONE
+    if not _exists(conn, "viewers_fts"):
+        return ViewerIndex.SCAN
+    try:
+        conn.execute("SELECT rowid FROM viewers_fts LIMIT 0")
+    except sqlite3.OperationalError as error:
+        _log.warning("ledger: viewer search index unusable here (%s); scanning viewers", error)
+        return ViewerIndex.SCAN
+    return ViewerIndex.FTS
 
 
 def to_db_time(moment: datetime) -> str:
