@@ -43,10 +43,10 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, ParamSpec, TypeVar
 
+from .ledger_bulk import bulk_rows, insert_bulk
 from .ledger_checks import (
     action_problem,
     redemption_problem,
@@ -98,16 +98,6 @@ _T = TypeVar("_T")
 #: redemptions for only a few days, SOURCES.md): its final status is unknown, and rows
 #: with this note are not looked up again at every start.
 NOT_ON_TWITCH_NOTE = "not found on Twitch (handled; status unknown)"
-
-#: The page cache of a bulk write, in KiB (SQLite's default is 2,000 KiB). Only a bulk
-#: write uses it, and only for its own call.
-BULK_CACHE_KIB = 65536
-
-_INSERT_REDEMPTION = (
-    "INSERT OR IGNORE INTO redemptions (redemption_id, broadcaster_id, reward_id, reward_title,"
-    " reward_cost, reward_color, user_id, user_login, user_name, viewer_key, user_input,"
-    " redeemed_at, status, first_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -312,56 +302,16 @@ class Ledger:
         """:meth:`write_redemptions` for many rows at once (an import, a history backfill).
 
         The same rows, statuses and checks, in one transaction, but SQLite loops over the
-        rows (``executemany``) instead of Python, and the page cache is raised to
-        :data:`BULK_CACHE_KIB` for the call (random redemption ids touch pages all over
-        the table) and put back after. Durability is the ledger's usual (module docs).
+        rows (see :mod:`companion.core.ledger_bulk`). Durability is the ledger's usual.
         """
         batch, rejected = split_storable(records)
         if not batch:
             return WriteResult(0, tuple(rejected))
-        now = to_db_time(self._wall_clock())
-        rows = [
-            (
-                r.redemption_id,
-                r.broadcaster_id,
-                r.reward_id,
-                r.reward_title,
-                r.reward_cost,
-                r.reward_color,
-                r.user_id,
-                r.user_login,
-                r.user_name,
-                viewer_key(r.user_login, r.user_name),
-                r.user_input,
-                to_db_time(r.redeemed_at),
-                r.status,
-                now,
-            )
-            for r in batch
-        ]
-        # A known row still UNFULFILLED moves on, as in write_redemptions; a row just
-        # inserted already has its status, so the guard makes its update a no-op.
-        moves = [(r.status, now, r.redemption_id) for r in batch if r.status != "UNFULFILLED"]
-        # In id order the table's B-tree (keyed by the random UUIDs) is walked once, page
-        # after page, instead of jumping to a random page per row. The sort is stable, so
-        # of two rows with one id the first still wins, as in write_redemptions.
-        rows.sort(key=itemgetter(0))
-
-        def work(conn: sqlite3.Connection) -> int:
-            cache = int(conn.execute("PRAGMA cache_size").fetchone()[0])
-            conn.execute(f"PRAGMA cache_size = -{BULK_CACHE_KIB}")
-            try:
-                new = conn.executemany(_INSERT_REDEMPTION, rows).rowcount
-                conn.executemany(
-                    "UPDATE redemptions SET status = ?, status_changed_at = ?"
-                    " WHERE redemption_id = ? AND status = 'UNFULFILLED'",
-                    moves,
-                )
-            finally:
-                conn.execute(f"PRAGMA cache_size = {cache}")
-            return new
-
-        return WriteResult(self._transaction(work), tuple(rejected))
+        rows, moves = bulk_rows(batch, to_db_time(self._wall_clock()))
+        return WriteResult(
+            self._transaction(lambda conn: insert_bulk(conn, rows, moves, self.viewer_index)),
+            tuple(rejected),
+        )
 
     @staticmethod
     def _move_status(

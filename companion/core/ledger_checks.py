@@ -57,6 +57,8 @@ def _text_problem(name: str, value: object, *, optional: bool = False) -> str | 
         return None
     if not isinstance(value, str):
         return f"{name} is {type(value).__name__}, not text"
+    if value.isascii():
+        return None  # no surrogate; isascii() is a flag read, encode() copies the text
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:

@@ -74,10 +74,14 @@ def _viewers_matching(
     """``SELECT {columns}`` of the viewers whose viewer_key holds ``needle``."""
     if index is ViewerIndex.FTS and len(needle) >= TRIGRAM:
         # A trigram phrase matches exactly the keys holding the needle as a substring.
+        # Viewers added since the index's last sync (ledger_schema._SYNC) are scanned.
         return (
             f"SELECT {columns} FROM viewers_fts"
-            " JOIN viewers ON viewers.id = viewers_fts.rowid WHERE viewers_fts MATCH ?",
-            (_fts_phrase(needle),),
+            " JOIN viewers ON viewers.id = viewers_fts.rowid WHERE viewers_fts MATCH ?"
+            f" UNION ALL SELECT {columns} FROM viewers"
+            " WHERE viewers.id > (SELECT id FROM viewers_indexed)"
+            " AND instr(viewers.viewer_key, ?) > 0",
+            (_fts_phrase(needle), needle),
         )
     return (f"SELECT {columns} FROM viewers WHERE instr(viewers.viewer_key, ?) > 0", (needle,))
 
@@ -166,7 +170,8 @@ def explain_search(
     statements = [*plan.steps]
     if plan.total is None:
         statements.append((f"SELECT count(*) FROM {plan.source}{plan.where}", tuple(plan.params)))
-    statements.append((_page_sql(plan, True), (*plan.params, limit, 0)))
+    if plan.total != 0:  # no row matches: the page is not read
+        statements.append((_page_sql(plan, True), (*plan.params, limit, 0)))
     lines: list[str] = []
     for sql, params in statements:
         lines.extend(str(row[3]) for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}", params))

@@ -14,7 +14,13 @@ import pytest
 from companion.core import ledger_schema, ledger_search
 from companion.core.ledger import HistoryQuery, Ledger
 from companion.core.ledger_rows import viewer_key
-from companion.core.ledger_schema import MIGRATIONS, SCHEMA_VERSION, ViewerIndex, to_db_time
+from companion.core.ledger_schema import (
+    MIGRATIONS,
+    SCHEMA_VERSION,
+    ViewerIndex,
+    sync_viewer_search,
+    to_db_time,
+)
 from tests.helpers.core_fakes import BASE_TIME, redemption
 
 if TYPE_CHECKING:
@@ -44,9 +50,9 @@ NAMES = (
 )
 
 
-def _record(n: int, rng: random.Random) -> RedemptionRecord:
+def _record(n: int, rng: random.Random, viewers: int = 40) -> RedemptionRecord:
     login, name = rng.choice(NAMES)
-    suffix = str(rng.randint(0, 40))
+    suffix = str(rng.randint(0, viewers))
     return redemption(
         n,
         reward_id=rng.choice(("hyd", "song", "dance")),
@@ -84,9 +90,17 @@ def found(ledger: Ledger, needle: str, reward_id: str | None = None) -> tuple[li
 
 
 def viewers_in_step(path: Path) -> None:
-    """The viewers table counts exactly the rows, and its FTS index matches it."""
-    conn = sqlite3.connect(path)
+    """The viewers table counts exactly the rows, and its FTS index matches it.
+
+    New viewers reach the index at a sync (every writable open, every bulk write; see
+    ledger_schema): it runs first, then FTS5 checks the index against every viewer, so a
+    delete or rename the triggers missed fails the check.
+    """
+    conn = sqlite3.connect(path, isolation_level=None)
     try:
+        conn.execute("BEGIN")
+        sync_viewer_search(conn)
+        conn.execute("COMMIT")
         have = sorted(conn.execute("SELECT user_id, viewer_key, redemptions FROM viewers"))
         want = sorted(
             conn.execute(
@@ -134,7 +148,21 @@ def filled(tmp_path: Path) -> tuple[Ledger, Path]:
     rng = random.Random(5)
     path = tmp_path / "ledger.sqlite3"
     ledger = Ledger(path, wall_clock=lambda: NOW)
-    ledger.record_redemptions([_record(n, rng) for n in range(3000)])
+    ledger.record_redemptions([_record(n, rng) for n in range(2000)])
+    ledger.close()
+    # Reopened, the viewers so far are in the trigram index; the next rows bring new
+    # viewers (suffixes past 40) that a search finds past the index's mark.
+    ledger = Ledger(path, wall_clock=lambda: NOW)
+    ledger.record_redemptions([_record(n, rng, viewers=60) for n in range(2000, 3000)])
+    conn = sqlite3.connect(path)
+    try:
+        indexed, after = conn.execute(
+            "SELECT (SELECT count(*) FROM viewers WHERE id <= m.id),"
+            " (SELECT count(*) FROM viewers WHERE id > m.id) FROM viewers_indexed AS m"
+        ).fetchone()
+    finally:
+        conn.close()
+    assert indexed > 400 and after > 100
     return ledger, path
 
 
