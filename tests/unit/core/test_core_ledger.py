@@ -58,12 +58,14 @@ def test_wal_mode_schema_version_and_no_secret_columns(ledger: Ledger) -> None:
             "action_items",
             "actions",
             "redemptions",
+            "sqlite_sequence",
             "viewers",
             "viewers_fts",
             "viewers_fts_config",
             "viewers_fts_data",
             "viewers_fts_docsize",
             "viewers_fts_idx",
+            "viewers_indexed",
         ]
         columns = {
             column[1] for table in tables for column in conn.execute(f"PRAGMA table_info({table})")
