@@ -307,9 +307,9 @@ class Ledger:
         batch, rejected = split_storable(records)
         if not batch:
             return WriteResult(0, tuple(rejected))
-        rows = bulk_rows(batch, to_db_time(self._wall_clock()))
+        rows, moves = bulk_rows(batch, to_db_time(self._wall_clock()))
         return WriteResult(
-            self._transaction(lambda conn: insert_bulk(conn, rows, self.viewer_index)),
+            self._transaction(lambda conn: insert_bulk(conn, rows, moves, self.viewer_index)),
             tuple(rejected),
         )
 

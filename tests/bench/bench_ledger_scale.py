@@ -44,9 +44,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
     from pathlib import Path
 
-# Generating and inserting the million rows takes about a minute on a quiet machine and
-# several on a loaded one; the default 120 s would cut it off.
-pytestmark = [pytest.mark.bench, pytest.mark.timeout(900)]
+pytestmark = pytest.mark.bench
 
 ROWS = 1_000_000
 VIEWERS = 50_000
@@ -218,8 +216,7 @@ SEARCHES = (
     ("match_rare", "wolfstar12", True),
     ("no_match", "qqzzx", False),
     ("accented", "ZOË", True),
-    ("two_chars", "yk", True),
-    ("two_chars_no_match", "xq", False),
+    ("two_chars", "xo", True),
     ("one_char", "q", True),
     ("one_char_rare", "ñ", True),
     ("common", "ka", True),
