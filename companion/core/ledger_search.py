@@ -23,6 +23,7 @@ in step; with one (reward, date, status) the rows are counted.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -101,12 +102,14 @@ def plan_search(
     needle = query.viewer.casefold() if query.viewer else ""
     if not needle or index is ViewerIndex.NONE:
         return SearchPlan("redemptions", where, params, None)
-    viewers_sql, viewers_params = _viewers_matching(index, needle, "viewers.redemptions")
-    count_sql = f"SELECT count(*), coalesce(sum(redemptions), 0) FROM ({viewers_sql})"
-    viewers, matched = conn.execute(count_sql, viewers_params).fetchone()
-    steps: tuple[tuple[str, tuple[object, ...]], ...] = ((count_sql, viewers_params),)
-    if not viewers:
+    viewers_sql, viewers_params = _viewers_matching(
+        index, needle, "viewers.user_id, viewers.redemptions"
+    )
+    found = conn.execute(viewers_sql, viewers_params).fetchall()
+    steps: tuple[tuple[str, tuple[object, ...]], ...] = ((viewers_sql, viewers_params),)
+    if not found:
         return SearchPlan("redemptions", " WHERE 0", [], 0, steps)
+    matched = sum(int(row[1]) for row in found)
     others = " AND " + where.removeprefix(" WHERE ") if where else ""
     total = None if params else int(matched)
     narrow = matched <= _NARROW_ALWAYS
@@ -119,11 +122,15 @@ def plan_search(
         scanned = all_rows if window is None or params else window * all_rows / matched
         narrow = _LOOKUP_COST * matched <= scanned
     if narrow:
-        users, _ = _viewers_matching(index, needle, "viewers.user_id")
+        # The viewers found are handed over as one JSON array rather than matched again
+        # inside the statement (a second scan of the viewers for a short query, 8 ms of
+        # 18 at 400,000 rows); their user ids then drive redemptions_by_user.
+        users = json.dumps(sorted({str(row[0]) for row in found}))
         return SearchPlan(
             "redemptions INDEXED BY redemptions_by_user",
-            f" WHERE user_id IN ({users}) AND instr(viewer_key, ?) > 0{others}",
-            [*viewers_params, needle, *params],
+            " WHERE user_id IN (SELECT value FROM json_each(?))"
+            f" AND instr(viewer_key, ?) > 0{others}",
+            [users, needle, *params],
             total,
             steps,
         )
