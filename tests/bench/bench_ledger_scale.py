@@ -217,7 +217,7 @@ SEARCHES = (
     ("no_match", "qqzzx", False),
     ("accented", "ZOË", True),
     ("two_chars", "yk", True),
-    ("two_chars_no_match", "xq", False),
+    ("two_chars_no_match", "jj", False),
     ("one_char", "q", True),
     ("one_char_rare", "ñ", True),
     ("common", "ka", True),
