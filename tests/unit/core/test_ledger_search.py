@@ -363,6 +363,9 @@ def test_the_bulk_write_stores_what_the_row_by_row_write_stores(tmp_path: Path) 
         redemption(600, status="CANCELED"),
         redemption(600, status="UNFULFILLED"),
         redemption(601, user_login="bad\ud800"),
+        # New in this batch, then moved on by its second record.
+        redemption(602, status="UNFULFILLED"),
+        redemption(602, status="CANCELED"),
     ]
     one = Ledger(tmp_path / "one.sqlite3", wall_clock=lambda: NOW)
     bulk = Ledger(tmp_path / "bulk.sqlite3", wall_clock=lambda: NOW)
@@ -370,10 +373,13 @@ def test_the_bulk_write_stores_what_the_row_by_row_write_stores(tmp_path: Path) 
         assert one.write_redemptions(first).new == bulk.write_redemptions_bulk(first).new == 400
         a, b = one.write_redemptions(second), bulk.write_redemptions_bulk(second)
         assert a == b
-        assert b.new == 201 and b.rejected[0][0] == "r00601"
+        assert b.new == 202 and b.rejected[0][0] == "r00601"
+        moved = bulk.get("r00602")
+        assert moved is not None and moved.record.status == "CANCELED"
+        assert moved.status_changed_at == NOW
     finally:
         one.close()
         bulk.close()
     assert _all_rows(tmp_path / "one.sqlite3") == _all_rows(tmp_path / "bulk.sqlite3")
     viewers_in_step(tmp_path / "bulk.sqlite3")
-    assert bulk.path.exists() and len(_all_rows(bulk.path)) == 601
+    assert bulk.path.exists() and len(_all_rows(bulk.path)) == 602
