@@ -381,5 +381,15 @@ def test_the_bulk_write_stores_what_the_row_by_row_write_stores(tmp_path: Path) 
         one.close()
         bulk.close()
     assert _all_rows(tmp_path / "one.sqlite3") == _all_rows(tmp_path / "bulk.sqlite3")
+    # The bulk write brought the trigram index up to date itself (no open since).
+    conn = sqlite3.connect(tmp_path / "bulk.sqlite3")
+    try:
+        mark, last = conn.execute(
+            "SELECT (SELECT id FROM viewers_indexed), (SELECT max(id) FROM viewers)"
+        ).fetchone()
+        assert mark == last > 0
+        conn.execute("INSERT INTO viewers_fts (viewers_fts) VALUES ('integrity-check')")
+    finally:
+        conn.close()
     viewers_in_step(tmp_path / "bulk.sqlite3")
     assert bulk.path.exists() and len(_all_rows(bulk.path)) == 602
