@@ -46,7 +46,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, ParamSpec, TypeVar
 
-from .ledger_checks import action_problem, redemption_problem, storable, storable_action
+from .ledger_bulk import bulk_rows, insert_bulk
+from .ledger_checks import (
+    action_problem,
+    redemption_problem,
+    split_storable,
+    storable,
+    storable_action,
+)
 from .ledger_rows import (
     CSV_COLUMNS,
     ITEM_COLUMNS,
@@ -63,7 +70,8 @@ from .ledger_rows import (
     viewer_key,
     write_csv_atomically,
 )
-from .ledger_schema import connect, to_db_time
+from .ledger_schema import ViewerIndex, connect, to_db_time, viewer_index
+from .ledger_search import explain_search, plan_search, read_page
 from .records import ActionRecord, ActionState, normalize_status
 
 if TYPE_CHECKING:
@@ -118,6 +126,7 @@ class Ledger:
     Attributes:
         read_only: True if the ledger was opened for reading only.
         schema_version: The file's schema version (``PRAGMA user_version``).
+        viewer_index: What a viewer search uses (the trigram index when there is one).
 
     Raises:
         LedgerSchemaError: The file was written by a newer app (and not ``read_only``).
@@ -144,6 +153,7 @@ class Ledger:
             self.schema_version = int(self._conn.execute("PRAGMA user_version").fetchone()[0])
             if read_only:
                 readable_columns(self._conn)
+            self.viewer_index: ViewerIndex = viewer_index(self._conn)
         except BaseException:
             self._conn.close()
             self._executor.shutdown(wait=False)
@@ -287,6 +297,21 @@ class Ledger:
             return new
 
         return WriteResult(self._transaction(work), tuple(rejected))
+
+    def write_redemptions_bulk(self, records: Iterable[RedemptionRecord]) -> WriteResult:
+        """:meth:`write_redemptions` for many rows at once (an import, a history backfill).
+
+        The same rows, statuses and checks, in one transaction, but SQLite loops over the
+        rows (see :mod:`companion.core.ledger_bulk`). Durability is the ledger's usual.
+        """
+        batch, rejected = split_storable(records)
+        if not batch:
+            return WriteResult(0, tuple(rejected))
+        rows, moves = bulk_rows(batch, to_db_time(self._wall_clock()))
+        return WriteResult(
+            self._transaction(lambda conn: insert_bulk(conn, rows, moves, self.viewer_index)),
+            tuple(rejected),
+        )
 
     @staticmethod
     def _move_status(
@@ -436,21 +461,26 @@ class Ledger:
         """One page of the redemption history matching ``query``."""
         if limit < 1 or offset < 0:
             raise ValueError("limit must be >= 1 and offset >= 0")
-        where, params = (query or HistoryQuery()).where()
-        order = "DESC" if newest_first else "ASC"
 
         def work(conn: sqlite3.Connection) -> HistoryPage:
-            total = int(
-                conn.execute(f"SELECT count(*) FROM redemptions{where}", params).fetchone()[0]
+            return read_page(
+                conn,
+                query or HistoryQuery(),
+                index=self.viewer_index,
+                limit=limit,
+                offset=offset,
+                newest_first=newest_first,
             )
-            rows = conn.execute(
-                f"SELECT {ITEM_COLUMNS} FROM redemptions{where}"
-                f" ORDER BY redeemed_at {order}, redemption_id {order} LIMIT ? OFFSET ?",
-                [*params, limit, offset],
-            ).fetchall()
-            return HistoryPage(tuple(history_row(row) for row in rows), total, offset)
 
         return self._read(work)
+
+    def explain(self, query: HistoryQuery | None = None, *, limit: int = 100) -> list[str]:
+        """SQLite's plan for every statement :meth:`query` runs (``EXPLAIN QUERY PLAN``)."""
+        return self._read(
+            lambda conn: explain_search(
+                conn, query or HistoryQuery(), index=self.viewer_index, limit=limit
+            )
+        )
 
     def get(self, redemption_id: str) -> HistoryRow | None:
         """One redemption by id, or None."""
@@ -510,14 +540,14 @@ class Ledger:
         file behind. Free-text cells a spreadsheet would run as a formula get a
         leading ``'``.
         """
-        where, params = (query or HistoryQuery()).where()
         target = Path(path)
 
         def work(conn: sqlite3.Connection) -> int:
+            plan = plan_search(conn, query or HistoryQuery(), index=self.viewer_index, window=None)
             cursor = conn.execute(
-                f"SELECT {', '.join(CSV_COLUMNS)} FROM redemptions{where}"
+                f"SELECT {', '.join(CSV_COLUMNS)} FROM {plan.source}{plan.where}"
                 " ORDER BY redeemed_at ASC, redemption_id ASC",
-                params,
+                plan.params,
             )
             return write_csv_atomically(target, csv_rows(cursor))
 
@@ -563,6 +593,10 @@ class Ledger:
     async def arecent_actions(self, *, limit: int = 50, offset: int = 0) -> list[ActionRecord]:
         """:meth:`recent_actions` on the ledger's worker thread."""
         return await self._run(functools.partial(self.recent_actions, limit=limit, offset=offset))
+
+    async def awrite_redemptions_bulk(self, records: Iterable[RedemptionRecord]) -> WriteResult:
+        """:meth:`write_redemptions_bulk` on the ledger's worker thread."""
+        return await self._run(self.write_redemptions_bulk, list(records))
 
     async def awrite_redemptions(self, records: Iterable[RedemptionRecord]) -> WriteResult:
         """:meth:`write_redemptions` on the ledger's worker thread."""

@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING
 from .ledger_schema import to_db_time
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from .records import ActionRecord, RedemptionRecord
 
 __all__ = [
@@ -26,6 +28,7 @@ __all__ = [
     "SQLITE_INT_MIN",
     "action_problem",
     "redemption_problem",
+    "split_storable",
     "storable",
     "storable_action",
 ]
@@ -54,6 +57,8 @@ def _text_problem(name: str, value: object, *, optional: bool = False) -> str | 
         return None
     if not isinstance(value, str):
         return f"{name} is {type(value).__name__}, not text"
+    if value.isascii():
+        return None  # no surrogate; isascii() is a flag read, encode() copies the text
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
@@ -88,6 +93,23 @@ def redemption_problem(record: RedemptionRecord) -> str | None:
         # Twitch documents only "min 1"; the bound is SQLite's, so say so plainly.
         return f"reward_cost {cost} is out of the range the history can store"
     return _time_problem("redeemed_at", record.redeemed_at)
+
+
+def split_storable(
+    records: Iterable[RedemptionRecord],
+) -> tuple[list[RedemptionRecord], list[tuple[str, str]]]:
+    """The records SQLite can hold, and ``(redemption_id, reason)`` of the others (logged)."""
+    good: list[RedemptionRecord] = []
+    rejected: list[tuple[str, str]] = []
+    for record in records:
+        problem = redemption_problem(record)
+        if problem is None:
+            good.append(record)
+            continue
+        rid = storable(str(record.redemption_id))
+        rejected.append((rid, problem))
+        _log.warning("ledger: redemption %s not stored: %s", rid, problem)
+    return good, rejected
 
 
 def action_problem(action: ActionRecord) -> str | None:

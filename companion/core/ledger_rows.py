@@ -116,11 +116,17 @@ class HistoryQuery:
     until: datetime | None = None
     status: RedemptionStatus | None = None
 
-    def where(self) -> tuple[str, list[object]]:
-        """The SQL ``WHERE`` clause (or ``""``) and its parameters."""
+    def where(self, *, with_viewer: bool = True) -> tuple[str, list[object]]:
+        """The SQL ``WHERE`` clause (or ``""``) and its parameters.
+
+        Args:
+            with_viewer: Include the viewer filter as a scan of every row's viewer_key
+                (False: the caller finds the viewers itself, see
+                :mod:`companion.core.ledger_search`).
+        """
         clauses: list[str] = []
         params: list[object] = []
-        if self.viewer:
+        if self.viewer and with_viewer:
             clauses.append("instr(viewer_key, ?) > 0")
             params.append(self.viewer.casefold())
         if self.reward_id is not None:

@@ -1,7 +1,10 @@
 """The ledger history: every redemption seen and what became of it, searchable, exportable.
 
 Search by viewer (login or display name), filter by reward, export the same search to
-CSV (the ledger writes it atomically, formula-safe). The file dialog is opened with
+CSV (the ledger writes it atomically, formula-safe). A search reads the newest
+:data:`PAGE` rows and its total; scrolling to the end reads the next page (Qt's
+``canFetchMore``/``fetchMore``), so a search in a million-row history costs one page of
+rows, not thousands (issue 18, item 5). The file dialog is opened with
 ``QFileDialog.open()`` (never ``exec()``), and the path field can be typed into
 directly, so nothing blocks the event loop.
 """
@@ -44,7 +47,7 @@ from companion.services.messages import explain_error
 from .sorting import SortKey, casefolded, sort_rows
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable, Coroutine, Sequence
 
     from PySide6.QtGui import QShowEvent
 
@@ -60,7 +63,9 @@ _Index = QModelIndex | QPersistentModelIndex
 _HEADERS = ("Redeemed", "Reward", "Viewer", "Input", "Status", "Changed", "Note")
 _STATUS_WORDS = {"UNFULFILLED": "Waiting", "FULFILLED": "Fulfilled", "CANCELED": "Refunded"}
 _SEARCH_DELAY_MS = 250
-_LIMIT = 5000
+#: Rows a search reads at once: a screenful many times over, and few enough that building
+#: them stays far below a keystroke's search delay (about 5-9 microseconds a row).
+PAGE = 500
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _REDEEMED = 0
 
@@ -90,15 +95,23 @@ def _local(stamp: datetime | None) -> str:
 
 
 class HistoryModel(QAbstractTableModel):
-    """The rows of one search (replaced as a whole per search, never per entry).
+    """The rows of one search (replaced as a whole per search, grown a page at a time).
 
-    Sorted by a header click (:meth:`sort`); a new search keeps the chosen order.
+    Sorted by a header click (:meth:`sort`); a new search keeps the chosen order. While
+    fewer rows are loaded than the search matched, the view's scrolling to the end asks
+    for more (:attr:`wants_more`); :meth:`add_entries` adds them.
+
+    Signals:
+        wants_more(): the view scrolled to the end and more rows match.
     """
+
+    wants_more = Signal()
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.entries: list[HistoryRow] = []
         self.total = 0
+        self.fetching = False
         self._sort: tuple[int, Qt.SortOrder] | None = None
 
     def __repr__(self) -> str:
@@ -107,6 +120,7 @@ class HistoryModel(QAbstractTableModel):
     def set_entries(self, entries: Sequence[HistoryRow], total: int | None = None) -> None:
         """Show a new search result (``total``: how many match in all)."""
         self.beginResetModel()
+        self.fetching = False
         self.entries = list(entries)
         self.total = len(self.entries) if total is None else total
         if self._sort is not None:
@@ -114,6 +128,31 @@ class HistoryModel(QAbstractTableModel):
             descending = order == Qt.SortOrder.DescendingOrder
             self.entries.sort(key=_sort_key(column), reverse=descending)
         self.endResetModel()
+
+    def add_entries(self, entries: Sequence[HistoryRow]) -> None:
+        """Add the next page of the same search (rows already shown are skipped).
+
+        Rows redeemed since the search shift the pages by as many rows; the skip keeps a
+        row from showing twice.
+        """
+        shown = {row.record.redemption_id for row in self.entries}
+        fresh = [row for row in entries if row.record.redemption_id not in shown]
+        if not fresh:
+            return
+        start = len(self.entries)
+        self.beginInsertRows(QModelIndex(), start, start + len(fresh) - 1)
+        self.entries.extend(fresh)
+        self.endInsertRows()
+        if self._sort is not None:
+            sort_rows(self, self.entries, _sort_key(self._sort[0]), self._sort[1])
+
+    def canFetchMore(self, parent: _Index) -> bool:
+        return not parent.isValid() and not self.fetching and len(self.entries) < self.total
+
+    def fetchMore(self, parent: _Index) -> None:
+        if self.canFetchMore(parent):
+            self.fetching = True
+            self.wants_more.emit()
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         """Order the rows by ``column`` (the view calls this on a header click)."""
@@ -180,6 +219,7 @@ class HistoryView(QWidget):
 
     Signals:
         searched(int): a search finished with this many rows.
+        loaded(int): another page was read; this many rows are shown now.
         exported(str): a CSV was written to this path.
 
     Args:
@@ -188,6 +228,7 @@ class HistoryView(QWidget):
     """
 
     searched = Signal(int)
+    loaded = Signal(int)
     exported = Signal(str)
 
     def __init__(self, ledger: Ledger, parent: QWidget | None = None) -> None:
@@ -196,6 +237,7 @@ class HistoryView(QWidget):
         self.model = HistoryModel(self)
         self._tasks: set[asyncio.Task[None]] = set()
         self._rewards: dict[str, str] = {}
+        self._shown = HistoryQuery()
 
         self.viewer_edit = QLineEdit()
         self.viewer_edit.setPlaceholderText("Viewer (login or display name)")
@@ -256,6 +298,7 @@ class HistoryView(QWidget):
         self._search_timer.setSingleShot(True)
         self._search_timer.setInterval(_SEARCH_DELAY_MS)
         self._search_timer.timeout.connect(self.search)
+        self.model.wants_more.connect(self.load_more)
         self.viewer_edit.textChanged.connect(lambda _text: self._search_timer.start())
         self.reward_combo.currentIndexChanged.connect(lambda _index: self.search())
         self.refresh_button.clicked.connect(self.search)
@@ -302,9 +345,16 @@ class HistoryView(QWidget):
     def search(self) -> None:
         """Run the search now (the latest search wins)."""
         for task in list(self._tasks):
-            if task.get_name() == "history-search":
+            if task.get_name() in ("history-search", "history-more"):
                 task.cancel()
-        task = asyncio.get_event_loop().create_task(self._search(), name="history-search")
+        self._start(self._search(), "history-search")
+
+    def load_more(self) -> None:
+        """Read the next page of the search shown (the model asks when scrolled to the end)."""
+        self._start(self._more(self._shown), "history-more")
+
+    def _start(self, work: Coroutine[Any, Any, None], name: str) -> None:
+        task = asyncio.get_event_loop().create_task(work, name=name)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
@@ -318,7 +368,7 @@ class HistoryView(QWidget):
     async def _search(self) -> None:
         query = self.query()
         try:
-            page = await self.ledger.aquery(query, limit=_LIMIT)
+            page = await self.ledger.aquery(query, limit=PAGE)
         except Exception as exc:
             _log.warning("history search failed: %r", exc)
             self.status_label.setText(f"Could not read the history. {explain_error(exc).then}")
@@ -331,14 +381,32 @@ class HistoryView(QWidget):
         }
         if known and query.reward_id is None:
             self.set_rewards(known)
+        self._shown = query
         self.model.set_entries(rows, page.total)
         self._show_empty(not rows)
-        shown = f"{page.total} redemption{'' if page.total == 1 else 's'}"
-        if page.total > len(rows):
-            shown += f" (showing the newest {len(rows)}; the export has them all)"
-        self.status_label.setText(shown)
+        self._say_shown()
         self._update_export()
         self.searched.emit(page.total)
+
+    async def _more(self, query: HistoryQuery) -> None:
+        try:
+            page = await self.ledger.aquery(query, limit=PAGE, offset=len(self.model.entries))
+        except Exception as exc:
+            _log.warning("history page failed: %r", exc)
+            self.status_label.setText(f"Could not read the history. {explain_error(exc).then}")
+            return
+        finally:
+            self.model.fetching = False
+        self.model.add_entries(page.rows)
+        self._say_shown()
+        self.loaded.emit(len(self.model.entries))
+
+    def _say_shown(self) -> None:
+        total, loaded = self.model.total, len(self.model.entries)
+        shown = f"{total} redemption{'' if total == 1 else 's'}"
+        if total > loaded:
+            shown += f" (the newest {loaded} shown, more as you scroll; the export has them all)"
+        self.status_label.setText(shown)
 
     def _show_empty(self, empty: bool) -> None:
         self.table.setVisible(not empty)

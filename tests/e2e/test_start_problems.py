@@ -59,7 +59,7 @@ def settings_sentence(data_dir: Path) -> str:
 def newer_sentence(data_dir: Path) -> str:
     return (
         f"The redemption history ({data_dir / 'ledger.sqlite3'}) was written by a newer "
-        "version of Streamer Companion (schema 7; this version knows up to 1), so it is open "
+        "version of Streamer Companion (schema 7; this version knows up to 2), so it is open "
         "read-only: you can browse and export it and the queue works, but redemptions and "
         "actions of this run are not saved to it. Update Streamer Companion to keep the "
         "history."

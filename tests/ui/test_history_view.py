@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import csv
+import sqlite3
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import pytest
+from PySide6.QtCore import QModelIndex
 from PySide6.QtWidgets import QFileDialog
 
 from companion.core.ledger import CSV_COLUMNS, Ledger
-from companion.ui.history_view import HistoryView
+from companion.ui.history_view import PAGE, HistoryView
 from tests.helpers.core_fakes import BASE_TIME, redemption
 
 if TYPE_CHECKING:
@@ -143,3 +145,71 @@ def test_reward_filter_follows_the_rewards_service(view: HistoryView) -> None:
     rewards.reward_changed.emit(reward)
     assert view.reward_combo.findData("new1") >= 0
     assert view.reward_combo.itemText(view.reward_combo.findData("new1")) == "Posture check"
+
+
+@pytest.fixture
+def big(tmp_path, qtbot, qloop) -> Iterator[tuple[HistoryView, Ledger]]:
+    store = Ledger(tmp_path / "big.sqlite3", wall_clock=lambda: BASE_TIME + timedelta(days=1))
+    logins = ("ana_plays", "bytebard", "cozy_carl", "zoë_ok", "100%_fan")
+    store.write_redemptions_bulk(
+        redemption(n, user_login=logins[n % 5], user_name=logins[n % 5].upper())
+        for n in range(1, 1301)
+    )
+    widget = HistoryView(store)
+    widget.resize(900, 500)
+    qtbot.addWidget(widget)
+    yield widget, store
+    store.close()
+
+
+def _like_scan(store: Ledger, needle: str) -> list[str]:
+    """The ids a scan of every row finds, newest first (what the search must return)."""
+    conn = sqlite3.connect(store.path)
+    try:
+        escaped = needle.casefold().replace("%", "\\%").replace("_", "\\_")
+        rows = conn.execute(
+            "SELECT redemption_id FROM redemptions WHERE viewer_key LIKE ? ESCAPE '\\'"
+            " ORDER BY redeemed_at DESC, redemption_id DESC",
+            (f"%{escaped}%",),
+        ).fetchall()
+    finally:
+        conn.close()
+    return [str(row[0]) for row in rows]
+
+
+def test_the_viewer_search_goes_through_the_trigram_index(big, qtbot) -> None:
+    view, store = big
+    with qtbot.waitSignal(view.searched, timeout=5000) as blocker:
+        view.viewer_edit.setText("ZOË_O")
+    want = _like_scan(store, "zoë_o")
+    assert blocker.args == [len(want)] == [260]
+    assert [row.record.redemption_id for row in view.model.entries] == want
+    plan = store.explain(view.query(), limit=PAGE)
+    assert any("viewers_fts VIRTUAL TABLE" in line for line in plan), plan
+    assert not any(line.startswith("SCAN redemptions") for line in plan), plan
+    # LIKE's own wildcards are plain characters to the search.
+    with qtbot.waitSignal(view.searched, timeout=5000) as blocker:
+        view.viewer_edit.setText("0%_")
+    assert blocker.args == [260]
+    assert [row.record.redemption_id for row in view.model.entries] == _like_scan(store, "0%_")
+
+
+def test_a_long_result_loads_a_page_at_a_time_as_it_scrolls(big, qtbot) -> None:
+    view, store = big
+    assert search(view, qtbot) == 1300
+    assert len(view.model.entries) == PAGE
+    assert view.status_label.text() == (
+        f"1300 redemptions (the newest {PAGE} shown, more as you scroll; the export has them all)"
+    )
+    with qtbot.waitSignal(view.loaded, timeout=5000) as blocker:
+        view.table.scrollToBottom()
+    assert blocker.args == [2 * PAGE]
+    # A row redeemed meanwhile shifts the pages by one: no row shows twice.
+    store.write_redemptions_bulk([redemption(5000, user_login="late")])
+    with qtbot.waitSignal(view.loaded, timeout=5000) as blocker:
+        view.table.scrollToBottom()
+    assert blocker.args == [1300]
+    assert not view.model.canFetchMore(QModelIndex())
+    ids = [row.record.redemption_id for row in view.model.entries]
+    assert ids == [f"r{n:05d}" for n in range(1300, 0, -1)]
+    assert view.status_label.text() == "1300 redemptions"

@@ -51,9 +51,22 @@ def test_wal_mode_schema_version_and_no_secret_columns(ledger: Ledger) -> None:
     conn = raw(ledger.path)
     try:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 1
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
         tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
-        assert sorted(tables) == ["action_items", "actions", "redemptions"]
+        # viewers_fts and its shadow tables: the viewer search's trigram index (issue 18).
+        assert sorted(tables) == [
+            "action_items",
+            "actions",
+            "redemptions",
+            "sqlite_sequence",
+            "viewers",
+            "viewers_fts",
+            "viewers_fts_config",
+            "viewers_fts_data",
+            "viewers_fts_docsize",
+            "viewers_fts_idx",
+            "viewers_indexed",
+        ]
         columns = {
             column[1] for table in tables for column in conn.execute(f"PRAGMA table_info({table})")
         }

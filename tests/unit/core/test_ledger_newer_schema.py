@@ -31,7 +31,7 @@ def test_opening_for_writing_refuses_and_changes_nothing(tmp_path: Path, wal: bo
     path = tmp_path / "ledger.sqlite3"
     make_newer(path, wal=wal)
     before = path.read_bytes()
-    with pytest.raises(LedgerSchemaError, match="schema version 7; this app knows up to 1"):
+    with pytest.raises(LedgerSchemaError, match="schema version 7; this app knows up to 2"):
         Ledger(path)
     # Not even the journal mode (a header byte) was switched before the refusal.
     assert path.read_bytes() == before
