@@ -36,7 +36,11 @@ class _PreciseTimers(QObject):
     def __init__(self) -> None:
         super().__init__()
         self._handles: dict[int, asyncio.TimerHandle] = {}
-        self._timer_ids: dict[asyncio.TimerHandle, int] = {}
+        # Keyed by id(handle), not the handle: TimerHandles compare equal (and hash alike)
+        # when their deadline, callback and arguments are equal, so two calls of
+        # call_later(d, f) within one clock tick would share one key and one would be lost.
+        # A handle stays alive in _handles while its id is a key here, so ids cannot clash.
+        self._timer_ids: dict[int, int] = {}
         self._stopped = False
 
     def add(self, handle: asyncio.TimerHandle, delay: float) -> asyncio.TimerHandle:
@@ -44,7 +48,7 @@ class _PreciseTimers(QObject):
         milliseconds = math.ceil(max(0.0, delay) * 1000)
         timer_id = self.startTimer(milliseconds, Qt.TimerType.PreciseTimer)
         self._handles[timer_id] = handle
-        self._timer_ids[handle] = timer_id
+        self._timer_ids[id(handle)] = timer_id
         return handle
 
     def discard(self, handle: asyncio.TimerHandle) -> None:
@@ -53,7 +57,7 @@ class _PreciseTimers(QObject):
         aiohttp arms a timeout per request and cancels it when the answer arrives; kept
         until their deadlines, those handles would pile up for minutes.
         """
-        timer_id = self._timer_ids.pop(handle, None)
+        timer_id = self._timer_ids.pop(id(handle), None)
         if timer_id is not None:
             del self._handles[timer_id]
             self.killTimer(timer_id)
@@ -64,7 +68,7 @@ class _PreciseTimers(QObject):
         handle = self._handles.pop(timer_id, None)
         if handle is None:
             return
-        del self._timer_ids[handle]
+        del self._timer_ids[id(handle)]
         if self._stopped or handle.cancelled():
             return
         handle._run()  # what every asyncio loop does with a due handle
