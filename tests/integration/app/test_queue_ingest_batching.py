@@ -46,7 +46,14 @@ class LedgerTrace:
         """How many redemption inserts each write transaction made, in order."""
         counts: list[int] = []
         current: int | None = None
+        previous = ""
         for statement in self.statements:
+            # SQLite reports each trigger program an insert runs (the viewers table's
+            # triggers) as the triggering statement again, with the same bound values;
+            # a row's own insert differs from the one before it by its values.
+            repeated, previous = statement == previous, statement
+            if repeated:
+                continue
             if statement.startswith("BEGIN IMMEDIATE"):
                 current = 0
             elif statement.startswith(_INSERT) and current is not None:
