@@ -23,7 +23,7 @@ known; here:
   Otherwise the moves of ids known before the batch (``rowid <= before``) or repeated in
   it are applied, which gives what the row-by-row write gives (a test checks it row for
   row).
-* Viewer counts: for a batch of :data:`SET_VIEWERS_MIN_ROWS` or more, the per-row insert
+* Viewer counts: for a batch of :data:`LARGE_BATCH_ROWS` or more, the per-row insert
   trigger that keeps ``viewers`` in step (two statements a row, about 5 microseconds) is
   dropped inside the transaction and its own stored SQL run again after; meanwhile the
   batch's viewers are counted once (in Python when every row was inserted, else by SQL
@@ -33,7 +33,8 @@ known; here:
   (the app's writer, a few rows per event-loop turn) keep the trigger: dropping and
   recreating it costs more than it saves there.
 
-The page cache is raised to :data:`BULK_CACHE_KIB` for the call and put back after: a
+For a batch of :data:`LARGE_BATCH_ROWS` or more, the page cache is raised to
+:data:`BULK_CACHE_KIB` for the call and put back after: a
 million-row ledger is hundreds of MB, and the default 2 MB cache re-reads index pages
 for nearly every row. Durability is the ledger's (WAL, ``synchronous=NORMAL``, see
 :mod:`companion.core.ledger`): the batch is one commit, so a crash keeps all or none.
@@ -57,14 +58,15 @@ if TYPE_CHECKING:
 
     from .records import RedemptionRecord
 
-__all__ = ["BULK_CACHE_KIB", "SET_VIEWERS_MIN_ROWS", "Move", "Row", "bulk_rows", "insert_bulk"]
+__all__ = ["BULK_CACHE_KIB", "LARGE_BATCH_ROWS", "Move", "Row", "bulk_rows", "insert_bulk"]
 
 _log = logging.getLogger(__name__)
 
 #: The page cache of a bulk write, in KiB (SQLite's default is 2,000 KiB).
 BULK_CACHE_KIB = 65536
-#: From this many rows a bulk write counts viewers once instead of by trigger per row.
-SET_VIEWERS_MIN_ROWS = 500
+#: From this many rows a bulk write raises the page cache and counts viewers once instead
+#: of by trigger per row (below it both cost more than they save).
+LARGE_BATCH_ROWS = 500
 #: The name of schema 2's trigger that counts a new redemption's viewer.
 VIEWER_TRIGGER = "redemptions_viewer_insert"
 
@@ -222,13 +224,15 @@ def insert_bulk(
     With the viewers' trigram index (``index``), the batch's new viewers are added to it
     last, in one statement (see :mod:`companion.core.ledger_schema` for why not per row).
     """
-    cache = int(conn.execute("PRAGMA cache_size").fetchone()[0])
-    conn.execute(f"PRAGMA cache_size = -{BULK_CACHE_KIB}")
+    large = len(rows) >= LARGE_BATCH_ROWS
+    cache = int(conn.execute("PRAGMA cache_size").fetchone()[0]) if large else None
+    if large:
+        conn.execute(f"PRAGMA cache_size = -{BULK_CACHE_KIB}")
     try:
         before = int(conn.execute("SELECT coalesce(max(rowid), 0) FROM redemptions").fetchone()[0])
         appends = before <= _ROWID_MAX - len(rows)
         trigger: str | None = None
-        if appends and len(rows) >= SET_VIEWERS_MIN_ROWS:
+        if appends and large:
             found = conn.execute(
                 "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?",
                 (VIEWER_TRIGGER,),
@@ -245,5 +249,6 @@ def insert_bulk(
         if index is ViewerIndex.FTS:
             sync_viewer_search(conn)  # the batch's new viewers, in one statement
     finally:
-        conn.execute(f"PRAGMA cache_size = {cache}")
+        if cache is not None:
+            conn.execute(f"PRAGMA cache_size = {cache}")
     return new
