@@ -35,6 +35,15 @@ known; here:
   (the app's writer, a few rows per event-loop turn) keep the trigger: dropping and
   recreating it costs more than it saves there.
 
+* An import at least as large as the ledger it goes into (a first import, a migration)
+  drops the table's secondary indexes inside the transaction and runs their own stored
+  ``CREATE INDEX`` again after the rows are in: SQLite then builds each index once from
+  sorted keys instead of inserting every row at a random place. Measured on an empty
+  ledger, one call: 300,000 rows 45,455 -> 50,780 rows per CPU second; 1,000,000 rows
+  50,916. The id's unique index stays (it is what ignores a known id); a rollback restores
+  the dropped indexes with everything else. A smaller batch into a large ledger keeps
+  them: rebuilding an index over every row would cost more than the batch's inserts.
+
 For a batch of :data:`LARGE_BATCH_ROWS` or more, the page cache is raised to
 :data:`BULK_CACHE_KIB` for the call and put back after: a
 million-row ledger is hundreds of MB, and the default 2 MB cache re-reads index pages
@@ -225,6 +234,17 @@ def _count_viewers(conn: sqlite3.Connection, rows: list[Row], new: int, before: 
         conn.execute(_COUNT_NEW_ROWS, (before,))
 
 
+def _secondary_indexes(conn: sqlite3.Connection) -> list[tuple[str, str]]:
+    """``(name, CREATE INDEX statement)`` of the redemptions table's own indexes."""
+    return [
+        (str(name), str(sql))
+        for name, sql in conn.execute(
+            "SELECT name, sql FROM sqlite_master"
+            " WHERE type = 'index' AND tbl_name = 'redemptions' AND sql IS NOT NULL"
+        )
+    ]
+
+
 def insert_bulk(
     conn: sqlite3.Connection,
     rows: list[Row],
@@ -252,7 +272,15 @@ def insert_bulk(
             if found is not None:
                 trigger = str(found[0])
                 conn.execute(f"DROP TRIGGER {VIEWER_TRIGGER}")
+        # An import into a ledger smaller than itself: build the secondary indexes once,
+        # sorted, instead of inserting into them row by row (the id's unique index stays:
+        # it is what ignores a known id).
+        rebuild = _secondary_indexes(conn) if large and len(rows) >= before else []
+        for name, _sql in rebuild:
+            conn.execute(f'DROP INDEX "{name}"')
         new = conn.executemany(_INSERT, rows).rowcount
+        for _name, sql in rebuild:
+            conn.execute(sql)
         if trigger is not None:
             _count_viewers(conn, rows, new, before)
             conn.execute(trigger)

@@ -8,14 +8,15 @@ cannot be stored, and with :func:`to_db_time`, the stored time format.
 from __future__ import annotations
 
 import enum
+import sqlite3
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
 import pytest
 
-from companion.core.ledger import Ledger
-from companion.core.ledger_bulk import bulk_rows
+from companion.core.ledger import HistoryQuery, Ledger
+from companion.core.ledger_bulk import LARGE_BATCH_ROWS, bulk_rows
 from companion.core.ledger_checks import redemption_problem
 from companion.core.ledger_rows import viewer_key
 from companion.core.ledger_schema import to_db_time
@@ -153,3 +154,61 @@ def test_the_bulk_write_stores_every_good_record_as_the_row_by_row_write(tmp_pat
     finally:
         one.close()
         bulk.close()
+
+
+def schema(path: Path) -> list[tuple[object, ...]]:
+    conn = sqlite3.connect(path)
+    try:
+        return list(
+            conn.execute(
+                "SELECT type, name, tbl_name, sql FROM sqlite_master"
+                " WHERE type IN ('index', 'trigger') ORDER BY type, name"
+            )
+        )
+    finally:
+        conn.close()
+
+
+def test_an_import_larger_than_the_ledger_rebuilds_its_indexes_once(tmp_path: Path) -> None:
+    """The secondary indexes are dropped and built again after a large import (sorted, not
+    row by row), and only when the import outnumbers the rows there; the schema after is
+    exactly a fresh ledger's and every query still finds its rows through them."""
+    fresh = Ledger(tmp_path / "fresh.sqlite3")
+    fresh.close()
+    ledger = Ledger(
+        tmp_path / "ledger.sqlite3", wall_clock=lambda: datetime(2026, 12, 6, tzinfo=UTC)
+    )
+    statements: list[str] = []
+    ledger._conn.set_trace_callback(statements.append)  # the statements SQLite ran
+    try:
+        big = LARGE_BATCH_ROWS
+        assert (
+            ledger.write_redemptions_bulk(
+                [redemption(n, reward_id=f"reward-{n % 3}") for n in range(big)]
+            ).new
+            == big
+        )
+        dropped = [s for s in statements if s.startswith("DROP INDEX")]
+        assert sorted(dropped) == [
+            'DROP INDEX "redemptions_by_reward"',
+            'DROP INDEX "redemptions_by_time"',
+            'DROP INDEX "redemptions_by_user"',
+        ]
+        statements.clear()
+        # Not larger than the ledger: the indexes take the rows as they come.
+        assert (
+            ledger.write_redemptions_bulk(
+                [redemption(n, reward_id="reward-1") for n in range(big, 2 * big - 1)]
+            ).new
+            == big - 1
+        )
+        assert not [s for s in statements if s.startswith("DROP INDEX")]
+        plan = " ".join(ledger.explain(HistoryQuery(reward_id="reward-1")))
+        assert "redemptions_by_reward" in plan
+        assert (
+            ledger.query(HistoryQuery(reward_id="reward-1"), limit=1).total == 167 + big - 1
+        )  # n % 3 == 1 below 500: 167
+        assert ledger.integrity_check() == "ok"
+    finally:
+        ledger.close()
+    assert schema(ledger.path) == schema(fresh.path)

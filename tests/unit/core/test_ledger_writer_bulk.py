@@ -77,6 +77,20 @@ def content(path: Path) -> tuple[list[tuple[object, ...]], list[tuple[object, ..
         conn.close()
 
 
+def master(path: Path) -> list[tuple[object, ...]]:
+    """Every index and trigger of the file, with its SQL."""
+    conn = sqlite3.connect(path)
+    try:
+        return list(
+            conn.execute(
+                "SELECT type, name, sql FROM sqlite_master"
+                " WHERE type IN ('index', 'trigger') ORDER BY name"
+            )
+        )
+    finally:
+        conn.close()
+
+
 def row_by_row(path: Path, writes: Iterable[list[RedemptionRecord]]) -> list[WriteResult]:
     ledger = Ledger(path, wall_clock=lambda: SEEN_AT)
     try:
@@ -197,6 +211,7 @@ def test_a_bulk_write_the_disk_refuses_changes_nothing(tmp_path: Path, rows: int
     try:
         ledger.write_redemptions_bulk([redemption(100_000, user_input="z" * 3000)])
         before = content(ledger.path)
+        definitions = master(ledger.path)
         fill_disk(ledger)
         with pytest.raises(sqlite3.OperationalError, match="database or disk is full"):
             ledger.write_redemptions_bulk(
@@ -204,6 +219,8 @@ def test_a_bulk_write_the_disk_refuses_changes_nothing(tmp_path: Path, rows: int
             )
         free_disk(ledger)
         assert content(ledger.path) == before
+        assert master(ledger.path) == definitions  # dropped indexes and trigger are back
+        assert len(definitions) == 13
         # The trigger is back (the rollback restored it): a row-by-row write counts its viewer.
         ledger.write_redemptions([redemption(7)])
         viewers = dict(((uid, key), count) for _id, uid, key, count in content(ledger.path)[1])
