@@ -50,7 +50,6 @@ from .ledger_bulk import bulk_rows, insert_bulk
 from .ledger_checks import (
     action_problem,
     redemption_problem,
-    split_storable,
     storable,
     storable_action,
 )
@@ -304,10 +303,9 @@ class Ledger:
         The same rows, statuses and checks, in one transaction, but SQLite loops over the
         rows (see :mod:`companion.core.ledger_bulk`). Durability is the ledger's usual.
         """
-        batch, rejected = split_storable(records)
-        if not batch:
+        rows, moves, rejected = bulk_rows(records, to_db_time(self._wall_clock()))
+        if not rows:
             return WriteResult(0, tuple(rejected))
-        rows, moves = bulk_rows(batch, to_db_time(self._wall_clock()))
         return WriteResult(
             self._transaction(lambda conn: insert_bulk(conn, rows, moves, self.viewer_index)),
             tuple(rejected),

@@ -164,11 +164,18 @@ class LedgerWriter:
     # ------------------------------------------------------------------ writes
 
     def write_redemptions(self, records: Sequence[RedemptionRecord]) -> None:
-        """Remember redemptions (:meth:`Ledger.write_redemptions`)."""
+        """Remember redemptions (:meth:`Ledger.write_redemptions_bulk`).
+
+        The bulk write stores what the row-by-row write stores, with the same
+        :class:`WriteResult`, in one ``executemany`` instead of a statement per row
+        (see :mod:`companion.core.ledger_bulk`).
+        """
         batch = list(records)
         if batch:
             self._submit(
-                _Write("redemptions", len(batch), lambda: self.ledger.awrite_redemptions(batch))
+                _Write(
+                    "redemptions", len(batch), lambda: self.ledger.awrite_redemptions_bulk(batch)
+                )
             )
 
     def write_status(self, updates: Sequence[tuple[str, str]], note: str | None) -> None:

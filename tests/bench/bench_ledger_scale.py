@@ -13,6 +13,7 @@ redemption ids as Twitch's. Records are built outside the timing; the rows go in
 Figures:
 
 * ``ledger_bulk_insert``: rows per second over the insert calls (wall), with the CPU time;
+* ``ledger_import_one_call``: the same rows as one call into an empty ledger (an import);
 * ``ledger_bytes_per_row``: the file (WAL checkpointed) over the rows, then each table and
   index (SQLite's ``dbstat``) per row;
 * ``ledger_search_*``: ``Ledger.query`` as the History view calls it (its first page of
@@ -76,6 +77,7 @@ class Generated:
     keys: dict[tuple[str, str], int] = field(default_factory=dict)
     insert_wall: float = 0.0
     insert_cpu: float = 0.0
+    chunks: list[list[RedemptionRecord]] = field(default_factory=list)
 
     def expected(self, needle: str) -> int:
         folded = needle.casefold()
@@ -156,7 +158,8 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Generated]:
     ledger = Ledger(path)
     result = Generated(ledger, path)
     rng = random.Random(18)
-    for chunk in _records(rng):
+    result.chunks = list(_records(rng))  # built before any timing (about 600 MB)
+    for chunk in result.chunks:
         for record in chunk:
             key = (record.user_id, viewer_key(record.user_login, record.user_name))
             result.keys[key] = result.keys.get(key, 0) + 1
@@ -190,10 +193,42 @@ def test_bulk_insert_rate(generated: Generated) -> None:
         f" ({ROWS:,} rows in {generated.insert_wall:.1f} s wall,"
         f" {generated.insert_cpu:.1f} s CPU, {CHUNK:,}-row calls)"
     )
-    print(f"ledger_bulk_insert_cpu: {ROWS / generated.insert_cpu:,.0f} rows per CPU second")
+    cpu_rate = ROWS / generated.insert_cpu
+    print(f"ledger_bulk_insert_cpu: {cpu_rate:,.0f} rows per CPU second")
     print(f"ledger_viewers: {len(generated.keys):,} distinct (user id, login, name)")
-    print(f"ledger_bulk_insert_target: {'met' if rate >= 50_000 else 'MISSED'} (>= 50,000 rows/s)")
+    print(
+        f"ledger_bulk_insert_target: wall {'met' if rate >= 50_000 else 'MISSED'},"
+        f" CPU {'met' if cpu_rate >= 50_000 else 'MISSED'} (>= 50,000 rows/s)"
+    )
     assert generated.ledger.query(limit=1).total == ROWS
+
+
+def test_import_in_one_call(generated: Generated, tmp_path: Path) -> None:
+    """The same million rows as one import into an empty ledger (a migration, a restore).
+
+    An import at least as large as its ledger builds the secondary indexes once after the
+    rows (see companion.core.ledger_bulk); the 50,000-row calls above cannot.
+    """
+    records = [record for chunk in generated.chunks for record in chunk]
+    ledger = Ledger(tmp_path / "import.sqlite3")
+    try:
+        wall, cpu = time.perf_counter(), time.process_time()
+        written = ledger.write_redemptions_bulk(records)
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        assert written.new == ROWS and not written.rejected
+        assert ledger.query(limit=1).total == ROWS
+        assert ledger.query(HistoryQuery(viewer="gonpix"), limit=1).total == generated.expected(
+            "gonpix"
+        )
+    finally:
+        ledger.close()
+    print(
+        f"\nledger_import_one_call: {ROWS / wall:,.0f} rows/s ({ROWS:,} rows in {wall:.1f} s"
+        f" wall, {cpu:.1f} s CPU, one call into an empty ledger)"
+    )
+    print(f"ledger_import_one_call_cpu: {ROWS / cpu:,.0f} rows per CPU second")
+    for name in ("import.sqlite3", "import.sqlite3-wal", "import.sqlite3-shm"):
+        (tmp_path / name).unlink(missing_ok=True)
 
 
 def test_bytes_per_row(generated: Generated) -> None:

@@ -45,22 +45,17 @@ class LedgerTrace:
     def insert_transactions(self) -> list[int]:
         """How many redemption inserts each write transaction made, in order."""
         counts: list[int] = []
-        current: int | None = None
-        previous = ""
+        current: set[str] | None = None
         for statement in self.statements:
-            # SQLite reports each trigger program an insert runs (the viewers table's
-            # triggers) as the triggering statement again, with the same bound values;
-            # a row's own insert differs from the one before it by its values.
-            repeated, previous = statement == previous, statement
-            if repeated:
-                continue
             if statement.startswith("BEGIN IMMEDIATE"):
-                current = 0
+                current = set()
             elif statement.startswith(_INSERT) and current is not None:
-                current += 1
+                # The trace repeats an insert's expanded SQL (its values included) for each
+                # step of the viewers trigger it fires: distinct texts are distinct rows.
+                current.add(statement)
             elif statement.startswith("COMMIT") and current is not None:
                 if current:
-                    counts.append(current)
+                    counts.append(len(current))
                 current = None
         return counts
 
