@@ -23,6 +23,12 @@ RULES = [
     ),
     ("core", ("companion.ui", "companion.services", "companion.app"), "core/ sits below services"),
     ("services", ("companion.ui", "companion.app"), "imports point ui -> services"),
+    ("overlay", ("PySide6", "qasync"), "the overlay server has no Qt"),
+    (
+        "overlay",
+        ("companion.twitch", "companion.ui", "companion.services", "companion.sim", "companion.app"),
+        "overlay/ takes its state from the app through the hub, never from Twitch",
+    ),
 ]
 
 
