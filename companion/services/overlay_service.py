@@ -243,6 +243,9 @@ class OverlayService(Service):
         self._alerted: OrderedDict[str, None] = OrderedDict()
         self._pages: tuple[OverlayPage, ...] = ()
         self._started = False
+        # One change of the server at a time, each to the settings of its moment: a start
+        # cancelled half-way could leave a socket bound that nothing owns.
+        self._applying = asyncio.Lock()
         self._feeds: list[_RunningFeed] = []
         self._queue: RedemptionQueue | None = None
         self._ticker_timer = QTimer(self)
@@ -375,13 +378,13 @@ class OverlayService(Service):
         if self._started:
             return
         self._started = True
-        self.spawn(self._apply(), name="overlay server", latest_wins=True)
+        self.spawn(self._apply(), name="overlay server")
 
     def set_enabled(self, enabled: bool) -> None:
         """Turn the overlay server on or off (kept in the settings)."""
         self.settings.overlay_enabled = enabled
         if self._started:
-            self.spawn(self._apply(), name="overlay server", latest_wins=True)
+            self._reapply()
 
     def set_port(self, port: object) -> int:
         """Use another port (kept in the settings); a running server moves to it.
@@ -395,14 +398,29 @@ class OverlayService(Service):
         if checked != self.port or self.state in (STATE_PORT_TAKEN, STATE_FAILED):
             self.port = checked
             if self._started:
-                self.spawn(self._apply(), name="overlay server", latest_wins=True)
+                self._reapply()
             else:
                 self._set_state(self.state)
         return checked
 
+    def _reapply(self) -> None:
+        """Apply the settings in the background; the status says so at once."""
+        if self.settings.overlay_enabled:
+            self._set_state(STATE_STARTING)
+        self.spawn(self._apply(), name="overlay server")
+
     async def _apply(self) -> None:
         """Make the server match the settings: stopped, or running on the chosen port."""
-        from companion.overlay.server import PAGES, OverlayPortInUse, OverlayServer
+        async with self._applying:
+            await self._apply_now()
+
+    async def _apply_now(self) -> None:
+        from companion.overlay.server import (
+            PAGES,
+            OverlayPortInUse,
+            OverlayServer,
+            OverlayServerError,
+        )
 
         if not self._pages:
             self._pages = tuple(PAGES)
@@ -420,7 +438,7 @@ class OverlayService(Service):
             self._set_state(STATE_PORT_TAKEN)
             self.notice.emit(explain(error))
             return
-        except OSError as error:
+        except (OverlayServerError, OSError) as error:
             _log.error("the overlay server could not start on port %d", self.port, exc_info=True)
             self._set_state(STATE_FAILED)
             self.notice.emit(explain(error))
