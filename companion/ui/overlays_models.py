@@ -163,7 +163,8 @@ class RewardAlertsModel(QAbstractTableModel):
     toggles it) and seconds (F2 edits; out of range is refused with a sentence).
 
     Signals:
-        refused(str): an edit broke a limit; the sentence says which.
+        problem(str): an edit broke a limit (the sentence says which), or "" once an
+            edit was taken.
 
     Args:
         rewards: The rewards service (rows follow its signals).
@@ -171,7 +172,7 @@ class RewardAlertsModel(QAbstractTableModel):
         parent: Qt parent.
     """
 
-    refused = Signal(str)
+    problem = Signal(str)
 
     TITLE = 0
     ENABLED = 1
@@ -268,9 +269,10 @@ class RewardAlertsModel(QAbstractTableModel):
             try:
                 self.overlays.set_alert_rule(reward_id, enabled=rule.enabled, seconds=value)
             except UserError as refusal:
-                self.refused.emit(str(refusal))
+                self.problem.emit(str(refusal))
                 return False
         else:
             return False
+        self.problem.emit("")
         self.dataChanged.emit(index, index)
         return True

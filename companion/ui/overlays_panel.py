@@ -265,7 +265,7 @@ class OverlaysPanel(QWidget):
         bottom.addWidget(self.sources_empty, 2, 0)
         alerts_label = QLabel("&Alerts per reward")
         self.alerts_model = RewardAlertsModel(rewards, service, self)
-        self.alerts_model.refused.connect(self.show_option_problem)
+        self.alerts_model.problem.connect(self.show_option_problem)
         self.alerts_view = _table(self.alerts_model)
         # Cell by cell: Space toggles the Alert cell, F2 edits the Seconds cell.
         self.alerts_view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectItems)
