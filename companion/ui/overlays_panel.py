@@ -25,7 +25,6 @@ from PySide6.QtGui import QColor, QDesktopServices, QGuiApplication, QKeySequenc
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
-    QFormLayout,
     QGridLayout,
     QHBoxLayout,
     QHeaderView,
@@ -73,6 +72,8 @@ _STATE_LOOK = {
 #: Sensible ranges of the pages' number options (the page files accept any number).
 _NUMBER_RANGES = {"font_size": (8, 200), "result_seconds": (0, 600), "max": (1, 50)}
 _DEFAULT_RANGE = (0, 999)
+#: How wide an option's field grows, by kind (a list of ids or titles needs the room).
+_FIELD_WIDTHS = {"number": 110, "color": 170, "list": 320}
 
 _HEX_COLOR = re.compile(r"#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})")
 _CSS_NAME = re.compile(r"[a-zA-Z]+")
@@ -108,14 +109,24 @@ class _OptionsForm(QWidget):
             if option.name in chosen and chosen[option.name] != option.default
         }
         self.fields: dict[str, QSpinBox | QLineEdit] = {}
-        layout = QFormLayout(self)
+        # Two label/field pairs a row: the options fit beside each other, and the tables
+        # below keep their height.
+        layout = QGridLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        for option in page.options:
+        for number, option in enumerate(page.options):
             field = self._field(option)
             field.setToolTip(option.description)
             field.setAccessibleName(option.label)
+            field.setMaximumWidth(_FIELD_WIDTHS.get(option.kind, 160))
             self.fields[option.name] = field
-            layout.addRow(f"{option.label}:", field)
+            label = QLabel(f"{option.label}:")
+            label.setBuddy(field)
+            row, pair = divmod(number, 2)
+            # Columns: label, field, gap, label, field, the rest.
+            layout.addWidget(label, row, pair * 3)
+            layout.addWidget(field, row, pair * 3 + 1)
+        layout.setColumnMinimumWidth(2, 24)  # a gap between the two pairs
+        layout.setColumnStretch(5, 1)
 
     def _field(self, option: PageOption) -> QSpinBox | QLineEdit:
         value = self.values.get(option.name, option.default)
@@ -216,10 +227,13 @@ class OverlaysPanel(QWidget):
         self.pages_view = QListView()
         self.pages_view.setModel(self.pages_model)
         self.pages_view.setMaximumWidth(220)
+        # Five pages: the list need not take the tables' height.
+        self.pages_view.setMaximumHeight(150)
         self.pages_view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         pages_label.setBuddy(self.pages_view)
         pages_column.addWidget(pages_label)
-        pages_column.addWidget(self.pages_view, 1)
+        pages_column.addWidget(self.pages_view)
+        pages_column.addStretch(1)
         middle.addLayout(pages_column)
 
         detail = QVBoxLayout()
@@ -248,9 +262,8 @@ class OverlaysPanel(QWidget):
         detail.addWidget(self.feedback_label)
         self.options_stack = QStackedWidget()
         detail.addWidget(self.options_stack)
-        detail.addStretch(1)
         middle.addLayout(detail, 1)
-        layout.addLayout(middle, 3)
+        layout.addLayout(middle)
 
         # -- connected sources and alert rules -------------------------------------------
         bottom = QGridLayout()
@@ -279,7 +292,8 @@ class OverlaysPanel(QWidget):
         bottom.addWidget(alerts_label, 0, 1)
         bottom.addWidget(self.alerts_view, 1, 1)
         bottom.addWidget(alerts_hint, 2, 1)
-        layout.addLayout(bottom, 2)
+        bottom.setRowStretch(1, 1)
+        layout.addLayout(bottom, 1)
 
         css = QLabel(
             "Your own style sheet overrides the pages' look: "
@@ -442,6 +456,8 @@ def _table(model: SourcesModel | RewardAlertsModel) -> QTableView:
     view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
     view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
     view.verticalHeader().hide()
-    view.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+    header = view.horizontalHeader()
+    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
     view.setAlternatingRowColors(True)
     return view
