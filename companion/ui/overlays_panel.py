@@ -39,6 +39,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from companion.services.overlay_service import MAX_TICKER_ITEMS
+
 from .overlays_models import PAGE_NAME_ROLE, PagesModel, RewardAlertsModel, SourcesModel
 
 if TYPE_CHECKING:
@@ -70,7 +72,12 @@ _STATE_LOOK = {
 }
 
 #: Sensible ranges of the pages' number options (the page files accept any number).
-_NUMBER_RANGES = {"font_size": (8, 200), "result_seconds": (0, 600), "max": (1, 50)}
+_NUMBER_RANGES = {
+    "font_size": (8, 200),
+    "result_seconds": (0, 600),
+    # The ticker never holds more than the service sends.
+    "max": (1, MAX_TICKER_ITEMS),
+}
 _DEFAULT_RANGE = (0, 999)
 #: How wide an option's field grows, by kind (a list of ids or titles needs the room).
 _FIELD_WIDTHS = {"number": 110, "color": 170, "list": 320}
