@@ -27,6 +27,20 @@ API (the interface OVERLAY-PANEL's service and panel build on; changes are addit
     ``OverlayServer(hub, *, port=DEFAULT_PORT, css_path=None)``: ``await start()``,
     ``await stop()``, ``port``, ``running``, ``css_path``, ``page_url(page, options)``.
 
+Pages: ``http://127.0.0.1:<port>/overlay/<page>``; URL options per page in ``PAGES``
+(``font_size``, ``color``, ``accent``, ``background``; ``goals``; ``result_seconds``;
+``rewards``; ``max``). User CSS: ``<data folder>/overlays.css`` at ``/overlay/user.css``,
+linked last. Alerts pass the page's ``rewards`` filter unless ``test`` is set.
+
+README screenshots (each page over a checkerboard): ``docs/screenshots/overlay-goals.png``,
+``overlay-prediction.png``, ``overlay-poll.png``, ``overlay-alerts.png`` and
+``overlay-queue.png``, made by ``QT_QPA_PLATFORM=offscreen .venv/bin/python -m
+tests.browser.make_screenshots``.
+
+Browser tests: ``tests/browser/`` (fixtures ``browser_session`` and ``overlay`` in its
+conftest; ``tests/browser/harness.py`` runs Playwright's async API, the hub and the
+server on one background loop thread, so tests are plain sync functions).
+
 Everything runs on the app's asyncio loop; nothing here blocks or imports Qt or
 ``companion.twitch``.
 """

@@ -50,8 +50,10 @@ USER_CSS_MAX_BYTES = 256 * 1024
 # Messages waiting for one page before the server gives up on it: a page that reads
 # nothing for this long is closed and, once it reconnects, gets a fresh snapshot.
 SEND_BACKLOG_LIMIT = 256
-# aiohttp waits this long for open requests when the server stops.
+# aiohttp waits this long for open requests when the server stops, and a page's socket
+# this long for the page to answer its close.
 SHUTDOWN_TIMEOUT_S = 1.0
+CLOSE_TIMEOUT_S = 1.0
 
 _CONTENT_TYPES = {
     ".html": "text/html",
@@ -343,8 +345,15 @@ class OverlayServer:
         runner, self._runner = self._runner, None
         if runner is None:
             return
-        for ws in list(self._sockets):
-            await ws.close(code=WSCloseCode.GOING_AWAY, message=b"overlay server stopping")
+        # All at once, each waiting at most CLOSE_TIMEOUT_S for the page's reply: a hung
+        # browser must not hold up the app's shutdown.
+        await asyncio.gather(
+            *(
+                ws.close(code=WSCloseCode.GOING_AWAY, message=b"overlay server stopping")
+                for ws in list(self._sockets)
+            ),
+            return_exceptions=True,
+        )
         await runner.cleanup()
         self._bound_port = None
         _log.info("overlay server stopped")
@@ -419,7 +428,7 @@ class OverlayServer:
         page = request.query.get("page", "")
         if page not in PAGE_NAMES:
             raise web.HTTPBadRequest(text=f"unknown overlay page; the pages are {PAGE_NAMES}\n")
-        ws = web.WebSocketResponse(heartbeat=10.0, max_msg_size=4096)
+        ws = web.WebSocketResponse(timeout=CLOSE_TIMEOUT_S, heartbeat=10.0, max_msg_size=4096)
         await ws.prepare(request)
         self._sockets.add(ws)
         connection = _PageConnection(ws)

@@ -236,6 +236,16 @@ def test_bundle_carries_resources_and_keyring_metadata(built: Built) -> None:
     assert "SecretService = keyring.backends.SecretService" in text
 
 
+def test_bundle_carries_the_overlay_pages(built: Built) -> None:
+    static = built.internal / "companion" / "overlay" / "static"
+    source = ROOT / "companion" / "overlay" / "static"
+    expected = sorted(p.name for p in source.iterdir() if p.is_file())
+    assert {"goals.html", "alerts.html", "overlay.js", "overlay.css"} <= set(expected)
+    assert sorted(p.name for p in static.iterdir() if p.is_file()) == expected
+    for name in expected:
+        assert (static / name).read_bytes() == (source / name).read_bytes(), name
+
+
 def test_bundle_has_the_keyring_backends_and_the_simulator(built: Built) -> None:
     viewer = built.bundle.parent.parent / "venv" / "bin" / "pyi-archive_viewer"
     result = subprocess.run(

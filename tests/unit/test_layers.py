@@ -26,7 +26,13 @@ RULES = [
     ("overlay", ("PySide6", "qasync"), "the overlay server has no Qt"),
     (
         "overlay",
-        ("companion.twitch", "companion.ui", "companion.services", "companion.sim", "companion.app"),
+        (
+            "companion.twitch",
+            "companion.ui",
+            "companion.services",
+            "companion.sim",
+            "companion.app",
+        ),
         "overlay/ takes its state from the app through the hub, never from Twitch",
     ),
 ]
