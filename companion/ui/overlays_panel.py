@@ -74,7 +74,7 @@ _STATE_LOOK = {
 #: Sensible ranges of the pages' number options (the page files accept any number).
 _NUMBER_RANGES = {
     "font_size": (8, 200),
-    "result_seconds": (0, 600),
+    "result_seconds": (0, 3600),
     # The ticker never holds more than the service sends.
     "max": (1, MAX_TICKER_ITEMS),
 }
@@ -82,15 +82,16 @@ _DEFAULT_RANGE = (0, 999)
 #: How wide an option's field grows, by kind (a list of ids or titles needs the room).
 _FIELD_WIDTHS = {"number": 110, "color": 170, "list": 320}
 
-_HEX_COLOR = re.compile(r"#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})")
+# The pages' own rule (overlay.js): hex of 3, 4, 6 or 8 digits, with or without '#'.
+_HEX_COLOR = re.compile(r"#?(?:[0-9a-fA-F]{3,4}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})")
 _CSS_NAME = re.compile(r"[a-zA-Z]+")
 
 
 def color_problem(text: str) -> str | None:
     """Why ``text`` is not a colour a page takes (None: it is one).
 
-    The pages take ``#rgb``, ``#rrggbb``, ``#rrggbbaa`` (with transparency) or a CSS colour
-    name; QColor knows the same names, so it judges those.
+    The pages take hex colours (``#rgb``, ``#rgba``, ``#rrggbb``, ``#rrggbbaa``, the ``#``
+    optional) or a CSS colour name; QColor knows the same names, so it judges those.
     """
     text = text.strip()
     if _HEX_COLOR.fullmatch(text):

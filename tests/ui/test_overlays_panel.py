@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QLineEdit, QSpinBox
 from companion.core.overlay_rules import AlertRule
 from companion.sim import DEMO_CLIENT_ID
 from companion.ui.overlays_models import URL_ROLE, RewardAlertsModel
+from companion.ui.overlays_panel import color_problem
 from tests.helpers.overlay_stack import OverlayStack, free_port, until
 
 if TYPE_CHECKING:
@@ -93,9 +94,9 @@ async def test_options_rebuild_the_url_and_copy_puts_it_on_the_clipboard(
     )
     assert panel.url_edit.text() == expected
     # A colour a page could not use is explained and leaves the URL as it was.
-    color.setText("#ff00")
+    color.setText("#ff00z")
     assert panel.problem_label.text() == (
-        "Text colour: “#ff00” is not a colour: use #rrggbb (or #rrggbbaa with transparency) "
+        "Text colour: “#ff00z” is not a colour: use #rrggbb (or #rrggbbaa with transparency) "
         "or a colour name such as white."
     )
     assert panel.url_edit.text() == expected
@@ -120,6 +121,22 @@ async def test_options_rebuild_the_url_and_copy_puts_it_on_the_clipboard(
     QTest.keyClick(panel, Qt.Key.Key_C, Qt.KeyboardModifier.AltModifier)
     alerts_url = f"http://127.0.0.1:{port}/overlay/alerts"
     await until(lambda: QGuiApplication.clipboard().text() == alerts_url)
+
+
+@pytest.mark.parametrize(
+    ("text", "good"),
+    [
+        ("00ff00", True),
+        ("#000000a0", True),
+        ("#fff", True),
+        ("White", True),
+        ("#ff00z", False),
+        ("notacolour", False),
+        ("red;background:url(x)", False),
+    ],
+)
+def test_the_colour_rule_is_the_pages_own(qapp, text: str, good: bool) -> None:
+    assert (color_problem(text) is None) is good
 
 
 async def test_connected_sources_follow_pages_that_come_and_go(
