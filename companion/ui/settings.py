@@ -49,6 +49,8 @@ PANEL_KEYS = (
     "extensions",
     "overlays",
 )
+#: The panels of every version before the Overlays tab (see enabled_panels).
+_PANELS_BEFORE_OVERLAYS = PANEL_KEYS[:7]
 
 #: The longest undo window a settings file may ask for (the menu offers up to 10 s); a
 #: longer one would hold a streamer's click for minutes, and ``inf`` for ever.
@@ -174,19 +176,31 @@ class AppSettings:
 
     # --- panels and notifications ---
     def enabled_panels(self) -> list[str]:
+        """The panels shown, in tab order.
+
+        A panel this file has never heard of (one added by a newer version than the one
+        that last stored the list, such as Overlays) is shown: the streamer never hid it.
+        """
         value = self._s.value("panels/enabled", list(PANEL_KEYS))
-        if value is None:  # QSettings writes an empty list as @Invalid()
-            return []
-        items: object = [value] if isinstance(value, str) else value
+        items: object = [] if value is None else [value] if isinstance(value, str) else value
+        # (QSettings writes an empty list as @Invalid(), read back as None.)
         if not isinstance(items, list) or not all(isinstance(item, str) for item in items):
             self._wrong("panels/enabled", value, "a list of panel names")
             return list(PANEL_KEYS)
+        known = self._s.value("panels/known")
+        if isinstance(known, str):
+            known = [known]
+        if not isinstance(known, list):
+            # Stored before the list of known panels was kept: by a version that knew
+            # every panel up to Extensions.
+            known = list(_PANELS_BEFORE_OVERLAYS)
         # Names this version does not know (a newer version's panels) are ignored.
-        return [key for key in PANEL_KEYS if key in items]
+        return [key for key in PANEL_KEYS if key in items or key not in known]
 
     def set_enabled_panels(self, keys: Iterable[str]) -> None:
         wanted = set(keys)
         self._s.setValue("panels/enabled", [key for key in PANEL_KEYS if key in wanted])
+        self._s.setValue("panels/known", list(PANEL_KEYS))
 
     def _flag(self, key: str, default: bool) -> bool:
         value = self._s.value(key, default)

@@ -114,3 +114,17 @@ def test_hand_edited_overlay_values_fall_back_and_are_noted(scratch_data_dir: Pa
     assert settings.overlay_port == 7480
     assert settings.alert_rule("rw1") == AlertRule(True, 6.0)
     assert settings.overlay_page_options() == {}
+
+
+def test_a_panel_list_stored_before_the_overlays_tab_shows_it(scratch_data_dir: Path, qapp) -> None:
+    """A streamer who hid a panel in an older version never hid the Overlays tab."""
+    raw = QSettings(str(scratch_data_dir / "settings.ini"), QSettings.Format.IniFormat)
+    raw.setValue("panels/enabled", ["rewards", "queue", "goals"])
+    raw.sync()
+    settings = AppSettings()
+    assert settings.enabled_panels() == ["rewards", "queue", "goals", "overlays"]
+    assert settings.check() == {}
+    # Once this version stores the list, hiding the Overlays tab sticks.
+    settings.set_enabled_panels(["rewards", "queue"])
+    settings.sync()
+    assert AppSettings().enabled_panels() == ["rewards", "queue"]
