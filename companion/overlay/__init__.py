@@ -13,8 +13,11 @@ API (the interface OVERLAY-PANEL's service and panel build on; changes are addit
 
 ``companion.overlay.hub``
     ``OverlayHub()``: ``set_goals``, ``set_prediction``, ``set_poll``, ``push_alert``,
-    ``set_queue``, ``send_test_alert(*, duration_ms=5000) -> OverlayAlert``,
-    ``snapshot(page) -> dict``, ``connected_sources() -> list[ConnectedSource]``,
+    ``set_queue``, ``send_test_alert(*, duration_ms=5000) -> OverlayAlert``
+    (``push_alert`` raises ``ValueError`` for a duration <= 0; polls that are
+    ARCHIVED/MODERATED/INVALID count as none),
+    ``snapshot(page) -> dict`` (the wire message; ``state(page)`` is the same without
+    ``seq``), ``connected_sources() -> list[ConnectedSource]``,
     ``add_listener(callback) -> remove``; the server uses ``attach``/``detach``.
     ``ConnectedSource(source_id, page, connected_since, remote_port)``.
     ``PAGE_NAMES = ("goals", "prediction", "poll", "alerts", "queue")``.
@@ -25,7 +28,7 @@ API (the interface OVERLAY-PANEL's service and panel build on; changes are addit
     ``DEFAULT_PORT = 7480``; ``OverlayServerError`` (cannot start; ``str()`` is a sentence)
     and its subclass ``OverlayPortInUse`` (port taken).
     ``OverlayServer(hub, *, port=DEFAULT_PORT, css_path=None)``: ``await start()``,
-    ``await stop()``, ``port``, ``running``, ``css_path``, ``page_url(page, options)``.
+    ``await stop()``, ``hub``, ``port``, ``running``, ``css_path``, ``page_url(page, options)``.
 
 Pages: ``http://127.0.0.1:<port>/overlay/<page>``; URL options per page in ``PAGES``
 (``font_size``, ``color``, ``accent``, ``background``; ``goals``; ``result_seconds``;

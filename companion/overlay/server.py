@@ -265,6 +265,11 @@ class OverlayServer:
         self._sockets: set[web.WebSocketResponse] = set()
 
     @property
+    def hub(self) -> OverlayHub:
+        """The hub whose state this server's pages show."""
+        return self._hub
+
+    @property
     def port(self) -> int:
         """The port served on (the bound one while running, else the configured one)."""
         return self._bound_port if self._bound_port is not None else self._port
@@ -330,9 +335,8 @@ class OverlayServer:
                 f"The overlays cannot listen on 127.0.0.1 port {self._port} ({exc.strerror}). "
                 "Choose another overlay port in Settings."
             ) from exc
-        server = site._server  # aiohttp keeps the asyncio server here; no public accessor
-        assert isinstance(server, asyncio.base_events.Server)
-        self._bound_port = int(server.sockets[0].getsockname()[1])
+        # The port actually bound (port 0 asks the OS for a free one).
+        self._bound_port = int(runner.addresses[0][1])
         self._runner = runner
         _log.info("overlay server listening on %s:%d", BIND_HOST, self._bound_port)
 

@@ -36,6 +36,9 @@ def overlay(browser_session: BrowserSession, scratch_data_dir: Path) -> Iterator
     try:
         yield env
     finally:
+        # The pages fetch nothing from anywhere but the overlay server itself.
+        origins = (f"http://127.0.0.1:{env.port}/", f"ws://127.0.0.1:{env.port}/", "data:")
+        foreign = [url for p in env.pages for url in p.requests if not url.startswith(origins)]
         errors = [
             (opened.page_errors, opened.dialogs, _unexpected(opened.console_errors))
             for opened in env.pages
@@ -43,6 +46,7 @@ def overlay(browser_session: BrowserSession, scratch_data_dir: Path) -> Iterator
         ]
         env.close()
     assert errors == [], "a page raised an error, opened a dialog or logged an error"
+    assert foreign == [], "a page fetched something from elsewhere"
 
 
 def _unexpected(console_errors: list[str]) -> list[str]:

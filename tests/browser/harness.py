@@ -138,6 +138,7 @@ class BrowserSession:
                 await dialog.dismiss()
 
             opened.page.on("dialog", on_dialog)
+            opened.page.on("request", lambda request: opened.requests.append(request.url))
             await opened.page.goto(url)
             await opened.page.wait_for_function(
                 "() => window.__overlay && window.__overlay.connected"
@@ -163,6 +164,7 @@ class OverlayPage:
     console_errors: list[str] = field(default_factory=list)
     page_errors: list[str] = field(default_factory=list)
     dialogs: list[str] = field(default_factory=list)
+    requests: list[str] = field(default_factory=list)
 
 
 class OverlayEnv:

@@ -86,6 +86,14 @@ def test_goals_page_shows_a_bar_per_goal(overlay: OverlayEnv, tmp_path: Path) ->
     title = _shot(overlay, opened, tmp_path / "goal1-title.png", "[data-key=g1] .row-title")
     assert title.count(YELLOW) > 100
     assert title.height >= 30
+    # Exactly the page, its two style sheets and its script; the fixture checks that
+    # every request of every page went to the overlay server.
+    assert sorted(url.rsplit("/", 2)[-1] for url in opened.requests) == [
+        "goals?accent=00ff00&color=ffff00&font_size=30",
+        "overlay.css",
+        "overlay.js",
+        "user.css",
+    ]
     whole = _shot(overlay, opened, tmp_path / "goals.png")
     assert whole.count(GREEN) > 2000
     # Below the cards the page is transparent, so chromium shows its white default.
@@ -339,3 +347,27 @@ def test_page_survives_a_server_restart(overlay: OverlayEnv) -> None:
     _wait(overlay, opened, "window.__overlay.connected && window.__overlay.connects === 2")
     _wait(overlay, opened, "document.querySelectorAll('.row-value').length === 1")
     assert _text(overlay, opened, ".row-value") == "4 / 9"
+
+
+def test_alert_on_screen_and_waiting_ones_go_when_the_server_goes(overlay: OverlayEnv) -> None:
+    opened = overlay.open("alerts")
+
+    def burst(hub: object) -> None:
+        for number in range(3):
+            alert = OverlayAlert(f"a{number}", f"viewer{number}", "rw1", "Hydrate", "", 30_000)
+            hub.push_alert(alert)  # type: ignore[attr-defined]
+
+    overlay.hub_do(burst)
+    _wait(overlay, opened, "document.querySelectorAll('.alert').length === 1")
+    overlay.run(overlay.server.stop())
+    _wait(overlay, opened, "!window.__overlay.connected")
+    assert overlay.run(opened.page.evaluate("document.getElementById('overlay').innerHTML")) == ""
+    overlay.restart_server()
+    _wait(overlay, opened, "window.__overlay.connected && window.__overlay.connects === 2")
+    # Old alerts are not replayed (not by the page's queue, not by the server)...
+    overlay.run(opened.page.wait_for_timeout(300))
+    assert overlay.run(opened.page.evaluate("window.__overlay.alertsShown")) == 1
+    assert _text(overlay, opened) == ""
+    # ...and new ones show at once, not after the 30 s ones that were waiting.
+    overlay.hub_do(lambda hub: hub.send_test_alert())
+    _wait(overlay, opened, "document.querySelectorAll('.alert.test').length === 1")

@@ -177,7 +177,7 @@ async def test_port_in_use_names_the_port_and_what_to_do(server: OverlayServer) 
 
 
 async def test_websocket_snapshot_then_updates(server: OverlayServer) -> None:
-    hub = server._hub
+    hub = server.hub
     hub.set_goals([OverlayGoal("g1", "follower", "Road", 1, 10)])
     url = f"ws://127.0.0.1:{server.port}/overlay/ws?page=goals"
     async with aiohttp.ClientSession() as session, session.ws_connect(url) as ws:
@@ -208,7 +208,7 @@ async def test_websocket_from_a_foreign_origin_is_refused(
         with pytest.raises(aiohttp.WSServerHandshakeError) as caught:
             await session.ws_connect(url, origin=origin.format(port=server.port))
     assert caught.value.status == 403
-    assert server._hub.connected_sources() == []
+    assert server.hub.connected_sources() == []
 
 
 async def test_websocket_from_its_own_origin_and_bad_page(server: OverlayServer) -> None:
@@ -234,14 +234,56 @@ async def test_stop_closes_pages_and_start_again_serves(server: OverlayServer) -
         closing = await ws.receive(timeout=5)
         assert closing.type in {aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED}
         await ws.close()
-        assert server._hub.connected_sources() == []
+        assert server.hub.connected_sources() == []
         with pytest.raises(aiohttp.ClientConnectionError):
             await session.get(f"http://127.0.0.1:{port}/overlay/queue")
         await server.stop()  # idempotent
-        restarted = OverlayServer(server._hub, port=port)
+        restarted = OverlayServer(server.hub, port=port)
         await restarted.start()
         try:
             async with session.get(restarted.page_url("queue")) as response:
                 assert response.status == 200
         finally:
             await restarted.stop()
+
+
+class StuckSocket:
+    """A page's socket whose browser reads nothing: every send waits for ever."""
+
+    def __init__(self) -> None:
+        self.closed = False
+        self.sent: list[str] = []
+        self.close_codes: list[int] = []
+
+    async def send_str(self, text: str) -> None:
+        self.sent.append(text)
+        await asyncio.Event().wait()
+
+    async def close(self, *, code: int, message: bytes = b"") -> bool:
+        self.close_codes.append(code)
+        self.closed = True
+        return True
+
+
+async def test_a_page_that_reads_nothing_is_closed_not_buffered_for_ever(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from aiohttp import WSCloseCode
+
+    from companion.overlay.server import SEND_BACKLOG_LIMIT, _PageConnection
+
+    socket_ = StuckSocket()
+    connection = _PageConnection(socket_)  # type: ignore[arg-type]
+    for number in range(SEND_BACKLOG_LIMIT + 5):
+        connection.send_text(str(number))
+    for _ in range(3):
+        await asyncio.sleep(0)
+    assert socket_.close_codes == [WSCloseCode.TRY_AGAIN_LATER]
+    # The backlog was dropped, not kept or sent; the page gets a fresh snapshot when it
+    # reconnects, and nothing more goes to this socket.
+    assert socket_.sent == []
+    connection.send_text("late")
+    await asyncio.sleep(0)
+    assert socket_.sent == []
+    assert "overlay page reads nothing" in caplog.text
+    await connection.aclose()

@@ -361,6 +361,8 @@
   const FIRST_RETRY_MS = 250;
   const LAST_RETRY_MS = 3000;
   let retryMs = FIRST_RETRY_MS;
+  const RENDERED_KEPT = 200;
+  let renderedOrder = [];
 
   function connect() {
     const socket = new WebSocket('ws://' + window.location.host + '/overlay/ws?page=' + encodeURIComponent(page));
@@ -380,12 +382,16 @@
       view.render(message);
       status.seq = message.seq;
       status.renderedAt[message.seq] = Date.now();
+      // Only the latest few: a source stays open for a whole stream.
+      renderedOrder.push(message.seq);
+      if (renderedOrder.length > RENDERED_KEPT) delete status.renderedAt[renderedOrder.shift()];
     };
     socket.onclose = () => {
       // Nothing stale on stream: whatever was shown goes now, and comes back with the
       // next snapshot once the app answers again.
       status.connected = false;
       status.renderedAt = {};
+      renderedOrder = [];
       view.clear();
       const delay = retryMs * (0.8 + Math.random() * 0.4);
       retryMs = Math.min(LAST_RETRY_MS, retryMs * 2);
