@@ -290,3 +290,25 @@ def _unix(stamp: str) -> float:
     from datetime import datetime
 
     return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
+
+
+async def test_signing_out_leaves_nothing_stale_on_stream(stack: OverlayStack) -> None:
+    goals = await stack.open_page("goals")
+    queue = await stack.open_page("queue")
+    prediction = await stack.open_page("prediction")
+    assert len(goals.received[0]["goals"]) == 1
+    await until(lambda: len(stack.service.hub.state("queue")["queue"]) == 3)  # type: ignore[arg-type]
+    stack.sim.state.create_prediction(
+        stack.broadcaster_id,
+        {
+            "title": "Clutch?",
+            "outcomes": [{"title": "Yes"}, {"title": "No"}],
+            "prediction_window": 60,
+        },
+    )
+    await prediction.next_where(lambda d: d["prediction"] is not None)
+    stack.panels.set_broadcaster(None)
+    assert (await goals.next_where(lambda d: d["goals"] == []))["goals"] == []
+    assert (await queue.next_where(lambda d: d["queue"] == []))["queue"] == []
+    gone = await prediction.next_where(lambda d: d["prediction"] is None)
+    assert gone["prediction"] is None
