@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import os
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QByteArray, QSettings
@@ -55,6 +56,10 @@ _PANELS_BEFORE_OVERLAYS = PANEL_KEYS[:7]
 #: The longest undo window a settings file may ask for (the menu offers up to 10 s); a
 #: longer one would hold a streamer's click for minutes, and ``inf`` for ever.
 MAX_UNDO_SECONDS = 60.0
+
+#: The overlay port used until one is chosen in the app (else 7480): the test suite gives
+#: each test its own, so a copy of the app running on the same machine never collides.
+OVERLAY_PORT_ENV = "COMPANION_OVERLAY_PORT"
 
 # Default client id for real sign-in; empty until the streamer registers one.
 CLIENT_ID_ENV = "COMPANION_CLIENT_ID"
@@ -248,7 +253,7 @@ class AppSettings:
     @property
     def overlay_port(self) -> int:
         """The loopback port the overlay server listens on (default 7480)."""
-        value = self._s.value("overlay/port", DEFAULT_OVERLAY_PORT)
+        value = self._s.value("overlay/port", _default_overlay_port())
         try:
             return check_overlay_port(value)
         except UserError:
@@ -257,7 +262,7 @@ class AppSettings:
                 value,
                 f"a whole number from {MIN_OVERLAY_PORT} to {MAX_OVERLAY_PORT}",
             )
-            return DEFAULT_OVERLAY_PORT
+            return _default_overlay_port()
 
     @overlay_port.setter
     def overlay_port(self, value: int) -> None:
@@ -405,6 +410,17 @@ class AppSettings:
 
     def set_active_account(self, authority: str, user_id: str | None) -> None:
         self._update_authority(authority, active=user_id or "")
+
+
+def _default_overlay_port() -> int:
+    """7480, or the port ``COMPANION_OVERLAY_PORT`` names (ignored, and logged, if bad)."""
+    text = os.environ.get(OVERLAY_PORT_ENV, "")
+    if text:
+        try:
+            return check_overlay_port(text)
+        except UserError as refusal:
+            _log.warning("%s ignored: %s", OVERLAY_PORT_ENV, refusal)
+    return DEFAULT_OVERLAY_PORT
 
 
 _TRUE = ("1", "true", "yes", "on")

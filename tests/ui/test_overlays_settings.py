@@ -19,7 +19,10 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 
-def test_defaults_are_on_port_7480_and_every_reward_alerted_6_s(qapp) -> None:
+def test_defaults_are_on_port_7480_and_every_reward_alerted_6_s(
+    qapp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("COMPANION_OVERLAY_PORT")  # the suite's own port (tests/conftest.py)
     settings = AppSettings()
     assert settings.overlay_enabled is True
     assert settings.overlay_port == 7480
@@ -95,7 +98,21 @@ def test_a_bad_alert_duration_is_refused_naming_the_limit(qapp) -> None:
     assert check_alert_seconds(60) == 60.0
 
 
-def test_hand_edited_overlay_values_fall_back_and_are_noted(scratch_data_dir: Path, qapp) -> None:
+def test_the_environment_names_the_default_port(qapp, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COMPANION_OVERLAY_PORT", "9123")
+    assert AppSettings().overlay_port == 9123
+    monkeypatch.setenv("COMPANION_OVERLAY_PORT", "80")  # refused: the default applies
+    assert AppSettings().overlay_port == 7480
+    settings = AppSettings()
+    settings.overlay_port = 9200  # a chosen port wins
+    monkeypatch.setenv("COMPANION_OVERLAY_PORT", "9123")
+    assert AppSettings().overlay_port == 9200
+
+
+def test_hand_edited_overlay_values_fall_back_and_are_noted(
+    scratch_data_dir: Path, qapp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("COMPANION_OVERLAY_PORT")
     raw = QSettings(str(scratch_data_dir / "settings.ini"), QSettings.Format.IniFormat)
     raw.setValue("overlay/port", "80")
     raw.setValue("overlay/enabled", "sometimes")
