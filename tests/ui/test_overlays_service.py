@@ -224,6 +224,26 @@ async def test_the_ticker_is_capped(stack: OverlayStack) -> None:
     ]
 
 
+async def test_the_server_waits_for_the_first_paint(qapp) -> None:
+    stack = OverlayStack()
+    try:
+        await asyncio.sleep(0.3)  # the loop runs, but the window has not been shown
+        assert stack.service.server is None
+        assert stack.service.pages == ()
+        assert stack.service.state == "off"
+        await stack.start(sign_in=False)  # shows the window
+        assert stack.service.state == "running"
+        assert [page.name for page in stack.service.pages] == [
+            "goals",
+            "prediction",
+            "poll",
+            "alerts",
+            "queue",
+        ]
+    finally:
+        await stack.stop()
+
+
 async def test_a_taken_port_is_told_and_a_new_port_serves(qapp) -> None:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as squatter:
         squatter.bind(("127.0.0.1", 0))
