@@ -240,6 +240,8 @@ class OverlayService(Service):
         self.status_text = _status_sentence(STATE_OFF, self.port)
         self.alerts_sent = 0
         self._rules: dict[str, AlertRule] = settings.alert_rules()
+        #: The active goals as the pages show them (the Overlays tab offers them as choices).
+        self.goals: list[OverlayGoal] = []
         self._alerted: OrderedDict[str, None] = OrderedDict()
         self._pages: tuple[OverlayPage, ...] = ()
         self._started = False
@@ -279,7 +281,8 @@ class OverlayService(Service):
 
     def set_goals(self, goals: Sequence[Goal]) -> None:
         """Send the active goals (``GoalsService`` lists only goals that have not ended)."""
-        self.hub.set_goals([overlay_goal(goal) for goal in goals])
+        self.goals = [overlay_goal(goal) for goal in goals]
+        self.hub.set_goals(self.goals)
 
     def on_redemption_added(self, redemption: CustomRewardRedemption) -> None:
         """One alert for a new redemption, if its reward's alerts are on (once per id)."""

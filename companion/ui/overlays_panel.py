@@ -31,10 +31,12 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QListView,
+    QMenu,
     QPushButton,
     QSpinBox,
     QStackedWidget,
     QTableView,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -117,6 +119,8 @@ class _OptionsForm(QWidget):
             if option.name in chosen and chosen[option.name] != option.default
         }
         self.fields: dict[str, QSpinBox | QLineEdit] = {}
+        #: The "Choose…" menu of each list option, by option name.
+        self.choosers: dict[str, QMenu] = {}
         # Two label/field pairs a row: the options fit beside each other, and the tables
         # below keep their height.
         layout = QGridLayout(self)
@@ -132,7 +136,15 @@ class _OptionsForm(QWidget):
             row, pair = divmod(number, 2)
             # Columns: label, field, gap, label, field, the rest.
             layout.addWidget(label, row, pair * 3)
-            layout.addWidget(field, row, pair * 3 + 1)
+            if isinstance(field, QLineEdit) and option.kind == "list":
+                holder = QWidget()
+                line = QHBoxLayout(holder)
+                line.setContentsMargins(0, 0, 0, 0)
+                line.addWidget(field, 1)
+                line.addWidget(self.chooser(option, field))
+                layout.addWidget(holder, row, pair * 3 + 1)
+            else:
+                layout.addWidget(field, row, pair * 3 + 1)
         layout.setColumnMinimumWidth(2, 24)  # a gap between the two pairs
         layout.setColumnStretch(5, 1)
 
@@ -154,6 +166,34 @@ class _OptionsForm(QWidget):
         edit.textChanged.connect(lambda text, o=option: self._set(o, text))
         return edit
 
+    def chooser(self, option: PageOption, edit: QLineEdit) -> QToolButton:
+        """A "Choose…" menu beside a list option: each current goal or reward, checked
+        when the list holds it; picking one adds or removes it."""
+        button = QToolButton()
+        button.setText("Choose…")
+        button.setAccessibleName(f"Choose {option.label.lower()}")
+        menu = QMenu(button)
+
+        def fill() -> None:
+            menu.clear()
+            chosen = _items(edit.text())
+            choices = self.panel.list_choices(option.name)
+            if not choices:
+                menu.addAction("(none right now)").setEnabled(False)
+            for label, value in choices:
+                action = menu.addAction(label)
+                action.setCheckable(True)
+                action.setChecked(value.casefold() in chosen)
+                action.triggered.connect(
+                    lambda on, v=value: edit.setText(_toggled(edit.text(), v, on))
+                )
+
+        menu.aboutToShow.connect(fill)
+        # popup(), not a menu button's exec(): no nested event loop under the asyncio one.
+        button.clicked.connect(lambda: menu.popup(button.mapToGlobal(button.rect().bottomLeft())))
+        self.choosers[option.name] = menu
+        return button
+
     def _set(self, option: PageOption, text: str) -> None:
         text = text.strip()
         if option.kind == "color" and text:
@@ -167,6 +207,18 @@ class _OptionsForm(QWidget):
         else:
             self.values[option.name] = text
         self.panel.options_changed(self.page.name)
+
+
+def _items(text: str) -> set[str]:
+    """The entries of a comma-separated list option, as the pages compare them."""
+    return {item.strip().casefold() for item in text.split(",") if item.strip()}
+
+
+def _toggled(text: str, value: str, on: bool) -> str:
+    """``text`` (a comma-separated list) with ``value`` added (``on``) or removed."""
+    items = [item.strip() for item in text.split(",") if item.strip()]
+    kept = [item for item in items if item.casefold() != value.casefold()]
+    return ", ".join([*kept, value] if on else kept)
 
 
 def _is_number(text: str) -> bool:
@@ -191,6 +243,7 @@ class OverlaysPanel(QWidget):
     ) -> None:
         super().__init__(parent)
         self.service = service
+        self.rewards = rewards
         self.settings = settings
         self._forms: dict[str, _OptionsForm] = {}
         layout = QVBoxLayout(self)
@@ -366,6 +419,22 @@ class OverlaysPanel(QWidget):
     def url_of(self, page: str) -> str:
         """The URL of ``page`` with its chosen options, on the configured port."""
         return self.service.page_url(page, self.options_of(page))
+
+    def list_choices(self, option: str) -> list[tuple[str, str]]:
+        """What a list option can name now: (menu label, value for the URL).
+
+        Goals by id (two goals may share a type); rewards by title, or by id when the
+        title has a comma (the pages split the list at commas).
+        """
+        if option == "goals":
+            return [
+                (f"{goal.description or goal.type} ({goal.type})", goal.id)
+                for goal in self.service.goals
+            ]
+        if option == "rewards":
+            rewards = sorted(self.rewards.rewards.values(), key=lambda r: r.title.casefold())
+            return [(r.title, r.id if "," in r.title else r.title) for r in rewards]
+        return []
 
     def options_changed(self, page: str) -> None:
         """A form changed: keep the options and show the new URL."""

@@ -123,6 +123,41 @@ async def test_options_rebuild_the_url_and_copy_puts_it_on_the_clipboard(
     await until(lambda: QGuiApplication.clipboard().text() == alerts_url)
 
 
+async def test_choose_fills_the_goals_and_rewards_lists(stack: OverlayStack) -> None:
+    _ctrl(stack.window, Qt.Key.Key_8)
+    panel = stack.panel
+    port = stack.service.port
+    [seeded] = stack.sim.state.get_goals(stack.broadcaster_id)
+    goals_menu = panel._forms["goals"].choosers["goals"]
+    goals_menu.aboutToShow.emit()
+    [goal_action] = goals_menu.actions()
+    assert goal_action.text() == "Road to 1,000 followers (follower)"
+    assert not goal_action.isChecked()
+    goal_action.trigger()
+    panel.select_page("goals")
+    assert panel.url_edit.text() == (
+        f"http://127.0.0.1:{port}/overlay/goals?" + urlencode({"goals": seeded["id"]})
+    )
+    rewards_menu = panel._forms["alerts"].choosers["rewards"]
+    rewards_menu.aboutToShow.emit()
+    titles = [action.text() for action in rewards_menu.actions()]
+    assert titles[:3] == ["Emote-only minute", "Highlight my message", "Hydrate!"]
+    rewards_menu.actions()[2].trigger()  # Hydrate!
+    rewards_menu.aboutToShow.emit()
+    rewards_menu.actions()[6].trigger()  # Song request
+    rewards_edit = panel._forms["alerts"].fields["rewards"]
+    assert isinstance(rewards_edit, QLineEdit)
+    assert rewards_edit.text() == "Hydrate!, Song request"
+    rewards_menu.aboutToShow.emit()
+    assert [a.isChecked() for a in rewards_menu.actions()].count(True) == 2
+    rewards_menu.actions()[2].trigger()  # Hydrate! again: out of the list
+    assert rewards_edit.text() == "Song request"
+    panel.select_page("alerts")
+    assert panel.url_edit.text() == (
+        f"http://127.0.0.1:{port}/overlay/alerts?" + urlencode({"rewards": "Song request"})
+    )
+
+
 @pytest.mark.parametrize(
     ("text", "good"),
     [
