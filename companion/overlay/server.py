@@ -196,6 +196,11 @@ def _load_static_files() -> dict[str, tuple[bytes, str]]:
     return files
 
 
+async def _without_server_header(request: web.Request, response: web.StreamResponse) -> None:
+    # A stream's pages need not tell anyone which Python and aiohttp the app runs.
+    response.headers.pop("Server", None)
+
+
 class _PageConnection:
     """One page's WebSocket as an :class:`~companion.overlay.hub.OverlaySink`.
 
@@ -207,6 +212,7 @@ class _PageConnection:
         self._backlog: deque[str] = deque()
         self._wake = asyncio.Event()
         self._closed = False
+        self._closing: asyncio.Task[bool] | None = None
         self._writer = asyncio.get_running_loop().create_task(
             self._write(), name="overlay-page-writer"
         )
@@ -218,7 +224,8 @@ class _PageConnection:
             _log.warning("overlay page reads nothing; closing it so it reconnects afresh")
             self._closed = True
             self._backlog.clear()
-            asyncio.get_running_loop().create_task(
+            # Kept referenced until done (a bare task could be collected mid-close).
+            self._closing = asyncio.get_running_loop().create_task(
                 self._ws.close(code=WSCloseCode.TRY_AGAIN_LATER), name="overlay-page-close"
             )
             return
@@ -240,6 +247,8 @@ class _PageConnection:
         self._writer.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self._writer
+        if self._closing is not None:
+            await self._closing
 
 
 class OverlayServer:
@@ -316,6 +325,7 @@ class OverlayServer:
             return
         self._files = _load_static_files()
         app = web.Application(middlewares=[self._guard])
+        app.on_response_prepare.append(_without_server_header)
         app.router.add_get("/overlay/ws", self._websocket)
         app.router.add_get("/overlay/user.css", self._user_css)
         app.router.add_get("/overlay/static/{name}", self._static)

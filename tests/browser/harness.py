@@ -9,7 +9,12 @@ to :meth:`LoopThread.run`.
 
 Playwright never downloads a browser here (``playwright install`` is never run): it
 launches ``/usr/bin/chromium`` from apt. Each launch gets Playwright's own fresh,
-temporary user-data-dir; nothing from a real profile is read.
+temporary user-data-dir; nothing from a real profile is read. Seen to work: Playwright
+1.65 with Debian 12's chromium 156.
+
+Under the pages' Content-Security-Policy (no ``unsafe-eval``) ``wait_for_function`` needs
+a function (``"() => expr"``): a bare expression string is run through ``eval`` and
+refused. ``evaluate`` is not affected.
 """
 
 from __future__ import annotations

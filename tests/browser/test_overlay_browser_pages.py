@@ -113,13 +113,20 @@ def test_goals_filter_and_animated_change(overlay: OverlayEnv) -> None:
     bar = "document.querySelector('.bar').getBoundingClientRect().width"
     before = overlay.run(opened.page.evaluate(f"{width} / {bar}"))
     assert abs(before - 0.10) < 0.01
+    overlay.run(
+        opened.page.evaluate(
+            "() => { window.__moved = [];"
+            " document.addEventListener('transitionrun', (e) => window.__moved.push("
+            "e.target.className + ':' + e.propertyName)); }"
+        )
+    )
     changed = dataclasses.replace(goals[0], current=80)
     overlay.hub_do(lambda hub: hub.set_goals([changed, goals[1]]))
     _wait_seq(overlay, opened, _seq(overlay, "goals"))
-    # The bar moves to its new width over a transition rather than jumping there.
     assert _texts(overlay, opened, ".row-value") == ["80 / 100"]
-    running = overlay.run(opened.page.evaluate("document.getAnimations().length"))
-    assert running == 1
+    # The bar moves to its new width over a transition rather than jumping there.
+    _wait(overlay, opened, "window.__moved.length === 1")
+    assert overlay.run(opened.page.evaluate("window.__moved")) == ["bar-fill:width"]
     _wait(overlay, opened, SETTLED)
     after = overlay.run(opened.page.evaluate(f"{width} / {bar}"))
     assert abs(after - 0.80) < 0.01
@@ -150,7 +157,8 @@ def test_prediction_live_then_result_then_nothing(overlay: OverlayEnv, tmp_path:
     _wait_seq(overlay, opened, _seq(overlay, "prediction"))
     _wait(overlay, opened, SETTLED)
     assert _text(overlay, opened, ".card-title") == "Boss down first try?"
-    assert _text(overlay, opened, ".card-status") in {"1:35 left", "1:34 left", "1:33 left"}
+    minutes, seconds = _text(overlay, opened, ".card-status").removesuffix(" left").split(":")
+    assert 80 <= int(minutes) * 60 + int(seconds) <= 95
     assert _texts(overlay, opened, ".row-title") == ["Yes", "No"]
     assert _texts(overlay, opened, ".row-value") == ["3,000 pts · 12 · 75%", "1,000 pts · 4 · 25%"]
     yes = _shot(overlay, opened, tmp_path / "yes.png", "[data-key=o1] .bar")
@@ -159,7 +167,8 @@ def test_prediction_live_then_result_then_nothing(overlay: OverlayEnv, tmp_path:
     assert abs(no.row_fraction(PINK) - 0.25) < 0.02
     _shot(overlay, opened, tmp_path / "prediction.png")
     # The time left counts down by itself.
-    _wait(overlay, opened, "!document.querySelector('.card-status').textContent.startsWith('1:35')")
+    shown = _text(overlay, opened, ".card-status")
+    _wait(overlay, opened, f"document.querySelector('.card-status').textContent !== '{shown}'")
     overlay.hub_do(lambda hub: hub.set_prediction(_prediction("LOCKED")))
     _wait(overlay, opened, "document.querySelector('.card-status').textContent === 'Locked'")
     overlay.hub_do(lambda hub: hub.set_prediction(_prediction("RESOLVED")))
@@ -169,7 +178,7 @@ def test_prediction_live_then_result_then_nothing(overlay: OverlayEnv, tmp_path:
     # result_seconds=1: the result goes away by itself a second after the end.
     started = time.monotonic()
     _wait(overlay, opened, "document.getElementById('overlay').childElementCount === 0")
-    assert time.monotonic() - started < 1.5
+    assert time.monotonic() - started < 3  # well before the default of 15 s
     # A page that connects after the result time has passed shows nothing at all.
     late = overlay.open("prediction", {"result_seconds": "1"})
     assert _text(overlay, late) == ""

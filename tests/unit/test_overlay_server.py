@@ -62,6 +62,8 @@ async def test_serves_every_page_with_strict_headers(server: OverlayServer) -> N
                     f"connect-src ws://127.0.0.1:{server.port} ws://localhost:{server.port}" in csp
                 )
                 assert response.headers["X-Content-Type-Options"] == "nosniff"
+                assert "Server" not in response.headers
+                assert "Set-Cookie" not in response.headers
         async with session.get(f"http://localhost:{server.port}/overlay/static/overlay.js") as r:
             assert r.status == 200
             assert r.content_type == "text/javascript"
@@ -287,3 +289,12 @@ async def test_a_page_that_reads_nothing_is_closed_not_buffered_for_ever(
     assert socket_.sent == []
     assert "overlay page reads nothing" in caplog.text
     await connection.aclose()
+
+
+async def test_websocket_to_a_foreign_host_is_refused(server: OverlayServer) -> None:
+    url = f"ws://127.0.0.1:{server.port}/overlay/ws?page=goals"
+    async with aiohttp.ClientSession() as session:
+        with pytest.raises(aiohttp.WSServerHandshakeError) as caught:
+            await session.ws_connect(url, headers={"Host": f"rebound.example:{server.port}"})
+    assert caught.value.status == 421
+    assert server.hub.connected_sources() == []
