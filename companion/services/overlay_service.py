@@ -475,16 +475,16 @@ class OverlayService(Service):
 
 
 def _status_sentence(state: str, port: int) -> str:
-    """The panel's line about the server."""
+    """The panel's line about the server (it reads "Overlay server " before it)."""
     if state == STATE_RUNNING:
-        return f"Running on http://127.0.0.1:{port}: browser sources can connect."
+        return f"running on http://127.0.0.1:{port}; browser sources can connect."
     if state == STATE_STARTING:
-        return f"Starting on port {port}…"
+        return f"starting on port {port}…"
     if state == STATE_PORT_TAKEN:
         return (
-            f"Port {port} is taken by another program: choose another port below (then "
-            "paste the new URLs into OBS)."
+            f"off: port {port} is taken by another program. Choose another port here, then "
+            "paste the new URLs into OBS."
         )
     if state == STATE_FAILED:
-        return f"Could not start on port {port}; the details are in the log."
-    return "Off: browser sources show nothing until you turn overlays on."
+        return f"off: it could not start on port {port}; the details are in the log."
+    return "off: browser sources show nothing until you turn it on."

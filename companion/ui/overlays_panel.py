@@ -509,7 +509,7 @@ class OverlaysPanel(QWidget):
         self.problem_label.setVisible(bool(text))
 
     def _show_status(self, state: str, port: int, text: str) -> None:
-        self.status_label.setText(f"Overlay server: {text}")
+        self.status_label.setText(f"Overlay server {text}")
         self.status_label.setProperty("state", _STATE_LOOK.get(state, ""))
         style = self.status_label.style()
         style.unpolish(self.status_label)

@@ -64,7 +64,7 @@ async def test_ctrl_8_opens_the_tab_with_every_page_and_its_url(
         ("Queue ticker", f"http://127.0.0.1:{port}/overlay/queue"),
     ]
     assert panel.status_label.text() == (
-        f"Overlay server: Running on http://127.0.0.1:{port}: browser sources can connect."
+        f"Overlay server running on http://127.0.0.1:{port}; browser sources can connect."
     )
     assert panel.status_label.property("state") == "live"
     # Signed out, the tab still works (its server needs no Twitch).
@@ -246,14 +246,14 @@ async def test_a_bad_port_is_explained_and_a_good_one_moves_the_server(
     await until(lambda: stack.service.state == "running" and stack.service.server.port == fresh)  # type: ignore[union-attr]
     assert panel.url_edit.text() == f"http://127.0.0.1:{fresh}/overlay/goals"
     assert panel.status_label.text() == (
-        f"Overlay server: Running on http://127.0.0.1:{fresh}: browser sources can connect."
+        f"Overlay server running on http://127.0.0.1:{fresh}; browser sources can connect."
     )
     # Off and on again from the keyboard.
     QTest.keyClick(panel, Qt.Key.Key_S, Qt.KeyboardModifier.AltModifier)
     await until(lambda: stack.service.state == "off")
     assert stack.settings.overlay_enabled is False
     assert panel.status_label.text() == (
-        "Overlay server: Off: browser sources show nothing until you turn overlays on."
+        "Overlay server off: browser sources show nothing until you turn it on."
     )
     assert not panel.test_button.isEnabled()
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
@@ -272,8 +272,8 @@ async def test_a_taken_port_shows_in_the_panel(qapp) -> None:
             await stack.start(sign_in=False)
             panel = stack.panel
             assert panel.status_label.text() == (
-                f"Overlay server: Port {taken} is taken by another program: choose another "
-                "port below (then paste the new URLs into OBS)."
+                f"Overlay server off: port {taken} is taken by another program. Choose "
+                "another port here, then paste the new URLs into OBS."
             )
             assert panel.status_label.property("state") == "down"
             assert panel.port_edit.text() == str(taken)

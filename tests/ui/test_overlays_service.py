@@ -254,8 +254,8 @@ async def test_a_taken_port_is_told_and_a_new_port_serves(qapp) -> None:
             await stack.start(sign_in=False)
             assert stack.service.state == "port_taken"
             assert stack.service.status_text == (
-                f"Port {taken} is taken by another program: choose another port below "
-                "(then paste the new URLs into OBS)."
+                f"off: port {taken} is taken by another program. Choose another port here, "
+                "then paste the new URLs into OBS."
             )
             assert stack.notices == [
                 f"Port {taken} is already used by another program (or another copy of "
