@@ -65,3 +65,38 @@ async def test_demo_traffic_reaches_the_alerts_page_and_quit_closes_it(qapp) -> 
             app.request_quit(0)
             await asyncio.wait_for(runner, timeout=10)
         keyring.set_keyring(previous)
+
+
+async def test_a_taken_port_is_a_notice_in_the_window_and_the_app_runs_on(
+    qapp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    previous = keyring.get_keyring()
+    keyring.set_keyring(MemoryKeyring())
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        taken = int(squatter.getsockname()[1])
+        monkeypatch.setenv("COMPANION_OVERLAY_PORT", str(taken))
+        app = CompanionApp(qapp, parse_args(["--demo"]))
+        runner = asyncio.get_running_loop().create_task(app.run())
+        try:
+            await until(
+                lambda: app.panels is not None and app.panels.overlays.state == "port_taken"
+            )
+            assert app.window is not None
+            notice = app.window.notice_bar
+            assert notice.isVisible()
+            assert notice.label.text() == (
+                f"Port {taken} is already used by another program (or another copy of "
+                "Streamer Companion), so the overlays for OBS are not served. Choose another "
+                "port in the Overlays tab and paste the new URLs into OBS, or close the other "
+                "program."
+            )
+            # Not a dialog, and the rest of the app runs on: the demo signs in.
+            assert app.start_dialog is None
+            await until(lambda: app.session is not None and app.session.user is not None)
+            assert not runner.done()
+        finally:
+            app.request_quit(0)
+            assert await asyncio.wait_for(runner, timeout=10) == 0
+            keyring.set_keyring(previous)
