@@ -330,7 +330,8 @@ class CompanionApp(AccountsMixin, MenusMixin):
         self.tray.notifications_enabled = self.settings.notify_redemptions
         self.tray.show_window_requested.connect(self._bring_to_front)
         self.tray.quit_requested.connect(lambda: self.request_quit(0))
-        self.panels.wire(self.live, self.window, self.tray)
+        # A smoke test claims no socket (see the guard above): no overlay server either.
+        self.panels.wire(self.live, self.window, self.tray, serve_overlays=not self.args.smoke_test)
         self.tray.show()
         if self.args.smoke_test:
             self.window.first_painted.connect(lambda: self.request_quit(0))

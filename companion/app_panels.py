@@ -226,8 +226,17 @@ class PanelSet:
         }
         return self.pages
 
-    def wire(self, live: LiveEvents, window: MainWindow, tray: TrayIcon) -> None:
-        """Live events to services, resyncs to re-reads, errors to notices, queue to tray."""
+    def wire(
+        self, live: LiveEvents, window: MainWindow, tray: TrayIcon, *, serve_overlays: bool = True
+    ) -> None:
+        """Live events to services, resyncs to re-reads, errors to notices, queue to tray.
+
+        Args:
+            live: The live events.
+            window: The main window (its first paint starts the overlay server).
+            tray: The tray icon.
+            serve_overlays: False for a run that must claim no socket (a smoke test).
+        """
         live.goal_event.connect(self.goals.on_goal_event)
         live.prediction_event.connect(self.predictions.on_prediction_event)
         live.poll_event.connect(self.polls.on_poll_event)
@@ -249,7 +258,8 @@ class PanelSet:
         self.overlays.error.connect(self.notify)
         # The server (and its aiohttp web import) waits for the first paint: start-up
         # shows the window first. The overlays work signed out (a test alert, the URLs).
-        window.first_painted.connect(self.overlays.start)
+        if serve_overlays:
+            window.first_painted.connect(self.overlays.start)
         if "overlays" in self.pages:
             window.offline_panels.add(self.pages["overlays"])
         self._tray = tray

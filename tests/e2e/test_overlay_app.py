@@ -100,3 +100,17 @@ async def test_a_taken_port_is_a_notice_in_the_window_and_the_app_runs_on(
             app.request_quit(0)
             assert await asyncio.wait_for(runner, timeout=10) == 0
             keyring.set_keyring(previous)
+
+
+async def test_a_smoke_test_claims_no_overlay_port(qapp) -> None:
+    previous = keyring.get_keyring()
+    keyring.set_keyring(MemoryKeyring())
+    try:
+        app = CompanionApp(qapp, parse_args(["--smoke-test"]))
+        assert await asyncio.wait_for(app.run(), timeout=10) == 0
+        assert app.panels is not None and app.window is not None
+        assert app.window._painted  # it did paint, and quit on that
+        assert app.panels.overlays.server is None
+        assert app.panels.overlays.state == "off"
+    finally:
+        keyring.set_keyring(previous)
