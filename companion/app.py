@@ -440,7 +440,8 @@ class CompanionApp(AccountsMixin, MenusMixin):
         self.tray.notifications_enabled = self.settings.notify_redemptions
         self.tray.show_window_requested.connect(self._bring_to_front)
         self.tray.quit_requested.connect(lambda: self.request_quit(0))
-        self.panels.wire(live, window, self.tray)
+        # A smoke test claims no socket (see the guard above): no overlay server either.
+        self.panels.wire(live, window, self.tray, serve_overlays=not self.args.smoke_test)
         self.tray.show()
         queue_panel = self.panels.queue_panel
         if queue_panel is not None:

@@ -40,6 +40,7 @@ PANEL_TITLES = (
     ("polls", "Polls"),
     ("goals", "Goals"),
     ("extensions", "Extensions"),
+    ("overlays", "Overlays"),
 )
 
 #: The undo windows offered in Settings (seconds; 0 sends at once).

@@ -6,6 +6,7 @@ events, and points them at a channel when someone signs in. ``app.py`` owns one.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sqlite3
 import time
@@ -22,6 +23,7 @@ from companion.core.templates import TemplateStore
 from companion.services.extensions_service import ExtensionsService
 from companion.services.goals_service import GoalsService
 from companion.services.messages import explain, explain_error
+from companion.services.overlay_service import OverlayService
 from companion.services.polls_service import PollsService
 from companion.services.predictions_service import PredictionsService
 from companion.services.queue_service import QueueService
@@ -31,6 +33,7 @@ from companion.ui.extensions_panel import ExtensionsPanel
 from companion.ui.goals import GoalsModel, GoalsPanel, GoalStrip
 from companion.ui.history_view import HistoryView
 from companion.ui.main_window import EmptyPanel
+from companion.ui.overlays_panel import OverlaysPanel
 from companion.ui.pinned_window import PinnedQueueWindow, attach_pinned
 from companion.ui.polls_panel import PollsPanel
 from companion.ui.predictions_panel import PredictionsPanel
@@ -54,6 +57,10 @@ if TYPE_CHECKING:
 _log = logging.getLogger(__name__)
 
 LEDGER_FILE_NAME = "ledger.sqlite3"
+#: The streamer's own style sheet for the overlay pages, in the data folder.
+OVERLAY_CSS_FILE_NAME = "overlays.css"
+#: Seconds quitting waits for the overlay server (its own socket close takes up to 1 s).
+OVERLAY_STOP_SECONDS = 1.5
 
 #: Seconds between two desktop notifications: a burst becomes one summary, not a flood.
 NOTIFY_EVERY_SECONDS = 10.0
@@ -156,6 +163,8 @@ class PanelSet:
         self.queue = QueueService(None, writable, undo_seconds=settings.undo_seconds)
         self.rewards = RewardsService(None, self.queue, RewardSets(data_dir()))
         self.queue_model = QueueTableModel(self.queue.queue, self.queue.reward_color)
+        # Not a channel service: it serves whatever the others hold, signed in or not.
+        self.overlays = OverlayService(settings, data_dir() / OVERLAY_CSS_FILE_NAME)
         self.services: list[ChannelService] = [
             self.queue,
             self.rewards,
@@ -208,11 +217,26 @@ class PanelSet:
             "polls": PollsPanel(self.polls, templates),
             "goals": goals_panel,
             "extensions": ExtensionsPanel(self.extensions),
+            "overlays": OverlaysPanel(
+                self.overlays,
+                self.rewards,
+                self.settings,
+                css_path=data_dir() / OVERLAY_CSS_FILE_NAME,
+            ),
         }
         return self.pages
 
-    def wire(self, live: LiveEvents, window: MainWindow, tray: TrayIcon) -> None:
-        """Live events to services, resyncs to re-reads, errors to notices, queue to tray."""
+    def wire(
+        self, live: LiveEvents, window: MainWindow, tray: TrayIcon, *, serve_overlays: bool = True
+    ) -> None:
+        """Live events to services, resyncs to re-reads, errors to notices, queue to tray.
+
+        Args:
+            live: The live events.
+            window: The main window (its first paint starts the overlay server).
+            tray: The tray icon.
+            serve_overlays: False for a run that must claim no socket (a smoke test).
+        """
         live.goal_event.connect(self.goals.on_goal_event)
         live.prediction_event.connect(self.predictions.on_prediction_event)
         live.poll_event.connect(self.polls.on_poll_event)
@@ -223,6 +247,25 @@ class PanelSet:
             service.error.connect(self.notify)
         # The redemption history: cannot be saved / saved again / leftovers of a stop settled.
         self.queue.notice.connect(self.notify)
+        self.overlays.follow(
+            goals=self.goals,
+            predictions=self.predictions,
+            polls=self.polls,
+            queue=self.queue.queue,
+            redemption_added=live.redemption_added,
+        )
+        self.overlays.notice.connect(self.notify)
+        self.overlays.error.connect(self.notify)
+        # The server (and its aiohttp web import) waits for the first paint: start-up
+        # shows the window first. The overlays work signed out (a test alert, the URLs).
+        if serve_overlays:
+            if window.painted:
+                # The usual case: start-up builds and wires the panels after the first paint.
+                self.overlays.start()
+            else:
+                window.first_painted.connect(self.overlays.start)
+        if "overlays" in self.pages:
+            window.offline_panels.add(self.pages["overlays"])
         self._tray = tray
         window.remember_tab(self.settings, self.pages)
         queue = self.queue
@@ -312,6 +355,12 @@ class PanelSet:
         for window in (self.goal_strip, self.pinned):
             if window is not None:
                 window.hide()
+        # First, and bounded: the pages then show nothing rather than a channel the app
+        # stopped following, and a stuck browser never costs the queue its last actions.
+        try:
+            await asyncio.wait_for(self.overlays.shutdown(), OVERLAY_STOP_SECONDS)
+        except TimeoutError:
+            _log.error("the overlay server did not stop within %.1f s", OVERLAY_STOP_SECONDS)
         for service in self.services:
             await service.shutdown()
 

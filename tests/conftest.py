@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import os
+import socket
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -67,10 +68,15 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> 
 
 @pytest.fixture(autouse=True)
 def scratch_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Point the app's data folder (logs, ledger, settings) at a per-test folder."""
+    """Point the app's data folder (logs, ledger, settings) at a per-test folder, and its
+    overlay server at a free port (7480 may be a running copy's: its "port taken"
+    notice would replace the notice a test reads)."""
     data = tmp_path / "appdata"
     data.mkdir()
     monkeypatch.setenv("COMPANION_DATA_DIR", str(data))
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        monkeypatch.setenv("COMPANION_OVERLAY_PORT", str(probe.getsockname()[1]))
     return data
 
 

@@ -49,6 +49,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ERROR_TABLE",
+    "LAZY_ERROR_TABLE",
     "REVOCATION_TABLE",
     "Explanation",
     "explain",
@@ -343,10 +344,34 @@ ERROR_TABLE: Final[Mapping[type[BaseException], Rule]] = {
 }
 
 
+def _overlay_port_in_use(error: BaseException) -> Explanation:
+    port = getattr(error, "port", None)
+    which = f"Port {port}" if isinstance(port, int) else "The overlay port"
+    return Explanation(
+        f"{which} is already used by another program (or another copy of Streamer "
+        "Companion), so the overlays for OBS are not served.",
+        "Choose another port in the Overlays tab and paste the new URLs into OBS, or close "
+        "the other program.",
+    )
+
+
+#: Errors of modules the app imports only when it needs them (the overlay web server
+#: loads after the main window's first paint), by ``module.QualName``: naming them here
+#: must not import them at start. :func:`explain_error` reads this table with
+#: :data:`ERROR_TABLE`, class by class.
+LAZY_ERROR_TABLE: Final[Mapping[str, Rule]] = {
+    "companion.overlay.server.OverlayPortInUse": _overlay_port_in_use,
+    "companion.overlay.server.OverlayServerError": Explanation(
+        "The overlays for OBS could not be served.",
+        "Choose another port in the Overlays tab, or restart the app; the details are in the log.",
+    ),
+}
+
+
 def explain_error(error: BaseException) -> Explanation:
     """What happened and what to do next, for ``error`` (see :data:`ERROR_TABLE`)."""
     for cls in type(error).__mro__:
-        rule = ERROR_TABLE.get(cls)
+        rule = ERROR_TABLE.get(cls) or LAZY_ERROR_TABLE.get(f"{cls.__module__}.{cls.__qualname__}")
         if rule is not None:
             return rule if isinstance(rule, Explanation) else rule(error)
     return _UNEXPECTED

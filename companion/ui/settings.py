@@ -15,10 +15,20 @@ from __future__ import annotations
 import json
 import logging
 import math
+import os
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QByteArray, QSettings
 
+from companion.core.errors import UserError
+from companion.core.overlay_rules import (
+    DEFAULT_OVERLAY_PORT,
+    MAX_OVERLAY_PORT,
+    MIN_OVERLAY_PORT,
+    AlertRule,
+    check_alert_seconds,
+    check_overlay_port,
+)
 from companion.core.paths import data_dir
 from companion.twitch.authority import TWITCH_AUTHORITY, authority_key
 from companion.ui.theme import ThemeChoice
@@ -30,11 +40,26 @@ _log = logging.getLogger(__name__)
 
 SETTINGS_FILE_NAME = "settings.ini"
 
-PANEL_KEYS = ("rewards", "queue", "history", "predictions", "polls", "goals", "extensions")
+PANEL_KEYS = (
+    "rewards",
+    "queue",
+    "history",
+    "predictions",
+    "polls",
+    "goals",
+    "extensions",
+    "overlays",
+)
+#: The panels of every version before the Overlays tab (see enabled_panels).
+_PANELS_BEFORE_OVERLAYS = PANEL_KEYS[:7]
 
 #: The longest undo window a settings file may ask for (the menu offers up to 10 s); a
 #: longer one would hold a streamer's click for minutes, and ``inf`` for ever.
 MAX_UNDO_SECONDS = 60.0
+
+#: The overlay port used until one is chosen in the app (else 7480): the test suite gives
+#: each test its own, so a copy of the app running on the same machine never collides.
+OVERLAY_PORT_ENV = "COMPANION_OVERLAY_PORT"
 
 # Default client id for real sign-in; empty until the streamer registers one.
 CLIENT_ID_ENV = "COMPANION_CLIENT_ID"
@@ -77,6 +102,9 @@ class AppSettings:
     def check(self) -> dict[str, str]:
         """Read every setting once (as the app will) and return :meth:`problems`."""
         _ = self.theme, self.notify_redemptions, self.undo_seconds, self.client_id
+        _ = self.overlay_enabled, self.overlay_port
+        self.alert_rules()
+        self.overlay_page_options()
         self.enabled_panels()
         self._authorities()
         self._s.beginGroup("windows")
@@ -153,19 +181,31 @@ class AppSettings:
 
     # --- panels and notifications ---
     def enabled_panels(self) -> list[str]:
+        """The panels shown, in tab order.
+
+        A panel this file has never heard of (one added by a newer version than the one
+        that last stored the list, such as Overlays) is shown: the streamer never hid it.
+        """
         value = self._s.value("panels/enabled", list(PANEL_KEYS))
-        if value is None:  # QSettings writes an empty list as @Invalid()
-            return []
-        items: object = [value] if isinstance(value, str) else value
+        items: object = [] if value is None else [value] if isinstance(value, str) else value
+        # (QSettings writes an empty list as @Invalid(), read back as None.)
         if not isinstance(items, list) or not all(isinstance(item, str) for item in items):
             self._wrong("panels/enabled", value, "a list of panel names")
             return list(PANEL_KEYS)
+        known = self._s.value("panels/known")
+        if isinstance(known, str):
+            known = [known]
+        if not isinstance(known, list):
+            # Stored before the list of known panels was kept: by a version that knew
+            # every panel up to Extensions.
+            known = list(_PANELS_BEFORE_OVERLAYS)
         # Names this version does not know (a newer version's panels) are ignored.
-        return [key for key in PANEL_KEYS if key in items]
+        return [key for key in PANEL_KEYS if key in items or key not in known]
 
     def set_enabled_panels(self, keys: Iterable[str]) -> None:
         wanted = set(keys)
         self._s.setValue("panels/enabled", [key for key in PANEL_KEYS if key in wanted])
+        self._s.setValue("panels/known", list(PANEL_KEYS))
 
     def _flag(self, key: str, default: bool) -> bool:
         value = self._s.value(key, default)
@@ -199,6 +239,93 @@ class AppSettings:
     @undo_seconds.setter
     def undo_seconds(self, value: float) -> None:
         self._s.setValue("queue/undo_seconds", min(max(0.0, value), MAX_UNDO_SECONDS))
+
+    # --- overlays (OBS browser sources) ---
+    @property
+    def overlay_enabled(self) -> bool:
+        """Whether the app serves the overlay pages (on unless turned off)."""
+        return self._flag("overlay/enabled", True)
+
+    @overlay_enabled.setter
+    def overlay_enabled(self, value: bool) -> None:
+        self._s.setValue("overlay/enabled", value)
+
+    @property
+    def overlay_port(self) -> int:
+        """The loopback port the overlay server listens on (default 7480)."""
+        value = self._s.value("overlay/port", _default_overlay_port())
+        try:
+            return check_overlay_port(value)
+        except UserError:
+            self._wrong(
+                "overlay/port",
+                value,
+                f"a whole number from {MIN_OVERLAY_PORT} to {MAX_OVERLAY_PORT}",
+            )
+            return _default_overlay_port()
+
+    @overlay_port.setter
+    def overlay_port(self, value: int) -> None:
+        """Store a port; raises :class:`UserError` naming the limit for a bad one."""
+        self._s.setValue("overlay/port", check_overlay_port(value))
+
+    def alert_rules(self) -> dict[str, AlertRule]:
+        """Every reward's own alert rule (rewards not listed use :class:`AlertRule`'s defaults)."""
+        key = "overlay/alerts"
+        value = self._s.value(key, "{}")
+        try:
+            if not isinstance(value, str):
+                raise ValueError(value)
+            raw = json.loads(value)
+            if not isinstance(raw, dict):
+                raise ValueError(raw)
+            rules: dict[str, AlertRule] = {}
+            for reward_id, entry in raw.items():
+                if not isinstance(entry, dict) or not isinstance(entry.get("on"), bool):
+                    raise ValueError(entry)
+                rules[str(reward_id)] = AlertRule(
+                    entry["on"], check_alert_seconds(entry.get("seconds"))
+                )
+        except ValueError:
+            self._wrong(key, value, "the alert choices this app wrote")
+            return {}
+        return rules
+
+    def alert_rule(self, reward_id: str) -> AlertRule:
+        """Whether a reward's redemptions are alerted, and for how long."""
+        return self.alert_rules().get(reward_id, AlertRule())
+
+    def set_alert_rule(self, reward_id: str, rule: AlertRule) -> None:
+        """Store one reward's rule; raises :class:`UserError` for a duration out of range."""
+        seconds = check_alert_seconds(rule.seconds)
+        rules = self.alert_rules()
+        rules[reward_id] = AlertRule(rule.enabled, seconds)
+        data = {rid: {"on": each.enabled, "seconds": each.seconds} for rid, each in rules.items()}
+        self._s.setValue("overlay/alerts", json.dumps(data, sort_keys=True))
+
+    def overlay_page_options(self) -> dict[str, dict[str, str]]:
+        """The options chosen per overlay page (page name -> option -> value), as text."""
+        key = "overlay/page_options"
+        value = self._s.value(key, "{}")
+        try:
+            if not isinstance(value, str):
+                raise ValueError(value)
+            raw = json.loads(value)
+            if not isinstance(raw, dict) or not all(
+                isinstance(options, dict) and all(isinstance(v, str) for v in options.values())
+                for options in raw.values()
+            ):
+                raise ValueError(raw)
+        except ValueError:
+            self._wrong(key, value, "the overlay options this app wrote")
+            return {}
+        return {str(page): {str(k): v for k, v in opts.items()} for page, opts in raw.items()}
+
+    def set_overlay_page_options(self, page: str, options: dict[str, str]) -> None:
+        """Remember one page's options (its URL is rebuilt from them at the next start)."""
+        every = self.overlay_page_options()
+        every[page] = dict(sorted(options.items()))
+        self._s.setValue("overlay/page_options", json.dumps(every, sort_keys=True))
 
     # --- accounts (ids and logins only; tokens live in the keyring) ---
     @property
@@ -283,6 +410,17 @@ class AppSettings:
 
     def set_active_account(self, authority: str, user_id: str | None) -> None:
         self._update_authority(authority, active=user_id or "")
+
+
+def _default_overlay_port() -> int:
+    """7480, or the port ``COMPANION_OVERLAY_PORT`` names (ignored, and logged, if bad)."""
+    text = os.environ.get(OVERLAY_PORT_ENV, "")
+    if text:
+        try:
+            return check_overlay_port(text)
+        except UserError as refusal:
+            _log.warning("%s ignored: %s", OVERLAY_PORT_ENV, refusal)
+    return DEFAULT_OVERLAY_PORT
 
 
 _TRUE = ("1", "true", "yes", "on")

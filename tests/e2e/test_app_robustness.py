@@ -90,6 +90,7 @@ async def test_unreadable_templates_are_set_aside_not_fatal(scratch_data_dir, qa
             "Polls",
             "Goals",
             "Extensions",
+            "Overlays",
         ]
 
 

@@ -217,7 +217,7 @@ def test_bad_settings_in_the_window(scratch_data_dir: Path, qapp, capfd) -> None
     sentence = settings_sentence(scratch_data_dir)
     assert seen == {
         "notice": (True, shorten(sentence), sentence),
-        "tabs": [True] * 7,  # the default: every panel
+        "tabs": [True] * 8,  # the default: every panel
         "undo": 5.0,
         "problems": [sentence],
     }
