@@ -284,6 +284,11 @@ class OverlayService(Service):
         self.goals = [overlay_goal(goal) for goal in goals]
         self.hub.set_goals(self.goals)
 
+    def alerted_count(self) -> int:
+        """How many redemption ids are remembered as alerted (at most ``REMEMBERED_ALERTS``;
+        the soak test reads it: each entry holds one reference to ``None``)."""
+        return len(self._alerted)
+
     def on_redemption_added(self, redemption: CustomRewardRedemption) -> None:
         """One alert for a new redemption, if its reward's alerts are on (once per id)."""
         if redemption.id in self._alerted:

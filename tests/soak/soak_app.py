@@ -13,7 +13,9 @@ time by raising the viewers' redemption rate until that many callbacks have run.
 The driver acts as a streamer and viewers would: viewers redeem (the simulator's own
 demo traffic plus ``--traffic-rate``), vote in polls and bet on predictions; the streamer
 fulfils and refunds through the queue panel's actions (inside the undo window), runs a
-prediction (create, lock, resolve) and a poll (create, end) in turn.
+prediction (create, lock, resolve) and a poll (create, end) in turn; OBS holds one browser
+source per overlay page open (a WebSocket client on each page's live socket) and reconnects
+them all every ``--overlay-reconnect-every`` seconds, as switching scenes does.
 
 It writes a JSON report (``--report``): samples over time (RSS, refcounts of None/True/
 False, callbacks, pending timers, queue length, tasks), and the final checks: every
@@ -59,6 +61,9 @@ class Tally:
     bets: int = 0
     votes: int = 0
     dashboard_fulfils: int = 0
+    overlay_connects: int = 0
+    overlay_messages: dict[str, int] = field(default_factory=dict)
+    overlay_alerts: int = 0
     driver_errors: list[str] = field(default_factory=list)
 
 
@@ -138,6 +143,7 @@ class Driver:
             loop.create_task(self._predictions(app), name="soak predictions"),
             loop.create_task(self._polls(app), name="soak polls"),
             loop.create_task(self._dashboard(app), name="soak dashboard"),
+            loop.create_task(self._overlay_sources(app), name="soak overlay sources"),
         ]
         base_callbacks = loop.callbacks_scheduled  # type: ignore[attr-defined]
         warm_until = start + self.args.warmup_seconds
@@ -170,11 +176,14 @@ class Driver:
             else None,
             "max_pending_timers": max((s["pending_timers"] for s in after_warm), default=None),
             "max_tasks": max((s["tasks"] for s in after_warm), default=None),
-            # None's references beyond the handled-id set's: what nothing explains.
+            "max_overlay_sources": max((s["overlay_sources"] for s in after_warm), default=None),
+            # None's references beyond the handled-id and alerted-id sets': what nothing
+            # explains.
             "max_unexplained_none_growth": max(
                 (
                     (s["refcounts"][0] - warm["refcounts"][0])
                     - (s["handled_ids"] - warm["handled_ids"])
+                    - (s["alerted_ids"] - warm["alerted_ids"])
                     for s in after_warm
                 ),
                 default=None,
@@ -212,6 +221,9 @@ class Driver:
             "queue": len(app.panels.queue.queue),
             # Each remembered handled id holds one reference to None (a bounded set).
             "handled_ids": app.panels.queue.queue.handled_count(),
+            "overlay_sources": len(app.panels.overlays.connected_sources()),
+            # Each id the overlay service remembers as alerted also holds one (bounded).
+            "alerted_ids": app.panels.overlays.alerted_count(),
             "redeemed": self.tally.redeemed_by_driver,
         }
 
@@ -233,6 +245,46 @@ class Driver:
                 owed -= 1
                 if state.redeem_random(channel) is not None:
                     self.tally.redeemed_by_driver += 1
+
+    async def _overlay_sources(self, app: CompanionApp) -> None:
+        """OBS's browser sources: one live socket per overlay page, all reconnected every
+        ``--overlay-reconnect-every`` seconds (a scene switch), every message counted."""
+        import aiohttp
+
+        from companion.overlay.hub import PAGE_NAMES
+
+        assert app.panels is not None
+        overlays = app.panels.overlays
+        await wait_for(lambda: overlays.state == "running", 30, "the overlay server")
+        messages = self.tally.overlay_messages
+
+        async def read(page: str, socket: aiohttp.ClientWebSocketResponse) -> None:
+            async for message in socket:
+                if message.type is not aiohttp.WSMsgType.TEXT:
+                    break
+                messages[page] = messages.get(page, 0) + 1
+                if json.loads(message.data).get("type") == "alert":
+                    self.tally.overlay_alerts += 1
+
+        async with aiohttp.ClientSession() as session:
+            while True:
+                sockets = [
+                    (
+                        page,
+                        await session.ws_connect(
+                            f"http://127.0.0.1:{overlays.port}/overlay/ws?page={page}"
+                        ),
+                    )
+                    for page in PAGE_NAMES
+                ]
+                self.tally.overlay_connects += len(sockets)
+                readers = [asyncio.create_task(read(page, ws)) for page, ws in sockets]
+                try:
+                    await asyncio.sleep(self.args.overlay_reconnect_every)
+                finally:
+                    for _page, socket in sockets:
+                        await socket.close()
+                    await asyncio.gather(*readers, return_exceptions=True)
 
     async def _streamer_queue(self, app: CompanionApp) -> None:
         """Fulfil and refund the oldest waiting rows, as selecting them and pressing F or R
@@ -414,6 +466,12 @@ def main() -> int:
     parser.add_argument("--warmup-seconds", type=float, default=30.0)
     parser.add_argument("--sample-every", type=float, default=2.0)
     parser.add_argument("--report", type=Path, default=None)
+    parser.add_argument(
+        "--overlay-reconnect-every",
+        type=float,
+        default=20.0,
+        help="seconds the soak's browser sources stay connected before reconnecting",
+    )
     parser.add_argument(
         "--retention",
         type=float,

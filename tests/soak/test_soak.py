@@ -63,8 +63,8 @@ def test_short_soak_of_the_real_app(scratch_data_dir: Path, tmp_path: Path) -> N
         ("None", "True", "False"), warm["refcounts"], steady["min_refcounts"], strict=True
     ):
         assert lowest >= start - 100, f"{name}: {start} -> {lowest}"
-    # None's count may grow only by the queue's bounded set of handled ids (one reference
-    # each); anything beyond is a leak.
+    # None's count may grow only by the queue's bounded set of handled ids and the overlay
+    # service's bounded set of alerted ids (one reference each); anything beyond is a leak.
     assert steady["max_unexplained_none_growth"] <= 500
     # Timers and tasks do not pile up.
     assert steady["max_pending_timers"] <= warm["pending_timers"] + 25
@@ -87,3 +87,12 @@ def test_short_soak_of_the_real_app(scratch_data_dir: Path, tmp_path: Path) -> N
     assert tally["fulfil_actions"] >= 20
     assert tally["refund_actions"] >= 20
     assert tally["dashboard_fulfils"] > 0
+    # OBS's five browser sources, reconnected every 20 s: each page got its snapshot on
+    # every connect, the alerts page the demo's redemptions, and no source outlived its
+    # socket in the server's list.
+    assert tally["overlay_connects"] >= 5 * 4
+    assert set(tally["overlay_messages"]) == {"goals", "prediction", "poll", "alerts", "queue"}
+    connects_per_page = tally["overlay_connects"] // 5
+    assert all(count >= connects_per_page for count in tally["overlay_messages"].values())
+    assert tally["overlay_alerts"] >= 1_000
+    assert steady["max_overlay_sources"] <= 5
