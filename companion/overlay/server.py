@@ -176,7 +176,7 @@ class OverlayPortInUse(OverlayServerError):
         super().__init__(
             f"Port {port} on 127.0.0.1 is already in use by another program, so the "
             "overlays cannot start. Close that program (or the other copy of Streamer "
-            "Companion), or choose another overlay port in Settings."
+            "Companion), or choose another overlay port in the Overlays tab."
         )
         self.port = port
 
@@ -343,7 +343,7 @@ class OverlayServer:
                 raise OverlayPortInUse(self._port) from exc
             raise OverlayServerError(
                 f"The overlays cannot listen on 127.0.0.1 port {self._port} ({exc.strerror}). "
-                "Choose another overlay port in Settings."
+                "Choose another overlay port in the Overlays tab."
             ) from exc
         # The port actually bound (port 0 asks the OS for a free one).
         self._bound_port = int(runner.addresses[0][1])

@@ -171,7 +171,7 @@ async def test_port_in_use_names_the_port_and_what_to_do(server: OverlayServer) 
         await second.start()
     message = str(caught.value)
     assert f"Port {server.port} on 127.0.0.1 is already in use" in message
-    assert "choose another overlay port in Settings" in message
+    assert "choose another overlay port in the Overlays tab" in message
     assert caught.value.port == server.port
     assert isinstance(caught.value, OverlayServerError)
     assert not second.running
