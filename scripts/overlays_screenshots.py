@@ -14,14 +14,16 @@ rows), and grabs the main window with ``QWidget.grab()``.
 from __future__ import annotations
 
 import asyncio
-import os
 import sys
-import tempfile
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from PySide6.QtWidgets import QApplication
 
 
 async def _grab(app: QApplication, out_dir: Path) -> None:
@@ -70,17 +72,10 @@ async def _grab(app: QApplication, out_dir: Path) -> None:
 
 
 def main() -> int:
-    out_dir = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/screenshots")
-    out_dir.mkdir(parents=True, exist_ok=True)
-    # A scratch data folder: screenshots never touch the developer's own settings.
-    os.environ.setdefault("COMPANION_DATA_DIR", tempfile.mkdtemp(prefix="companion-shots-"))
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    assert isinstance(app, QApplication)
-    app.setQuitOnLastWindowClosed(False)
-    from companion.qtloop import run
+    # The set-up (scratch data folder, QApplication, the app's loop) is screenshots.py's.
+    from screenshots import main as run_screenshots
 
-    run(lambda: _grab(app, out_dir))
-    return 0
+    return run_screenshots(_grab)
 
 
 if __name__ == "__main__":

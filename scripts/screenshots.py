@@ -16,8 +16,12 @@ import os
 import sys
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QApplication
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
 
 
 async def _grab(app: QApplication, out_dir: Path) -> None:
@@ -49,7 +53,9 @@ async def _grab(app: QApplication, out_dir: Path) -> None:
     await runner
 
 
-def main() -> int:
+def main(grab: Callable[[QApplication, Path], Awaitable[None]] = _grab) -> int:
+    """Run ``grab`` on the app's loop with a scratch data folder; the other screenshot
+    scripts (``overlays_screenshots.py``) call this with their own ``grab``."""
     out_dir = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/screenshots")
     out_dir.mkdir(parents=True, exist_ok=True)
     # A scratch data folder: screenshots never touch the developer's own settings.
@@ -59,7 +65,7 @@ def main() -> int:
     app.setQuitOnLastWindowClosed(False)
     from companion.qtloop import run
 
-    run(lambda: _grab(app, out_dir))
+    run(lambda: grab(app, out_dir))
     return 0
 
 
