@@ -26,6 +26,7 @@ from .queue_events import (
     RowsRemoved,
     RowState,
 )
+from .recent_ids import RecentIds
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Sequence
@@ -81,7 +82,7 @@ class QueueStore:
         # Rows in an action (pending or sending), per reward: the waiting counts the
         # panel shows a few times a second are then O(rewards), not a scan of every row.
         self._busy_by_reward: dict[str, int] = {}
-        self._handled: dict[str, None] = {}  # an insertion-ordered set
+        self._handled = RecentIds(_HANDLED_CAP)
         self._before: list[Callable[[QueueEvent], None]] = []
         self._after: list[Callable[[QueueEvent], None]] = []
 
@@ -270,9 +271,7 @@ class QueueStore:
         self._emit(self._after, event)
 
     def _remember_handled(self, redemption_id: str) -> None:
-        self._handled[redemption_id] = None
-        if len(self._handled) > _HANDLED_CAP:
-            del self._handled[next(iter(self._handled))]
+        self._handled.add(redemption_id)
 
     # ------------------------------------------------------------------ removing
 

@@ -35,13 +35,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import OrderedDict
 from typing import TYPE_CHECKING, Any, Protocol
 
 from PySide6.QtCore import QTimer, Signal
 
 from companion.core.overlay_rules import AlertRule, check_alert_seconds, check_overlay_port
 from companion.core.queue_events import RowState
+from companion.core.recent_ids import RecentIds
 from companion.overlay.hub import OverlayHub
 from companion.overlay.model import (
     OverlayAlert,
@@ -242,7 +242,7 @@ class OverlayService(Service):
         self._rules: dict[str, AlertRule] = settings.alert_rules()
         #: The active goals as the pages show them (the Overlays tab offers them as choices).
         self.goals: list[OverlayGoal] = []
-        self._alerted: OrderedDict[str, None] = OrderedDict()
+        self._alerted = RecentIds(REMEMBERED_ALERTS)
         self._pages: tuple[OverlayPage, ...] = ()
         self._started = False
         # One change of the server at a time, each to the settings of its moment: a start
@@ -293,9 +293,7 @@ class OverlayService(Service):
         """One alert for a new redemption, if its reward's alerts are on (once per id)."""
         if redemption.id in self._alerted:
             return
-        self._alerted[redemption.id] = None
-        if len(self._alerted) > REMEMBERED_ALERTS:
-            self._alerted.popitem(last=False)
+        self._alerted.add(redemption.id)
         reward = redemption.reward
         rule = self.alert_rule(reward.id)
         if not rule.enabled:
