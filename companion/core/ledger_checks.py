@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from .records import ActionRecord, RedemptionRecord
 
 __all__ = [
+    "REDEMPTION_STATUSES",
     "SQLITE_INT_MAX",
     "SQLITE_INT_MIN",
     "action_problem",
@@ -40,6 +41,9 @@ SQLITE_INT_MAX = 2**63 - 1
 SQLITE_INT_MIN = -(2**63)
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
+
+#: The statuses the redemptions table's CHECK allows (Helix's spelling).
+REDEMPTION_STATUSES = frozenset({"UNFULFILLED", "FULFILLED", "CANCELED"})
 
 _TEXT_FIELDS = (
     "redemption_id",
@@ -92,6 +96,11 @@ def redemption_problem(record: RedemptionRecord) -> str | None:
     if not SQLITE_INT_MIN <= cost <= SQLITE_INT_MAX:
         # Twitch documents only "min 1"; the bound is SQLite's, so say so plainly.
         return f"reward_cost {cost} is out of the range the history can store"
+    status = record.status
+    if not isinstance(status, str) or status not in REDEMPTION_STATUSES:
+        # The record's constructor refuses these; the bulk write relies on this check, not
+        # on the table's CHECK (see companion.core.ledger_bulk), so it is made here too.
+        return f"status {status!r} is not one of UNFULFILLED, FULFILLED, CANCELED"
     return _time_problem("redeemed_at", record.redeemed_at)
 
 

@@ -80,6 +80,9 @@ BAD = {
     "cost as text": replace(redemption(31), reward_cost="100"),
     "naive time": forced(redemption(32), redeemed_at=datetime(2026, 1, 2, 3, 4, 5)),
     "time as text": forced(redemption(33), redeemed_at="2026-01-02T03:04:05Z"),
+    "unknown status": forced(redemption(35), status="DONE"),
+    "lower-case status": forced(redemption(36), status="fulfilled"),
+    "status as number": forced(redemption(37), status=1),
     "unstorable year": replace(
         redemption(34), redeemed_at=datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=1)))
     ),
@@ -212,3 +215,28 @@ def test_an_import_larger_than_the_ledger_rebuilds_its_indexes_once(tmp_path: Pa
     finally:
         ledger.close()
     assert schema(ledger.path) == schema(fresh.path)
+
+
+def test_a_large_batch_refuses_a_bad_status_itself_and_the_tables_check_comes_back(
+    tmp_path: Path,
+) -> None:
+    """A large batch runs without SQLite's CHECK on status (it costs 3 us a row), so the
+    ledger's own check is what refuses a bad status: by its reason, the rest stored. After
+    the call the table's CHECK holds again for every other write."""
+    ledger = Ledger(tmp_path / "ledger.sqlite3")
+    try:
+        good = [redemption(n, status="FULFILLED") for n in range(LARGE_BATCH_ROWS)]
+        bad = forced(redemption(LARGE_BATCH_ROWS), status="DONE")
+        result = ledger.write_redemptions_bulk([*good[:10], bad, *good[10:]])
+        assert result.new == LARGE_BATCH_ROWS
+        assert result.rejected == (
+            (bad.redemption_id, "status 'DONE' is not one of UNFULFILLED, FULFILLED, CANCELED"),
+        )
+        assert ledger.get(bad.redemption_id) is None
+        assert ledger.query(limit=1).total == LARGE_BATCH_ROWS
+        conn = ledger._conn  # the table's own CHECK, straight through SQL
+        assert conn.execute("PRAGMA ignore_check_constraints").fetchone()[0] == 0
+        with pytest.raises(sqlite3.IntegrityError, match="CHECK constraint failed"):
+            conn.execute("UPDATE redemptions SET status = 'DONE' WHERE rowid = 1")
+    finally:
+        ledger.close()

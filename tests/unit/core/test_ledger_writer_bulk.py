@@ -219,6 +219,8 @@ def test_a_bulk_write_the_disk_refuses_changes_nothing(tmp_path: Path, rows: int
             )
         free_disk(ledger)
         assert content(ledger.path) == before
+        # SQLite's CHECK on status, off for a large batch's call, is on again.
+        assert ledger._conn.execute("PRAGMA ignore_check_constraints").fetchone()[0] == 0
         assert master(ledger.path) == definitions  # dropped indexes and trigger are back
         assert len(definitions) == 13
         # The trigger is back (the rollback restored it): a row-by-row write counts its viewer.
