@@ -160,6 +160,8 @@ def bulk_rows(
         cost = record.reward_cost
         at = record.redeemed_at
         status = record.status
+        # Typed as one of the three, but a record can be forced; mypy takes the type's word.
+        status_seen: object = status
         try:
             joined = "".join(
                 (
@@ -183,8 +185,8 @@ def bulk_rows(
             and SQLITE_INT_MIN <= cost <= SQLITE_INT_MAX
             and type(at) is datetime
             and at.tzinfo is UTC
-            and type(status) is str
-            and status in REDEMPTION_STATUSES
+            and type(status_seen) is str
+            and status_seen in REDEMPTION_STATUSES
         ):
             # = to_db_time(at) for UTC; isoformat() without timespec is a third faster but
             # leaves out a zero fraction, which the fixed width needs.
