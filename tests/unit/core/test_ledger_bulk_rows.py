@@ -8,6 +8,7 @@ cannot be stored, and with :func:`to_db_time`, the stored time format.
 from __future__ import annotations
 
 import enum
+import random
 import sqlite3
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
@@ -240,3 +241,24 @@ def test_a_large_batch_refuses_a_bad_status_itself_and_the_tables_check_comes_ba
             conn.execute("UPDATE redemptions SET status = 'DONE' WHERE rowid = 1")
     finally:
         ledger.close()
+
+
+def test_every_utc_time_in_a_batch_is_stored_as_to_db_time_writes_it() -> None:
+    """The fast path formats a UTC time from a per-day prefix and a naive clock: over many
+    times in one batch (days shared and not, midnight, zero and full fractions, the ends of
+    datetime's range) it writes exactly what to_db_time writes."""
+    rng = random.Random(18)
+    start, span = datetime(2020, 2, 28, tzinfo=UTC), 5 * 366 * 86_400 * 10**6
+    times = [start + timedelta(microseconds=rng.randrange(span)) for _ in range(3_000)]
+    times += [moment.replace(microsecond=0) for moment in times[:500]]
+    times += [moment.replace(hour=0, minute=0, second=0) for moment in times[:200]]
+    times += [
+        datetime(2024, 2, 29, 23, 59, 59, 999_999, UTC),
+        datetime(2024, 3, 1, tzinfo=UTC),
+        datetime(1, 1, 1, tzinfo=UTC),
+        datetime(9999, 12, 31, 23, 59, 59, 999_999, UTC),
+    ]
+    batch = [replace(redemption(n), redeemed_at=moment) for n, moment in enumerate(times)]
+    rows, _moves, rejected = bulk_rows(batch, NOW)
+    assert rejected == []
+    assert [row[11] for row in rows] == [to_db_time(moment) for moment in times]
