@@ -76,8 +76,9 @@ class Subscriber:
     async def prepare(self) -> None:
         """Make the subscribe requests fast before the 10-second window starts.
 
-        The token is fetched (and validated if due) now, and an exhausted rate-limit bucket is
-        waited out now, because either could otherwise eat the window (close code 4003).
+        The token is fetched (and validated if due) now, and a rate-limit bucket short of a
+        point per subscription waits now until it refills that far (not for its whole
+        reset), because either could otherwise eat the window (close code 4003).
         """
         session = await self.http.get_session()
         try:
@@ -87,10 +88,15 @@ class Subscriber:
             # The request loop refreshes (or reports) it on first use; nothing more here.
             _log.info("token not ready before connecting: %r", exc)
         bucket = self.http.bucket(self.user.id)
-        status = bucket.status()
-        if status is not None and status.remaining < len(self.specs):
-            _log.info("rate-limit budget is low; waiting for its reset before connecting")
-            await bucket.wait_for_reset()
+        remaining = bucket.remaining
+        if remaining is not None and remaining < len(self.specs):
+            waited = await bucket.wait_for_points(len(self.specs))
+            _log.info(
+                "rate-limit budget was %d points for %d subscriptions; waited %.1fs for them",
+                remaining,
+                len(self.specs),
+                waited,
+            )
 
     async def subscribe_all(
         self, session_id: str, lost: Callable[[], SessionLost | None]

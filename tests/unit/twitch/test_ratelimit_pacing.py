@@ -261,3 +261,27 @@ async def test_a_rate_a_little_above_the_documented_minute_is_clock_skew(
     sends = Sends(bucket, epoch)
     sends.start(2)
     assert await sends.finish() == approx([1.0, 2.0])
+
+
+async def test_waiting_for_a_few_points_waits_for_their_refill_not_the_reset(
+    bucket: RateLimitBucket, epoch: VirtualEpoch
+) -> None:
+    """EventSub's prepare() needs a point per subscription: with 2 of 800 left and the
+    reset 55 s away, 5 points are 3 points of refill away (at the documented 800 a minute,
+    one answer proves no faster), not 55 s."""
+    assert await _wait_for_points(bucket, epoch, 5) == 0.0  # budget unknown: no wait
+    bucket.update(budget(800, 2, NOW + 55))  # at least 798 points in 55 s
+    waited = await _wait_for_points(bucket, epoch, 5)
+    assert waited == pytest.approx(3 / (800 / RESET_WINDOW_SECONDS), abs=1e-5)
+    assert bucket.remaining == 5
+    assert await _wait_for_points(bucket, epoch, 5) == 0.0  # nothing taken: still there
+    # More than the bucket holds waits for the full bucket: the reported reset.
+    assert await _wait_for_points(bucket, epoch, 900) == pytest.approx(55 - waited, abs=1e-5)
+    assert await _wait_for_points(bucket, epoch, 900) == 0.0
+    assert [t.seq for t in [(await bucket.acquire())[0]]] == [1]  # the points are untouched
+
+
+async def _wait_for_points(bucket: RateLimitBucket, epoch: VirtualEpoch, need: int) -> float:
+    task = asyncio.get_running_loop().create_task(bucket.wait_for_points(need))
+    await epoch.run_until(task.done)
+    return await task
