@@ -21,6 +21,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"companion {__version__}")
         return 0
     # The slow import (Qt, aiohttp, every panel) happens only when the app really starts.
+    # First Qt, told not to keep the source of every module imported after it (qtimports).
+    from companion.qtimports import scan_without_line_cache
+
+    scan_without_line_cache()
     from companion.app import main as app_main
 
     return app_main(args)
