@@ -147,7 +147,9 @@ class TwitchSession(Service):
             raise InvalidToken("Twitch returned a token without a user")
         scopes = tuple(sorted(token.scopes or ()))
         await self.handler.remember(token.user_id, token, scopes)
-        self.client.http.forget_user(token.user_id)
+        # The requests use this validated token itself (replacing any cached one): a copy
+        # from the store would be validated again by activate()'s first request.
+        self.client.http.use_user_token(token)
         return await self.activate(token.user_id)
 
     async def sign_out(self) -> None:

@@ -361,6 +361,19 @@ class HTTPHandler:
                 self._user_tokens[key] = token
             return token
 
+    def use_user_token(self, token: Token) -> None:
+        """Use ``token`` for its user from now on instead of asking the handler for one.
+
+        For a token the caller has just validated and stored (a new sign-in): the handler
+        would give a fresh copy of it, which its first request validates once more.
+
+        Raises:
+            ValueError: The token's user is not known (it was never validated).
+        """
+        if token.user_id is None:
+            raise ValueError("use_user_token needs a validated token (its user is unknown)")
+        self._user_tokens[str(token.user_id)] = token
+
     def forget_user(self, user_id: str) -> None:
         """Drop the cached token of a user (after sign-out); the handler is asked again."""
         self._user_tokens.pop(str(user_id), None)

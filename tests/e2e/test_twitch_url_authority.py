@@ -116,16 +116,15 @@ async def test_simulator_url_gets_no_real_token_and_supplies_the_client_id(
         app.spawn(app.sign_in(), name="sign-in")
         await until(lambda: app.session.user is not None, what=sim.sequence)
         # The sign-in validates the new token to learn whose it is; activating the account
-        # then reads it back from the keyring and validates that copy once more.
-        assert sim.sequence()[:6] == [
+        # uses that validated token (no second validation of the same token).
+        assert sim.sequence()[:5] == [
             "GET /_sim/info",
             "POST /oauth2/device",
             "POST /oauth2/token",
             "GET /oauth2/validate",
-            "GET /oauth2/validate",
             "GET /helix/users",
         ]
-        device, poll, validate, _again, users = sim.received[1:6]
+        device, poll, validate, users = sim.received[1:5]
         assert parse_qs(device.body.decode())["client_id"] == [DEMO_CLIENT_ID]
         assert parse_qs(poll.body.decode())["client_id"] == [DEMO_CLIENT_ID]
         assert users.headers["Client-Id"] == DEMO_CLIENT_ID

@@ -97,6 +97,52 @@ async def test_device_sign_in_stores_tokens_in_keyring(
         session.handler.store.close()  # type: ignore[attr-defined]
 
 
+async def _device_sign_in(session: TwitchSession, client: Client, sim: Simulator) -> TokenResponse:
+    flow = await client.device_flow(DEMO_CLIENT_ID, SCOPES)
+    code = await flow.start()
+    sim.state.approve_device(code.user_code, sim.demo_broadcaster_id)
+    response = await flow.wait(timeout=5)
+    await session.sign_in_with(response)
+    return response
+
+
+@pytest.mark.qt_loop
+async def test_a_new_sign_in_validates_its_token_once(
+    demo_sim: Simulator, memory_keyring: MemoryKeyring, qapp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """sign_in_with validates the new token to learn whose it is; activating that user
+    must not validate it again (it used to: a fresh copy came from the keyring)."""
+    validated: list[str] = []  # the tokens validated (compared, never printed)
+    validate = demo_sim.state.validate
+
+    def counted(access_token: str) -> dict[str, object]:
+        validated.append(access_token)
+        return validate(access_token)
+
+    def which(*tokens: str) -> list[int]:
+        """Of each validation, the index of the token it was for (-1: another token)."""
+        return [tokens.index(t) if t in tokens else -1 for t in validated]
+
+    monkeypatch.setattr(demo_sim.state, "validate", counted)
+    session, client = await make_session(demo_sim, None)
+    try:
+        first = await _device_sign_in(session, client, demo_sim)
+        assert which(first.access_token) == [0]
+        # Signed in as the same user again: the new token replaces the cached one, and
+        # it too is validated once.
+        second = await _device_sign_in(session, client, demo_sim)
+        assert which(first.access_token, second.access_token) == [0, 1]
+        assert session.broadcaster is not None
+        token = await client.http.user_token(session.broadcaster)
+        assert token.user_id == demo_sim.demo_broadcaster_id
+        in_use = token.access_token == second.access_token
+        kept = stored(memory_keyring, token.user_id, demo_sim)["access_token"] == token.access_token
+        assert (in_use, kept) == (True, True)
+    finally:
+        await client.close()
+        session.handler.store.close()  # type: ignore[attr-defined]
+
+
 @pytest.mark.qt_loop
 async def test_refresh_rotation_stores_new_refresh_token_first(
     demo_sim: Simulator, memory_keyring: MemoryKeyring, qapp

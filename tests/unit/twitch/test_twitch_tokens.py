@@ -49,6 +49,25 @@ async def test_token_knows_its_scopes_only_after_validation(fake: FakeTwitch) ->
         await http.close()
 
 
+async def test_a_validated_token_handed_to_the_handler_is_used_without_asking(
+    fake: FakeTwitch,
+) -> None:
+    access, refresh = fake.issue(USER_ID, ["channel:read:goals"])
+    http = HTTPHandler(RecordingHandler("other", None), oauth_url=fake.oauth_url)
+    try:
+        token = Token(access, refresh)
+        with pytest.raises(ValueError, match="needs a validated token"):
+            http.use_user_token(token)
+        await token.validate(http, http.token_handler, await http.get_session())
+        http.use_user_token(token)
+        assert await http.user_token(BaseUser(USER_ID)) is token
+        # Its first use sends nothing more: it was validated a moment ago.
+        await token.get(http, http.token_handler, await http.get_session())
+        assert fake.validate_calls == 1
+    finally:
+        await http.close()
+
+
 async def test_invalid_token_is_reported_and_not_sent_again(fake: FakeTwitch) -> None:
     token = Token("never-issued", None)
     http = HTTPHandler(RecordingHandler("x", None), oauth_url=fake.oauth_url)
