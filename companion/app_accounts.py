@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from companion.services.session import TwitchSession
     from companion.sim import Simulator
     from companion.twitch.client import Client
-    from companion.twitch.models.users import User
+    from companion.twitch.models.users import PartialUser, User
     from companion.twitch.oauth import DeviceFlow
     from companion.twitch.tokens import Token
     from companion.ui.accounts import SignInController
@@ -45,6 +45,9 @@ _log = logging.getLogger(__name__)
 
 #: Redemptions per second the demo channel's simulated viewers make.
 DEMO_TRAFFIC_RATE = 0.4
+
+#: Seconds live events wait for the queue's first read after a sign-in (see _go_live).
+FIRST_READ_WAIT = 5.0
 
 #: The button that keeps a sign-in in memory for this run when no keyring will hold it.
 KEEP_FOR_RUN = "Keep sign-in for this run only"
@@ -312,9 +315,7 @@ class AccountsMixin:
         self.panels.set_broadcaster(broadcaster)
         self.panels.release(send=True)  # what waited for this sign-in goes out now
         if self.session is not None and self.session.broadcaster:
-            self.spawn(
-                self.live.start(self.session.http, self.session.broadcaster), name="live events"
-            )
+            self.spawn(self._go_live(self.session.broadcaster), name="live events")
         name = user.display_name or user.login or user.id
         self._show_account(f"Signed in as {name}" + (" (demo)" if self.args.demo else ""), None)
         if self.authority is not None:
@@ -323,6 +324,20 @@ class AccountsMixin:
             self.settings.set_accounts(self.authority, accounts)
             self.settings.set_active_account(self.authority, user.id)
             self._refresh_account_menu()
+
+    async def _go_live(self, broadcaster: PartialUser) -> None:
+        """Connect live events for ``broadcaster`` once the queue has read what waits.
+
+        The queue's read (started at sign-in) goes out first rather than behind EventSub's
+        subscription requests (55 on the demo channel), so the queue fills sooner (issue
+        18: first usable). What changes between the panels' reads and the subscriptions is
+        read again when the first session is live (``LiveEvents.first_live``, wired in
+        ``PanelSet.wire``). A slow read holds the connection back
+        :data:`FIRST_READ_WAIT` seconds at most.
+        """
+        assert self.panels is not None and self.session is not None
+        await self.panels.queue.wait_read(FIRST_READ_WAIT)
+        await self.live.start(self.session.http, broadcaster)
 
     def _on_account_lost(self, lost: SignedOut) -> None:
         """The token died: show it at once; keep the queue and forms for the re-login."""

@@ -244,6 +244,9 @@ class PanelSet:
         self.rewards.connect_events(live, resync=False)
         for service in self.services:
             live.resynced.connect(service.refresh)
+            # The app connects live events after the panels' reads at sign-in (see
+            # AccountsMixin._go_live): what changed in between is read once it is live.
+            live.first_live.connect(service.refresh)
             service.error.connect(self.notify)
         # The redemption history: cannot be saved / saved again / leftovers of a stop settled.
         self.queue.notice.connect(self.notify)

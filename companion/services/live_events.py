@@ -16,6 +16,10 @@ Signals:
     goal_event(str, object): ``begin|progress|end`` and a ``Goal``.
     stream_changed(bool): the stream went online (True) or offline (False).
     resynced(): the connection came back after a loss; re-read state through Helix.
+    first_live(): the first session of a :meth:`LiveEvents.start` is subscribed. What
+        changed between the services' reads at sign-in and these subscriptions was sent to
+        nobody; the app has its services read again (it reads before connecting, so the
+        queue fills without waiting behind the subscriptions, issue 18).
     revoked(str): Twitch revoked a subscription for a reason other than a withdrawn
         authorization (a sentence for people, from the message table).
     authorization_revoked(str, object): Twitch says the user (first argument) withdrew
@@ -101,6 +105,7 @@ class LiveEvents(Service):
     goal_event = Signal(str, object)
     stream_changed = Signal(bool)
     resynced = Signal()
+    first_live = Signal()
     revoked = Signal(str)
     authorization_revoked = Signal(str, object)
 
@@ -140,7 +145,9 @@ class LiveEvents(Service):
         self.state_changed.emit(state, text)
 
     async def _on_resync(self, info: ResyncInfo) -> None:
-        if not info.first:
+        if info.first:
+            self.first_live.emit()
+        else:
             _log.info("EventSub came back (%s); asking services to resync", info.reason)
             self.resynced.emit()
 

@@ -76,6 +76,8 @@ _log = logging.getLogger(__name__)
 _LEDGER_FLUSH_MS = 200
 #: New redemptions wait at most this long to be queued together (see on_redemption_added).
 INGEST_BATCH_MS = 100
+#: The name of the task that reads the queue through Helix (the latest read wins).
+RECONCILE_TASK = "queue-reconcile"
 
 FORBIDDEN_TEXT = "Twitch refused: only the app that created this reward can change its redemptions"
 
@@ -388,7 +390,19 @@ class QueueService(Service):
         """Re-read the UNFULFILLED redemptions through Helix and reconcile (latest wins)."""
         if self._broadcaster is None:
             return
-        self.spawn(self.reconcile(), name="queue-reconcile", latest_wins=True)
+        self.spawn(self.reconcile(), name=RECONCILE_TASK, latest_wins=True)
+
+    async def wait_read(self, timeout: float) -> bool:
+        """Wait, at most ``timeout`` seconds, for the read of the queue now running (if any).
+
+        Returns:
+            True if no read is running any more (it finished, failed or was replaced).
+        """
+        task = self._latest.get(RECONCILE_TASK)
+        if task is None:
+            return True
+        done, _pending = await asyncio.wait({task}, timeout=timeout)
+        return bool(done)
 
     async def reconcile(self) -> ReconcileDiff | None:
         """Read every UNFULFILLED redemption of the manageable rewards and reconcile.

@@ -279,3 +279,34 @@ async def test_an_update_with_an_unknown_status_keeps_the_row(channel: SimChanne
     service.on_redemption_updated(CustomRewardRedemption.from_eventsub(channel.client.http, event))
     assert service.queue.ids() == []
     await service.shutdown()
+
+
+async def test_wait_read_waits_for_the_running_read_and_no_longer_than_told(
+    channel: SimChannel, ledger: Ledger
+) -> None:
+    """What live events wait for at sign-in (AccountsMixin._go_live), bounded."""
+    reward = channel.create_reward("Hydrate")
+    waiting = channel.redeem(reward, viewer=1, text="before")
+    service = QueueService(channel.broadcaster, ledger, undo_seconds=0.2)
+    assert await service.wait_read(0.01) is True  # nothing is being read
+    # A slow Helix: the read takes 0.4 s; waiting 0.05 s of it comes back without it.
+    channel.sim.faults.set_latency(0.4, prefix="/helix/channel_points")
+    service.reload()
+    loop = asyncio.get_running_loop()
+    began = loop.time()
+    assert await service.wait_read(0.05) is False
+    assert 0.05 <= loop.time() - began < 0.3
+    assert service.queue.ids() == []
+    assert await service.wait_read(5.0) is True
+    assert service.queue.ids() == [waiting]
+    channel.sim.faults.set_latency(0.0)
+    # A read that fails (a 500 that outlasts the retries) ends the wait too, reported.
+    errors: list[str] = []
+    service.error.connect(errors.append)
+    channel.sim.faults.fail_next(10, 500, prefix="/helix/channel_points")
+    service.reload()
+    assert await service.wait_read(5.0) is True
+    assert len(errors) == 1
+    assert service.queue.ids() == [waiting]
+    channel.sim.faults.clear()
+    await service.shutdown()

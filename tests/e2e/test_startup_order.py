@@ -1,0 +1,77 @@
+"""The order of the Twitch side at start (issue 18, first usable): the queue reads what
+waits before live events subscribe, and what changes in between is read once live.
+
+The whole app in demo mode, in process; the simulator's subscription registry is watched
+(calls go through unchanged) to act at the moment the first subscription arrives.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Any
+
+import keyring
+import pytest
+
+from companion.app import CompanionApp, parse_args
+from companion.sim.eventsub_subscriptions import SubscriptionRegistry
+from tests.helpers.memory_keyring import MemoryKeyring
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+pytestmark = pytest.mark.qt_loop
+
+#: The demo channel's waiting redemptions at start (companion.sim.demo.seed_demo).
+DEMO_WAITING = 3
+
+
+async def until(predicate: Any, timeout: float = 10.0) -> None:
+    async with asyncio.timeout(timeout):
+        while not predicate():
+            await asyncio.sleep(0.02)
+
+
+async def test_queue_is_read_before_live_events_subscribe_and_again_once_live(
+    qapp, scratch_data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    previous = keyring.get_keyring()
+    keyring.set_keyring(MemoryKeyring())
+    app = CompanionApp(qapp, parse_args(["--demo"]))
+    # At the first subscription: what the queue holds, and one redemption made then, which
+    # no EventSub session can deliver (nothing is subscribed yet).
+    at_first_subscription: list[list[str]] = []
+    made_meanwhile: list[str] = []
+    create = SubscriptionRegistry.create
+
+    def watched(self: SubscriptionRegistry, token: Any, body: Any) -> Any:
+        if not at_first_subscription:
+            assert app.panels is not None and app.sim is not None
+            at_first_subscription.append(app.panels.queue.queue.ids())
+            broadcaster = app.sim.demo_broadcaster_id
+            for _ in range(20):  # a random reward; one that skips the queue is no test
+                [made] = app.sim.state.redeem_many(broadcaster, 1)
+                if made["status"] == "UNFULFILLED":
+                    made_meanwhile.append(made["id"])
+                    break
+        return create(self, token, body)
+
+    monkeypatch.setattr(SubscriptionRegistry, "create", watched)
+    runner = asyncio.get_running_loop().create_task(app.run())
+    try:
+        await until(lambda: app._live is not None and app._live.client is not None)
+        await until(lambda: bool(app.live.client and app.live.client.subscription_ids))
+        # The queue's read was in before live events subscribed: the seeded ones showed.
+        [queued_then] = at_first_subscription
+        assert len(queued_then) >= DEMO_WAITING
+        assert len(made_meanwhile) == 1
+        assert made_meanwhile[0] not in queued_then
+        # Once live, the panels read again: the redemption nobody was told of is queued.
+        assert app.panels is not None
+        queue = app.panels.queue.queue
+        await until(lambda: made_meanwhile[0] in queue.ids())
+        assert set(queued_then) <= set(queue.ids())
+    finally:
+        app.request_quit(0)
+        assert await asyncio.wait_for(runner, timeout=10) == 0
+        keyring.set_keyring(previous)
