@@ -101,6 +101,8 @@ SHUTDOWN_RESERVE = 0.5
 MIN_STEP_SECONDS = 0.1
 #: Seconds start-up waits for the window's first paint before it builds the rest anyway.
 FIRST_PAINT_WAIT = 2.0
+#: Seconds at most the overlay server waits for start-up's sign-in and first reads.
+OVERLAY_START_WAIT = 2.0
 #: Seconds after the window is built that the Qt binding's self-check runs.
 BINDING_CHECK_DELAY = 2.0
 
@@ -440,8 +442,9 @@ class CompanionApp(AccountsMixin, MenusMixin):
         self.tray.notifications_enabled = self.settings.notify_redemptions
         self.tray.show_window_requested.connect(self._bring_to_front)
         self.tray.quit_requested.connect(lambda: self.request_quit(0))
-        # A smoke test claims no socket (see the guard above): no overlay server either.
-        self.panels.wire(live, window, self.tray, serve_overlays=not self.args.smoke_test)
+        # The overlay server starts later (below); a smoke test claims no socket (see the
+        # guard above), so it starts none at all.
+        self.panels.wire(live, window, self.tray, serve_overlays=False)
         self.tray.show()
         queue_panel = self.panels.queue_panel
         if queue_panel is not None:
@@ -456,7 +459,12 @@ class CompanionApp(AccountsMixin, MenusMixin):
             self.request_quit(0)
         else:
             starter = self._start_demo() if self.args.demo else self._start_real()
-            self.spawn(starter, name="start-up")
+            start_up = self.spawn(starter, name="start-up")
+            # The overlay server waits until the queue has read what waits (issue 18).
+            self.spawn(
+                self.panels.serve_overlays_after(start_up, OVERLAY_START_WAIT),
+                name="overlay server start",
+            )
             # The self-check costs two full garbage collections (13-60 ms once everything is
             # imported): not on the way to the first paint nor to a usable queue.
             import asyncio

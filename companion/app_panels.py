@@ -10,7 +10,7 @@ import asyncio
 import logging
 import sqlite3
 import time
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from companion.core.bidi import isolate
 from companion.core.errors import UserError
@@ -279,6 +279,23 @@ class PanelSet:
             tray.toggle_pinned_requested.connect(self.pinned.toggle)
             # Its signed-out line's button is the main window's "Sign in…".
             self.pinned.sign_in_requested.connect(window.sign_in_requested.emit)
+
+    async def serve_overlays_after(self, start_up: asyncio.Task[Any] | None, wait: float) -> None:
+        """Start the overlay server once start-up has signed in and the queue has read.
+
+        For a run that serves overlays, instead of ``wire(serve_overlays=True)``: the
+        server's start (aiohttp's web server imported, the pages built) would otherwise run
+        between the sign-in and the queue's first rows (issue 18, first usable). It waits
+        for ``start_up`` (the demo simulator and its sign-in, or the remembered account's),
+        then for the queue's read, ``wait`` seconds in all at most: a sign-in that waits
+        for a person (a dead token's prompt) does not hold the overlays back.
+        """
+        loop = asyncio.get_running_loop()
+        until = loop.time() + wait
+        if start_up is not None:
+            await asyncio.wait({start_up}, timeout=wait)
+        await self.queue.wait_read(max(0.0, until - loop.time()))
+        self.overlays.start()
 
     def _notify_redemption(self, redemption: CustomRewardRedemption) -> None:
         """A desktop notification per redemption, or one summary per burst."""

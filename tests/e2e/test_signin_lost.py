@@ -31,7 +31,7 @@ import keyring
 import pytest
 from PySide6.QtCore import Qt
 
-from companion.app import CompanionApp, parse_args
+from companion.app import OVERLAY_START_WAIT, CompanionApp, parse_args
 from companion.auth.token_store import SERVICE_NAME, StoredTokens, account_key
 from companion.core.queue_events import RowState
 from companion.core.scopes import scopes_for
@@ -428,6 +428,9 @@ async def test_dead_token_at_start_up(qapp, monkeypatch, scratch_data_dir) -> No
         assert app.tray.tooltip == f"Streamer Companion: {START_STATUS}\n0 redemptions waiting"
         assert_pinned_signed_out(app, START_STATUS, START_BANNER)
         assert notices == []
+        # The prompt waits for a person; the overlay server does not wait for it.
+        await until(lambda: app.panels.overlays.state == "running", OVERLAY_START_WAIT + 3)
+        assert app.signin.dialog.isVisible() and app.session.user is None
         # Signing in again brings the account and its channel up as a normal start does.
         await back_in(app, sim)
         assert notices == []

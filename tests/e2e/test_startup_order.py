@@ -1,5 +1,6 @@
-"""The order of the Twitch side at start (issue 18, first usable): the queue reads what
-waits before live events subscribe, and what changes in between is read once live.
+"""The order of start-up's work (issue 18, first usable): the queue reads what waits
+before live events subscribe and before the overlay server starts, and what changes
+between that read and the subscriptions is read once live.
 
 The whole app in demo mode, in process; the simulator's subscription registry is watched
 (calls go through unchanged) to act at the moment the first subscription arrives.
@@ -14,6 +15,8 @@ import keyring
 import pytest
 
 from companion.app import CompanionApp, parse_args
+from companion.services.overlay_service import OverlayService
+from companion.sim import DEMO_CLIENT_ID
 from companion.sim.eventsub_subscriptions import SubscriptionRegistry
 from tests.helpers.memory_keyring import MemoryKeyring
 
@@ -32,7 +35,7 @@ async def until(predicate: Any, timeout: float = 10.0) -> None:
             await asyncio.sleep(0.02)
 
 
-async def test_queue_is_read_before_live_events_subscribe_and_again_once_live(
+async def test_queue_is_read_before_live_events_and_overlays_start_and_again_once_live(
     qapp, scratch_data_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     previous = keyring.get_keyring()
@@ -48,15 +51,29 @@ async def test_queue_is_read_before_live_events_subscribe_and_again_once_live(
         if not at_first_subscription:
             assert app.panels is not None and app.sim is not None
             at_first_subscription.append(app.panels.queue.queue.ids())
-            broadcaster = app.sim.demo_broadcaster_id
-            for _ in range(20):  # a random reward; one that skips the queue is no test
-                [made] = app.sim.state.redeem_many(broadcaster, 1)
-                if made["status"] == "UNFULFILLED":
+            state, broadcaster = app.sim.state, app.sim.demo_broadcaster_id
+            rewards = state.channel(broadcaster).rewards
+            # A random reward. No test: one that skips the queue, or another app's (which
+            # no app but its own can read through Helix; only EventSub tells of those).
+            for _ in range(50):
+                [made] = state.redeem_many(broadcaster, 1)
+                ours = rewards[made["reward"]["id"]].client_id == DEMO_CLIENT_ID
+                if made["status"] == "UNFULFILLED" and ours:
                     made_meanwhile.append(made["id"])
                     break
         return create(self, token, body)
 
     monkeypatch.setattr(SubscriptionRegistry, "create", watched)
+    # What the queue holds when the overlay server is started.
+    at_overlay_start: list[list[str]] = []
+    start_overlays = OverlayService.start
+
+    def start_watched(self: OverlayService) -> None:
+        assert app.panels is not None
+        at_overlay_start.append(app.panels.queue.queue.ids())
+        start_overlays(self)
+
+    monkeypatch.setattr(OverlayService, "start", start_watched)
     runner = asyncio.get_running_loop().create_task(app.run())
     try:
         await until(lambda: app._live is not None and app._live.client is not None)
@@ -71,6 +88,11 @@ async def test_queue_is_read_before_live_events_subscribe_and_again_once_live(
         queue = app.panels.queue.queue
         await until(lambda: made_meanwhile[0] in queue.ids())
         assert set(queued_then) <= set(queue.ids())
+        # The overlay server started once (after the queue's read: its import and start
+        # came after the waiting redemptions), and it runs.
+        assert len(at_overlay_start) == 1
+        assert len(at_overlay_start[0]) >= DEMO_WAITING
+        await until(lambda: app.panels is not None and app.panels.overlays.state == "running")
     finally:
         app.request_quit(0)
         assert await asyncio.wait_for(runner, timeout=10) == 0
