@@ -35,14 +35,17 @@ from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-import keyring
-import keyring.errors
-
 from companion.core.logsetup import register_secret
 from companion.twitch.authority import TWITCH_AUTHORITY, authority_key
 
+# keyring is imported where it is used: with it come importlib_metadata and its entry-point
+# scan, ~1.4 MiB and ~18 ms that a run which keeps no token in it (the demo, a smoke test)
+# never needs (issue 18, start-up).
+
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
+
+    import keyring.backend
 
 _log = logging.getLogger(__name__)
 _T = TypeVar("_T")
@@ -131,6 +134,8 @@ def _refusals() -> tuple[type[BaseException], ...]:
     Service backend lets through from ``create_item`` (a collection locked after the
     unlock check, a dismissed prompt); an OSError is a D-Bus socket that went away.
     """
+    import keyring.errors
+
     kinds: list[type[BaseException]] = [keyring.errors.KeyringError, OSError]
     with contextlib.suppress(ImportError):
         from secretstorage.exceptions import SecretStorageException
@@ -204,12 +209,16 @@ def legacy_account_key(user_id: str) -> str:
 
 def backend_name(backend: keyring.backend.KeyringBackend | None = None) -> str:
     """The dotted class name of the active (or given) keyring backend."""
+    import keyring
+
     backend = backend or keyring.get_keyring()
     return f"{type(backend).__module__}.{type(backend).__qualname__}"
 
 
 def check_keyring_usable() -> None:
     """Raise :class:`KeyringUnavailable` unless the active keyring can keep a secret."""
+    import keyring
+
     backend = keyring.get_keyring()
     name = backend_name(backend)
     if name in _UNUSABLE_BACKENDS:
@@ -260,6 +269,8 @@ class KeyringTokenStore:
         return await asyncio.get_running_loop().run_in_executor(self._executor, func, *args)
 
     def _get(self, username: str) -> str | None:
+        import keyring.errors
+
         try:
             return keyring.get_password(self._service, username)
         except keyring.errors.KeyringError as error:
@@ -286,6 +297,8 @@ class KeyringTokenStore:
 
     def _migrate_legacy(self, user_id: str) -> str | None:
         """Move a pre-authority entry (made for Twitch) to Twitch's key; its text, or None."""
+        import keyring.errors
+
         legacy = legacy_account_key(user_id)
         text = self._get(legacy)
         if text is None:
@@ -303,6 +316,8 @@ class KeyringTokenStore:
 
     def save_sync(self, authority: str, user_id: str, tokens: StoredTokens) -> None:
         """Write a user's tokens at ``authority`` (blocking)."""
+        import keyring.errors
+
         register_secret(tokens.access_token)
         register_secret(tokens.refresh_token)
         try:
@@ -318,6 +333,8 @@ class KeyringTokenStore:
 
     def delete_sync(self, authority: str, user_id: str) -> None:
         """Remove a user's tokens at ``authority`` (blocking); missing entries are fine."""
+        import keyring.errors
+
         usernames = [account_key(authority, user_id)]
         if authority_key(authority) == TWITCH_AUTHORITY:
             usernames.append(legacy_account_key(user_id))  # never left behind unmigrated

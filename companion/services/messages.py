@@ -17,12 +17,12 @@ No Qt here: services and the composition root use it, and ``ui/`` imports it fro
 from __future__ import annotations
 
 import sqlite3
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
 import aiohttp
-import keyring.errors
 
 from companion.auth.token_store import KeyringUnavailable
 from companion.core.errors import UserError
@@ -200,7 +200,9 @@ def _oauth_error(error: BaseException) -> Explanation:
 
 def _keyring_unavailable(error: BaseException) -> Explanation:
     cause = error.__cause__
-    if isinstance(cause, keyring.errors.KeyringError):
+    # keyring is imported only once a token store uses it: if it is not, no cause is its.
+    keyring_errors = sys.modules.get("keyring.errors")
+    if keyring_errors is not None and isinstance(cause, keyring_errors.KeyringError):
         return explain_error(cause)
     return _NO_KEYRING
 
@@ -307,25 +309,9 @@ ERROR_TABLE: Final[Mapping[type[BaseException], Rule]] = {
     aiohttp.ClientError: _client_error,
     TimeoutError: _TIMEOUT,
     ConnectionError: _NETWORK,
-    # The keyring (the OS password store that keeps tokens).
+    # The keyring (the OS password store that keeps tokens); its own errors are in
+    # LAZY_ERROR_TABLE.
     KeyringUnavailable: _keyring_unavailable,
-    keyring.errors.NoKeyringError: _NO_KEYRING,
-    keyring.errors.KeyringLocked: _KEYRING_LOCKED,
-    keyring.errors.InitError: Explanation(
-        "The keyring could not be opened.",
-        "Make sure your password store (GNOME Keyring, KWallet) is running, then sign in again.",
-    ),
-    keyring.errors.PasswordSetError: Explanation(
-        "The keyring refused to save your Twitch sign-in.",
-        "Unlock or repair your keyring, then sign in again.",
-    ),
-    keyring.errors.PasswordDeleteError: Explanation(
-        "The keyring refused to forget your Twitch sign-in.",
-        "Remove the Streamer Companion entry with your keyring manager.",
-    ),
-    keyring.errors.KeyringError: Explanation(
-        "The keyring did not work.", "Unlock or restart your password store, then sign in again."
-    ),
     # Files and the ledger.
     sqlite3.Error: Explanation(
         "The redemption history could not be read or saved.",
@@ -356,10 +342,27 @@ def _overlay_port_in_use(error: BaseException) -> Explanation:
 
 
 #: Errors of modules the app imports only when it needs them (the overlay web server
-#: loads after the main window's first paint), by ``module.QualName``: naming them here
-#: must not import them at start. :func:`explain_error` reads this table with
-#: :data:`ERROR_TABLE`, class by class.
+#: loads after the main window's first paint; the keyring once a token store uses it, never
+#: in the demo), by ``module.QualName``: naming them here must not import them at start.
+#: :func:`explain_error` reads this table with :data:`ERROR_TABLE`, class by class.
 LAZY_ERROR_TABLE: Final[Mapping[str, Rule]] = {
+    "keyring.errors.NoKeyringError": _NO_KEYRING,
+    "keyring.errors.KeyringLocked": _KEYRING_LOCKED,
+    "keyring.errors.InitError": Explanation(
+        "The keyring could not be opened.",
+        "Make sure your password store (GNOME Keyring, KWallet) is running, then sign in again.",
+    ),
+    "keyring.errors.PasswordSetError": Explanation(
+        "The keyring refused to save your Twitch sign-in.",
+        "Unlock or repair your keyring, then sign in again.",
+    ),
+    "keyring.errors.PasswordDeleteError": Explanation(
+        "The keyring refused to forget your Twitch sign-in.",
+        "Remove the Streamer Companion entry with your keyring manager.",
+    ),
+    "keyring.errors.KeyringError": Explanation(
+        "The keyring did not work.", "Unlock or restart your password store, then sign in again."
+    ),
     "companion.overlay.server.OverlayPortInUse": _overlay_port_in_use,
     "companion.overlay.server.OverlayServerError": Explanation(
         "The overlays for OBS could not be served.",

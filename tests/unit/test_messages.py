@@ -28,6 +28,7 @@ from companion.core.templates import TemplateInvalid
 from companion.services.live_events import status_text
 from companion.services.messages import (
     ERROR_TABLE,
+    LAZY_ERROR_TABLE,
     REVOCATION_TABLE,
     explain,
     explain_error,
@@ -190,9 +191,33 @@ def samples() -> dict[type[BaseException], list[BaseException]]:
 SAMPLES = samples()
 
 
+def keyring_entries() -> set[type[BaseException]]:
+    """The keyring's errors in the lazy table (the overlay server's are read in
+    tests/ui/test_overlays_messages.py)."""
+    named = {
+        name.rpartition(".")[2] for name in LAZY_ERROR_TABLE if name.startswith("keyring.errors.")
+    }
+    return {getattr(keyring.errors, name) for name in named}
+
+
 def test_every_table_entry_has_samples() -> None:
     # A new entry without samples here would go unread.
-    assert set(SAMPLES) == set(ERROR_TABLE)
+    assert set(SAMPLES) == set(ERROR_TABLE) | keyring_entries()
+    assert len(keyring_entries()) == 6
+
+
+def test_a_keyring_error_reads_the_same_named_lazily() -> None:
+    """Its entries are named, so that naming them does not import the keyring; what a
+    streamer reads is as specific as before (not the generic keyring sentence)."""
+    assert explain(keyring.errors.KeyringLocked(RAW)) == (
+        "Your keyring is locked, so your Twitch sign-in cannot be read or saved. "
+        + explain_error(keyring.errors.KeyringLocked(RAW)).then
+    )
+    locked = explain_error(keyring.errors.KeyringLocked(RAW))
+    generic = explain_error(keyring.errors.KeyringError(RAW))
+    assert locked != generic
+    refused = with_cause(KeyringUnavailable(RAW), keyring.errors.PasswordSetError(RAW))
+    assert explain_error(refused) == explain_error(keyring.errors.PasswordSetError(RAW))
 
 
 @pytest.mark.parametrize(
