@@ -337,6 +337,11 @@ class AccountsMixin:
         """
         assert self.panels is not None and self.session is not None
         await self.panels.queue.wait_read(FIRST_READ_WAIT)
+        if self.session.broadcaster is not broadcaster:
+            # Lost, signed out or switched meanwhile: whatever replaced this sign-in
+            # connects for itself (or nobody is signed in to connect for).
+            _log.info("live events not started: the sign-in changed while the queue read")
+            return
         await self.live.start(self.session.http, broadcaster)
 
     def _on_account_lost(self, lost: SignedOut) -> None:

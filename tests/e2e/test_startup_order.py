@@ -16,7 +16,7 @@ import pytest
 
 from companion.app import CompanionApp, parse_args
 from companion.services.overlay_service import OverlayService
-from companion.sim import DEMO_CLIENT_ID
+from companion.sim import DEMO_CLIENT_ID, Simulator
 from companion.sim.eventsub_subscriptions import SubscriptionRegistry
 from tests.helpers.memory_keyring import MemoryKeyring
 
@@ -93,6 +93,39 @@ async def test_queue_is_read_before_live_events_and_overlays_start_and_again_onc
         assert len(at_overlay_start) == 1
         assert len(at_overlay_start[0]) >= DEMO_WAITING
         await until(lambda: app.panels is not None and app.panels.overlays.state == "running")
+    finally:
+        app.request_quit(0)
+        assert await asyncio.wait_for(runner, timeout=10) == 0
+        keyring.set_keyring(previous)
+
+
+async def test_a_sign_out_while_the_queue_reads_starts_no_live_events(
+    qapp, scratch_data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Live events wait for the queue's read; a sign-in gone meanwhile connects nothing."""
+    previous = keyring.get_keyring()
+    keyring.set_keyring(MemoryKeyring())
+    start = Simulator.start
+
+    async def slow_redemptions(self: Simulator, *args: Any, **kwargs: Any) -> None:
+        await start(self, *args, **kwargs)
+        # One read per reward (six): the queue's read takes about a second.
+        self.faults.set_latency(0.15, prefix="/helix/channel_points/custom_rewards/redemptions")
+
+    monkeypatch.setattr(Simulator, "start", slow_redemptions)
+    app = CompanionApp(qapp, parse_args(["--demo"]))
+    runner = asyncio.get_running_loop().create_task(app.run())
+    try:
+        await until(lambda: app.session is not None and app.session.user is not None)
+        assert app.panels is not None
+        assert await app.panels.queue.wait_read(0.1) is False  # still reading
+        await app.sign_out()
+        assert app.session.user is None
+        await app.panels.queue.wait_read(5.0)  # the read ends (it was not for this sign-out)
+        await asyncio.sleep(0.3)
+        assert app.live.client is None
+        assert app.window is not None
+        assert app.window.account_label.text() == "Not signed in"
     finally:
         app.request_quit(0)
         assert await asyncio.wait_for(runner, timeout=10) == 0
