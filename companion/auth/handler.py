@@ -114,10 +114,20 @@ class KeyringTokenHandler(BaseTokenHandler):
         return token
 
     async def event_token_refreshed(self, old: Token, new: Token) -> None:
+        """Store the new pair before anyone uses it (a public client's refresh token works once).
+
+        Raises:
+            InvalidToken: The user signed out while the refresh was on its way (a request
+                in flight at the sign-out got a 401 and refreshed): the pair is not kept,
+                and the client revokes it rather than use it.
+        """
         user_id = new.user_id or old.user_id
         if user_id is None:
             _log.warning("refreshed a token whose user is unknown; not stored")
             return
+        if user_id in self._signed_out:
+            _log.info("user %s signed out while a token refresh was on its way; not kept", user_id)
+            raise InvalidToken(f"user {user_id} signed out; the refreshed token is not kept")
         self._claim(new)
         scopes = tuple(sorted(old.scopes)) if old.scopes is not None else ()
         if not scopes:

@@ -52,6 +52,7 @@ from .errors import (
     NetworkError,
     PayloadError,
     RefreshFailure,
+    TwitchError,
     Unauthorized,
     exception_for_status,
 )
@@ -446,7 +447,14 @@ class HTTPHandler:
         else:
             # Awaited before anyone uses the new token: the new refresh token must be stored
             # first, since the old one is now spent.
-            await maybe_await(self.token_handler.event_token_refreshed(failed, new))
+            try:
+                await maybe_await(self.token_handler.event_token_refreshed(failed, new))
+            except InvalidToken:
+                # The handler will not keep it (its user signed out meanwhile): nothing
+                # uses it, and its issuer is asked to revoke it rather than leave a live
+                # pair that nobody holds.
+                await self._revoke_quietly(new, session)
+                raise
             self._user_tokens[key] = new
             return new
         # From here the old token is dead for good: forget it whatever happens, so the next
@@ -459,6 +467,19 @@ class HTTPHandler:
             raise InvalidToken(f"the token of user {key} expired and could not be replaced")
         self._user_tokens[key] = replacement
         return replacement
+
+    async def _revoke_quietly(self, token: Token, session: aiohttp.ClientSession) -> None:
+        """Revoke ``token`` at its own authority; a failure is logged, not raised."""
+        try:
+            token.check_destination(f"{self.oauth_url}/revoke", issuer=self.oauth_url)
+            await oauth.revoke_token(
+                session,
+                client_id=await self.client_id(),
+                token=token.access_token,
+                oauth_url=self.oauth_url,
+            )
+        except (TwitchError, aiohttp.ClientError, OSError) as error:
+            _log.warning("could not revoke a token that is not kept: %s", error)
 
     # -- the request loop ------------------------------------------------------------
 

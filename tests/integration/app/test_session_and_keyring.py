@@ -302,3 +302,41 @@ async def test_authorization_revoke_for_another_app_or_user_is_ignored(
         await session.shutdown()
         await client.close()
         session.handler.store.close()  # type: ignore[attr-defined]
+
+
+@pytest.mark.qt_loop
+async def test_a_refresh_that_lands_after_the_sign_out_is_not_kept_and_is_revoked(
+    demo_sim: Simulator, memory_keyring: MemoryKeyring, qapp
+) -> None:
+    """A request in flight at the sign-out gets a 401 and refreshes; the sign-out finishes
+    while the refresh is on its way (the simulator holds /oauth2/token for a second). The
+    refreshed pair must not go back into the keyring or the client, and is revoked: no
+    live token of the signed-out account is left anywhere."""
+    session, client = await make_session(demo_sim, None)
+    user_id = demo_sim.demo_broadcaster_id
+    try:
+        issued = await remember_and_activate(session, demo_sim)
+        broadcaster = session.broadcaster
+        assert broadcaster is not None
+        demo_sim.state.expire_token(issued["access_token"])
+        demo_sim.faults.set_latency(1.0, prefix="/oauth2/token")
+        request = asyncio.get_running_loop().create_task(broadcaster.get_goals())
+        for _ in range(500):  # until the refresh is on its way (it is held for 1 s)
+            if client.http._refreshing:
+                break
+            await asyncio.sleep(0.01)
+        assert client.http._refreshing, "the request never started its refresh"
+        await session.sign_out()
+        assert memory_keyring.entries == {}
+        with pytest.raises(InvalidToken, match="signed out"):
+            await request
+        demo_sim.faults.set_latency(0.0)
+        assert memory_keyring.entries == {}
+        assert client.http._user_tokens == {}
+        grant = demo_sim.state.tokens_by_grant[(DEMO_CLIENT_ID, user_id)]
+        assert len(grant) == 2  # the signed-in token and the refresh's
+        assert [record.revoked for record in grant] == [True, True]
+        assert [str(record.token) == issued["access_token"] for record in grant] == [True, False]
+    finally:
+        await client.close()
+        session.handler.store.close()  # type: ignore[attr-defined]
