@@ -154,7 +154,7 @@ def test_an_odd_item_after_a_plain_one_reads_as_it_does_alone(path: str) -> None
             assert read == _alone(odd)
             # And the plain item after the odd one still reads as it does alone.
             again = _snapshot(
-                lambda shared=shared: CustomRewardRedemption._from_listing(
+                lambda shared=shared, base=base: CustomRewardRedemption._from_listing(
                     HTTP, None, shared, copy.deepcopy(base)
                 )
             )
