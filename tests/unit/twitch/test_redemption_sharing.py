@@ -1,9 +1,9 @@
 """A redemption listing shares one broadcaster and one reward object between its items.
 
-``get_redemptions`` reads each item through ``CustomRewardRedemption._from_listing`` with
-one ``_Shared`` per listing: an item whose broadcaster (id, login, name) or reward (id,
-title, prompt, cost) equals the item before's gets that item's very object, else a new one.
-Here every item read that way must equal, value for value, the same item read alone by the
+``get_redemptions`` reads each item through one ``CustomRewardRedemption._listing_reader``
+per listing: an item whose broadcaster (id, login, name) or reward (id, title, prompt,
+cost) equals the item before's gets that item's very object, else a new one. Here every
+item read that way must equal, value for value, the same item read alone by the
 constructor (whatever was shared before it), the shared objects must be the same object
 exactly where the values are the same, and the shared models must refuse assignment.
 """
@@ -23,7 +23,6 @@ from companion.twitch.models import (
     PartialCustomReward,
     PartialUser,
 )
-from companion.twitch.models.channel_points import _Shared
 from tests.unit.twitch.test_redemption_fast_read import (
     DOCUMENTED,
     HTTP,
@@ -55,8 +54,8 @@ def _item(n: int, **changes: Any) -> dict[str, Any]:
 def _listing(
     items: Iterable[Any], parent: CustomReward | None = None
 ) -> list[CustomRewardRedemption]:
-    shared = _Shared()
-    return [CustomRewardRedemption._from_listing(HTTP, parent, shared, i) for i in items]
+    read = CustomRewardRedemption._listing_reader(HTTP, parent)
+    return [read(item) for item in items]
 
 
 def _alone(item: Any, parent: CustomReward | None = None) -> tuple[Any, ...]:
@@ -144,20 +143,11 @@ def test_an_odd_item_after_a_plain_one_reads_as_it_does_alone(path: str) -> None
         changes += [[(path, "replace", value)] for value in ODD_VALUES]
         for change in changes:
             odd = _changed(base, change)
-            shared = _Shared()
-            CustomRewardRedemption._from_listing(HTTP, None, shared, copy.deepcopy(base))
-            read = _snapshot(
-                lambda odd=odd, shared=shared: CustomRewardRedemption._from_listing(
-                    HTTP, None, shared, copy.deepcopy(odd)
-                )
-            )
-            assert read == _alone(odd)
+            read = CustomRewardRedemption._listing_reader(HTTP, None)
+            read(copy.deepcopy(base))
+            assert _snapshot(lambda read=read, odd=odd: read(copy.deepcopy(odd))) == _alone(odd)
             # And the plain item after the odd one still reads as it does alone.
-            again = _snapshot(
-                lambda shared=shared, base=base: CustomRewardRedemption._from_listing(
-                    HTTP, None, shared, copy.deepcopy(base)
-                )
-            )
+            again = _snapshot(lambda read=read, base=base: read(copy.deepcopy(base)))
             assert again == _alone(base)
 
 
