@@ -50,6 +50,7 @@ _SETTABLE_STATUSES: dict[str, Literal["FULFILLED", "CANCELED"]] = {
 }
 
 
+#: Looked up once, called for every item by CustomRewardRedemption._read_plain.
 _utc_z_form = UTC_Z_FORM.match
 _from_iso = datetime.fromisoformat
 
@@ -487,9 +488,9 @@ class CustomRewardRedemption:
         With ``shared`` (a listing's), the broadcaster and the reward are the objects of the
         item before when their values are equal (see :class:`_Shared`).
         """
-        # Subscripts, not .get(): Helix sends every field of the item (null when unset), and
-        # a missing one (KeyError) or a reward that is no object (TypeError) is the general
-        # reader's to handle or word.
+        # Subscripts, not .get(): the documented item and the simulator's carry every field
+        # (null when unset), and a missing one (KeyError) or a reward that is no object
+        # (TypeError) is the general reader's to handle or word.
         try:
             rid, bid, uid = d["id"], d["broadcaster_id"], d["user_id"]
             b_login, b_name = d["broadcaster_login"], d["broadcaster_name"]
