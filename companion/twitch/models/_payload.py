@@ -24,7 +24,7 @@ from typing import Any
 from ..errors import PayloadError
 from ..timeutil import parse_optional_timestamp, parse_timestamp
 
-__all__ = ["UTC_Z_FORM", "Fields", "utc_z_time"]
+__all__ = ["Fields", "utc_z_time"]
 
 _log = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ _MISSING: Any = object()
 #: what :func:`parse_timestamp` gives, fraction truncated to microseconds and ``tzinfo`` the
 #: ``UTC`` singleton, in a fifth of the time; anything else (offsets, a lower-case ``t`` or
 #: ``z``, a space) and any value it refuses take the general parser and its messages.
-UTC_Z_FORM = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z\Z", re.ASCII)
+_UTC_FORM = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z\Z", re.ASCII)
 _from_iso = datetime.fromisoformat
 
 
@@ -45,7 +45,7 @@ def utc_z_time(value: object) -> datetime | None:
     None means "not decided here", not "no time": the caller reads ``value`` through the
     general parser, which accepts the other RFC 3339 forms and words every refusal.
     """
-    if type(value) is str and UTC_Z_FORM.match(value):
+    if type(value) is str and _UTC_FORM.match(value):
         try:
             return _from_iso(value)
         except ValueError:

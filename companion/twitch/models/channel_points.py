@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final, Literal, Self
 
 from .. import limits
@@ -20,10 +19,11 @@ from ..http import Route
 from ..iterators import HTTPAwaitableAsyncIterator
 from ..scopes import SCOPES
 from . import users
-from ._payload import UTC_Z_FORM, Fields, data_list, one_item
+from ._payload import Fields, data_list, one_item, utc_z_time
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Sequence
+    from datetime import datetime
 
     from ..http import HTTPHandler
     from .payloads import CreateRewardBody, UpdateRedemptionBody, UpdateRewardBody
@@ -49,10 +49,6 @@ _SETTABLE_STATUSES: dict[str, Literal["FULFILLED", "CANCELED"]] = {
     "CANCELED": "CANCELED",
 }
 
-
-#: Looked up once, called for every item by CustomRewardRedemption._read_plain.
-_utc_z_form = UTC_Z_FORM.match
-_from_iso = datetime.fromisoformat
 
 #: The types an optional text may have in a decoded payload (null, or a string).
 _TEXT_OR_NULL: Final = frozenset({str, type(None)})
@@ -521,14 +517,9 @@ class CustomRewardRedemption:
             and type(cost) is int
         ):
             return False
-        # utc_z_time's work, inline (one call less an item): the UTC "Z" form, or the
-        # general reader.
-        if type(when) is not str or _utc_z_form(when) is None:
+        redeemed_at = utc_z_time(when)
+        if redeemed_at is None:
             return False
-        try:
-            redeemed_at = _from_iso(when)
-        except ValueError:
-            return False  # e.g. February 30th: the general reader words the error
         http = self._http
         b_login, b_name, prompt = b_login or None, b_name or None, prompt or None
         self.id = rid
