@@ -32,7 +32,8 @@ _log = logging.getLogger(__name__)
 
 
 class _Channel(Protocol):
-    id: str
+    @property
+    def id(self) -> str: ...  # read-only on PartialUser
 
 
 class RunningItem(Protocol):

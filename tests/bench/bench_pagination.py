@@ -23,10 +23,18 @@ for its objects staying alive (the garbage collector walks them). Until 2026-12-
 kept the list while the peers counted, which charged ours alone 13-57 ms of collection.
 Median of three interleaved rounds. The figure is our time over the fastest peer's
 (below 1: we are faster).
+
+Each run's garbage collection is also reported (``..._kept_gc``: CPU time inside the
+collector, from ``gc.callbacks``, and how many of the collections were full ones). A full
+collection walks the whole heap and comes once the objects that survived into the oldest
+generation since the last one reach a quarter of it, so which run it lands in depends on what
+every earlier run left behind, not only on the run itself: in a process holding a large heap
+one library's kept figure can carry a collection of all of it while another's carries none.
 """
 
 from __future__ import annotations
 
+import gc
 import importlib.util
 import statistics
 import time
@@ -190,16 +198,37 @@ async def test_pagination_10k() -> None:
     wall: dict[str, list[float]] = {}
     cpu: dict[str, list[float]] = {}
     requests: dict[str, int] = {}
+    # (generation, CPU seconds) of each collection during the run being timed
+    collections: list[tuple[int, float]] = []
+    gc_cpu: dict[str, list[float]] = {}
+    full: dict[str, list[int]] = {}
+    gc_started = [0.0]
+
+    def on_gc(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            gc_started[0] = time.process_time()
+        else:
+            collections.append((info["generation"], time.process_time() - gc_started[0]))
+
     try:
         for _ in range(ROUNDS):
             for suffix, keep in modes.items():
                 for name, prepare in READERS.items():
                     run = await prepare(world)
                     before = world.pages()
+                    collections.clear()
+                    gc.callbacks.append(on_gc)
                     started, started_cpu = time.perf_counter(), time.process_time()
-                    count = await run(keep)
+                    try:
+                        count = await run(keep)
+                    finally:
+                        gc.callbacks.remove(on_gc)
                     wall.setdefault(name + suffix, []).append(time.perf_counter() - started)
                     cpu.setdefault(name + suffix, []).append(time.process_time() - started_cpu)
+                    gc_cpu.setdefault(name + suffix, []).append(sum(t for _g, t in collections))
+                    full.setdefault(name + suffix, []).append(
+                        sum(1 for g, _t in collections if g == 2)
+                    )
                     requests[name] = world.pages() - before
                     assert count == TOTAL, f"{name} read {count}"
     finally:
@@ -216,6 +245,12 @@ async def test_pagination_10k() -> None:
         print(f"pagination_{name}_requests: {requests[name]} requests")
         print(f"pagination_{name}_kept_time: {medians[name + '_kept']:.3f} s")
         print(f"pagination_{name}_kept_cpu: {cpu_medians[name + '_kept']:.3f} s")
+        kept_gc = gc_cpu[name + "_kept"]
+        print(
+            f"pagination_{name}_kept_gc: {statistics.median(kept_gc):.3f} s "
+            f"(rounds {', '.join(f'{t:.3f}' for t in kept_gc)}; "
+            f"full collections {', '.join(map(str, full[name + '_kept']))})"
+        )
     for suffix in modes:
         for figures, label in ((medians, ""), (cpu_medians, "_cpu")):
             peers = [figures[name + suffix] for name in READERS if name != "ours"]

@@ -58,7 +58,9 @@ class UserExtrasMixin:
 
     if TYPE_CHECKING:
         _http: HTTPHandler
-        id: str
+
+        @property
+        def id(self) -> str: ...
 
     def _me(self) -> PartialUser:
         # At run time this is always a PartialUser (the mixin is only used as its base).

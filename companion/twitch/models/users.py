@@ -32,12 +32,22 @@ class BaseUser:
 
     Args:
         id: The user id (an int is turned into text; Twitch ids are opaque strings).
+
+    A user's id is read-only, like :class:`PartialUser`'s login and name: a model says
+    what a payload said, and one object may stand for the same user in many places (the
+    broadcaster of every item of a listing, see ``channel_points._Shared``), so assigning
+    to one must not silently change the others. It raises AttributeError instead.
     """
 
-    __slots__ = ("id",)
+    __slots__ = ("_id",)
 
     def __init__(self, id: int | str) -> None:  # the seed's parameter name
-        self.id = str(id)
+        self._id = str(id)
+
+    @property
+    def id(self) -> str:
+        """The user id (read-only)."""
+        return self._id
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, BaseUser):
@@ -61,7 +71,7 @@ class PartialUser(UserExtrasMixin, BaseUser):
         name: The display name, if known.
     """
 
-    __slots__ = ("_http", "login", "name")
+    __slots__ = ("_http", "_login", "_name")
 
     def __init__(
         self,
@@ -71,10 +81,21 @@ class PartialUser(UserExtrasMixin, BaseUser):
         name: str | None = None,
     ) -> None:
         # BaseUser.__init__'s work, inline: one call less for every user of every page.
-        self.id = id if type(id) is str else str(id)
+        self._id = id if type(id) is str else str(id)
         self._http = http
-        self.login = login
-        self.name = name
+        self._login = login
+        self._name = name
+
+    # Read-only, as BaseUser.id is (see BaseUser for why).
+    @property
+    def login(self) -> str | None:
+        """The login name, if known (read-only)."""
+        return self._login
+
+    @property
+    def name(self) -> str | None:
+        """The display name, if known (read-only)."""
+        return self._name
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} id={self.id!r} login={self.login!r}>"

@@ -3,8 +3,11 @@ which hosts may receive a token."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
 
+from companion.twitch import authority
 from companion.twitch.authority import (
     TWITCH_AUTHORITY,
     authority_key,
@@ -14,6 +17,9 @@ from companion.twitch.authority import (
     require_secure_url,
 )
 from companion.twitch.errors import InsecureURL, TokenAuthorityError, TwitchError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
 
 SIM = "http://127.0.0.1:8080/oauth2"
 
@@ -135,3 +141,149 @@ def test_check_names_the_issuer_and_the_refused_host() -> None:
     )
     with pytest.raises(InsecureURL):
         check_token_destination("http://127.0.0.1:80/oauth2", "http://192.0.2.10/oauth2/token")
+
+
+# -- the remembered answers -------------------------------------------------------------
+
+AUTHORITIES = [
+    TWITCH_AUTHORITY,
+    SIM,
+    "http://[::1]:8080/oauth2",
+    "http://localhost:8080/oauth2",
+    "https://twitch.example/oauth2",
+]
+#: URLs that try to look like a token's rightful destination, and plain ones to prime with.
+HOSTILE_URLS = [
+    # the rightful ones, and their plain neighbours
+    "https://api.twitch.tv/helix/users",
+    "https://id.twitch.tv/oauth2/validate",
+    "https://api.twitch.tv",
+    "https://api.twitch.tv?x=1",
+    "https://api.twitch.tv#frag",
+    "http://127.0.0.1:8080/helix/users?after=abc",
+    "http://127.0.0.1:8080",
+    "http://[::1]:8080/helix",
+    "http://localhost:8080/helix",
+    "https://twitch.example/helix",
+    # userinfo
+    "https://api.twitch.tv@evil.example/helix",
+    "https://api.twitch.tv:443@evil.example/helix",
+    "https://evil.example@api.twitch.tv/helix",
+    "https://user:pw@api.twitch.tv/helix",
+    "http://127.0.0.1:8080@evil.example/helix",
+    "http://evil.example@127.0.0.1:8080/helix",
+    # ports
+    "https://api.twitch.tv:443/helix",
+    "https://api.twitch.tv:8443/helix",
+    "https://api.twitch.tv:0/helix",
+    "https://api.twitch.tv:99999/helix",
+    "https://api.twitch.tv:/helix",
+    "http://127.0.0.1:80/helix",
+    "http://127.0.0.1:08080/helix",
+    "http://127.0.0.1:8081/helix",
+    # case
+    "HTTPS://API.TWITCH.TV/helix",
+    "https://API.Twitch.tv/helix",
+    "HTTP://127.0.0.1:8080/helix",
+    "http://LOCALHOST:8080/helix",
+    # IDN and look-alikes
+    "https://\u0430pi.twitch.tv/helix",  # a Cyrillic "a"
+    "https://xn--pi-7kc.twitch.tv/helix",
+    "https://api.twitch\u3002tv/helix",  # an ideographic full stop
+    "https://api.twitch.tv\uff0fhelix",  # a full-width solidus
+    "https://api\uff0etwitch.tv/helix",  # a full-width full stop
+    # trailing dots and odd hosts
+    "https://api.twitch.tv./helix",
+    "https://api.twitch.tv../helix",
+    "http://127.0.0.1.:8080/helix",
+    "http://127.0.0.01:8080/helix",
+    "http://0x7f.0.0.1:8080/helix",
+    "https://api.twitch.tv.evil.example/helix",
+    "https://api-twitch.tv/helix",
+    # http vs https, ws vs wss
+    "http://api.twitch.tv/helix",
+    "ws://api.twitch.tv/helix",
+    "wss://api.twitch.tv/helix",
+    "https://127.0.0.1:8080/helix",
+    "ws://127.0.0.1:8080/ws",
+    # separators, escapes, spaces and control characters
+    "https://api.twitch.tv\\@evil.example/helix",
+    "https://evil.example\\@api.twitch.tv/helix",
+    "https://evil.example#@api.twitch.tv/helix",
+    "https://evil.example?@api.twitch.tv/helix",
+    "https://api%2Etwitch.tv/helix",
+    "https://api.twitch.tv%2F@evil.example/helix",
+    "https://api.twitch.tv\t@evil.example/helix",
+    "https://api.twitch.tv\n.evil.example/helix",
+    " https://api.twitch.tv/helix",
+    "https://api.twitch.tv /helix",
+    "https:/api.twitch.tv/helix",
+    "//api.twitch.tv/helix",
+    "api.twitch.tv/helix",
+    "https://",
+    "",
+]
+
+
+def _outcome(call: Callable[[], object]) -> tuple[object, ...]:
+    try:
+        return ("answered", call())
+    except Exception as exc:
+        return ("raised", type(exc), str(exc))
+
+
+@pytest.fixture
+def empty_memory() -> Iterator[None]:
+    authority._granted_may_receive.clear()
+    authority._granted_checked.clear()
+    yield
+    authority._granted_may_receive.clear()
+    authority._granted_checked.clear()
+
+
+@pytest.mark.usefixtures("empty_memory")
+@pytest.mark.parametrize("issuer", AUTHORITIES)
+def test_remembered_answers_are_the_full_checks_answers(issuer: str) -> None:
+    """Over hostile URLs: asked cold, asked again (remembered), and asked after every plain
+    URL was granted first, each function answers (or raises) exactly as the full check."""
+    for url in HOSTILE_URLS:
+        want_may = _outcome(lambda url=url: authority._may_receive_token(issuer, url))
+        want_check = _outcome(lambda url=url: authority._check_token_destination(issuer, url))
+        for _ in range(2):
+            assert _outcome(lambda url=url: may_receive_token(issuer, url)) == want_may, url
+            assert _outcome(lambda url=url: check_token_destination(issuer, url)) == want_check
+    granted_before = (set(authority._granted_may_receive), set(authority._granted_checked))
+    for url in HOSTILE_URLS:  # now with every grant remembered
+        want_may = _outcome(lambda url=url: authority._may_receive_token(issuer, url))
+        want_check = _outcome(lambda url=url: authority._check_token_destination(issuer, url))
+        assert _outcome(lambda url=url: may_receive_token(issuer, url)) == want_may, url
+        assert _outcome(lambda url=url: check_token_destination(issuer, url)) == want_check
+    assert (set(authority._granted_may_receive), set(authority._granted_checked)) == granted_before
+
+
+@pytest.mark.usefixtures("empty_memory")
+def test_only_plain_grants_are_remembered() -> None:
+    check_token_destination(SIM, "http://127.0.0.1:8080/helix/users?after=1")
+    check_token_destination(SIM, "http://127.0.0.1:8080/oauth2/validate")
+    assert authority._granted_checked == {(SIM, "http://127.0.0.1:8080")}
+    check_token_destination(TWITCH_AUTHORITY, "HTTPS://API.TWITCH.TV/helix")  # granted, not plain
+    with pytest.raises(TokenAuthorityError):
+        check_token_destination(TWITCH_AUTHORITY, "http://127.0.0.1:8080/helix")
+    with pytest.raises(InsecureURL):
+        check_token_destination("http://127.0.0.1:80/oauth2", "http://192.0.2.10/oauth2/token")
+    assert authority._granted_checked == {(SIM, "http://127.0.0.1:8080")}
+    # may_receive_token's grants are its own: it does not check for plain text to another
+    # machine, so its grant must never pass check_token_destination.
+    assert may_receive_token("http://192.0.2.10/oauth2", "http://192.0.2.10/helix") is True
+    assert authority._granted_may_receive == {("http://192.0.2.10/oauth2", "http://192.0.2.10")}
+    with pytest.raises(InsecureURL):
+        check_token_destination("http://192.0.2.10/oauth2", "http://192.0.2.10/helix")
+
+
+@pytest.mark.usefixtures("empty_memory")
+def test_the_memory_is_bounded() -> None:
+    for port in range(1000, 1000 + 3 * authority._MEMORY_SIZE):
+        issuer = f"http://127.0.0.1:{port}/oauth2"
+        check_token_destination(issuer, f"http://127.0.0.1:{port}/helix")
+        assert len(authority._granted_checked) <= authority._MEMORY_SIZE
+    assert (issuer, f"http://127.0.0.1:{port}") in authority._granted_checked
