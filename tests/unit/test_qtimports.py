@@ -27,7 +27,10 @@ def feature(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Any:
     """The binding's feature module, its check restored after the test, ``tmp_path``
     importable, and the test's modules forgotten afterwards."""
     module = sys.modules[FEATURE_MODULE]
-    monkeypatch.setattr(module, "_mod_uses_pyside", module._mod_uses_pyside)
+    # The binding's own check for every test, even where an earlier test in this process
+    # (an in-process start of the app) installed the file-reading one; put back after.
+    check = module._mod_uses_pyside
+    monkeypatch.setattr(module, "_mod_uses_pyside", getattr(check, "__wrapped__", check))
     monkeypatch.syspath_prepend(str(tmp_path))
     yield module
     for name in [name for name in sys.modules if name.startswith("scan_probe_")]:
