@@ -6,8 +6,8 @@ PySide6 6.10 every such notifier leaves about three references to ``None`` behin
 is gone (a connect, an emission and a disconnect on a QObject that is then destroyed; no
 Python object holds them, so only ``sys.getrefcount`` sees them). Every TCP connection
 watches its socket at least once, so the 8-hour soak's overlay sources (five reconnected
-every 20 s) grew ``None`` by about 3,300. The loop's own notifiers dispatch through
-``event()`` instead and connect no signal at all.
+every 20 s) grew ``None`` by about 3,300. The loop now keeps one notifier per descriptor
+number, connected once and reused by every socket that gets that number.
 """
 
 from __future__ import annotations
@@ -60,6 +60,7 @@ async def test_connections_leave_the_reference_count_of_none_alone() -> None:
     await echo_round_trips(10)  # first-use caches (codecs, asyncio internals) settle here
     # The loop's own self-pipe is watched all along.
     watched = (set(loop._read_notifiers), set(loop._write_notifiers))
+    pooled = len(loop._notifiers)
     before = none_refs()
     await echo_round_trips(CONNECTIONS)
     await asyncio.sleep(0.05)  # the last closes' callbacks
@@ -68,6 +69,9 @@ async def test_connections_leave_the_reference_count_of_none_alone() -> None:
     # ends). Some slack for a stray first-use cache; a leak per connection is far above it.
     assert growth <= 10, f"None gained {growth} references over {CONNECTIONS} connections"
     assert (set(loop._read_notifiers), set(loop._write_notifiers)) == watched
+    # One notifier per descriptor number and kind, reused: each connection's two sockets
+    # get the numbers the previous one freed.
+    assert len(loop._notifiers) == pooled
 
 
 @pytest.mark.qt_loop
