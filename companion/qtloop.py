@@ -1,12 +1,18 @@
 """The app's event loop: qasync's Qt-driven asyncio loop, with timers that keep their word.
 
-Two things here exist because a stream lasts hours:
+Three things here exist because a stream lasts hours:
 
 * :class:`CompanionEventLoop` runs delayed callbacks on Qt *precise* timers. qasync starts
   every timer with Qt's default *coarse* type, which may fire up to 5 % early, so
   ``asyncio.sleep(2)`` returned after 1.90 s (measured with PySide6 6.10 and 6.12): an undo
   window ended early, a wait for ``Ratelimit-Reset`` could wake before the bucket refilled.
   It also counts the callbacks it schedules, the unit the soak test measures a stream in.
+* It watches sockets with pooled notifiers (:class:`_NotifierPool`), one per file
+  descriptor number, connected once. qasync makes a ``QSocketNotifier`` per watch and
+  connects its ``activated`` signal each time; with PySide6 6.10 each such notifier leaves
+  about three references to ``None`` behind when it is destroyed (held by no Python
+  object), so every TCP connection raised ``None``'s count for good: +3,300 over the
+  8-hour soak with OBS's overlay sources reconnecting.
 * :func:`binding_refcount_defect` is a fast self-check for the PySide6 defect of issue 14
   (6.12.0 drops a reference to ``None`` or ``True`` on nearly every call that returns
   nothing or a bool, so CPython 3.11 frees ``None`` and aborts after ~11 minutes of
@@ -23,7 +29,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 import qasync
-from PySide6.QtCore import QObject, Qt, QTimerEvent, Signal
+from PySide6.QtCore import QObject, QSocketNotifier, Qt, QTimerEvent, Signal
 
 if TYPE_CHECKING:
     import contextvars
@@ -84,15 +90,130 @@ class _PreciseTimers(QObject):
         self._timer_ids.clear()
 
 
+class _Slot:
+    """The watch a pooled notifier reports to now (None while the number is not watched)."""
+
+    __slots__ = ("watch",)
+
+    def __init__(self) -> None:
+        self.watch: _Watch | None = None
+
+    def fire(self) -> None:
+        watch = self.watch
+        if watch is not None:
+            watch.ready()
+
+
+class _NotifierPool:
+    """One ``QSocketNotifier`` per (fd number, kind), kept for the loop's life.
+
+    qasync made a notifier per watch and connected its ``activated`` signal each time;
+    with PySide6 6.10 a notifier that had a connection leaves about three references to
+    ``None`` behind when it is destroyed (held by no Python object), so every TCP
+    connection raised ``None``'s count for good. Here a number's notifier is made and
+    connected once, switched off while unwatched, and reused by the next socket that gets
+    the same number: the pool is as large as the most file descriptors open at once.
+    """
+
+    def __init__(self) -> None:
+        self._entries: dict[tuple[int, QSocketNotifier.Type], tuple[QSocketNotifier, _Slot]] = {}
+
+    def attach(self, number: int, kind: QSocketNotifier.Type, watch: _Watch) -> QSocketNotifier:
+        """The notifier for ``number``, now reporting to ``watch`` (not yet enabled)."""
+        entry = self._entries.get((number, kind))
+        if entry is None:
+            notifier = QSocketNotifier(number, kind)
+            notifier.setEnabled(False)
+            slot = _Slot()
+            # The "int" overload, as qasync uses: the QSocketDescriptor one converts its
+            # argument on every readiness and costs twice as much.
+            signal = notifier.activated["int"]  # type: ignore[index]  # stubs lack overloads
+            signal.connect(lambda *_args: slot.fire())
+            entry = self._entries[(number, kind)] = (notifier, slot)
+        entry[1].watch = watch
+        return entry[0]
+
+    def detach(self, number: int, kind: QSocketNotifier.Type, watch: _Watch) -> None:
+        """Switch the notifier off if it still reports to ``watch``."""
+        entry = self._entries.get((number, kind))
+        if entry is not None and entry[1].watch is watch:
+            entry[0].setEnabled(False)
+            entry[1].watch = None
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def close(self) -> None:
+        for notifier, slot in self._entries.values():
+            notifier.setEnabled(False)
+            slot.watch = None
+        self._entries.clear()
+
+
+class _Watch:
+    """One watched socket: its callback, reported to by its number's pooled notifier.
+
+    On readiness the notifier is switched off and the callback scheduled with
+    ``call_soon`` (so it runs as an asyncio handle: errors go to the loop's exception
+    handler); after the callback it is switched back on unless the watch was removed or
+    replaced meanwhile (qasync's semantics).
+    """
+
+    __slots__ = ("_args", "_callback", "_fd", "_kind", "_loop", "_number", "_watched", "notifier")
+
+    def __init__(
+        self,
+        loop: CompanionEventLoop,
+        watched: dict[Any, _Watch],
+        fd: Any,
+        kind: QSocketNotifier.Type,
+        callback: Callable[..., object],
+        args: tuple[Any, ...],
+    ) -> None:
+        self._loop = loop
+        self._watched = watched
+        self._fd = fd
+        self._kind = kind
+        self._callback = callback
+        self._args = args
+        self._number = fd if isinstance(fd, int) else int(fd.fileno())
+        self.notifier = loop._notifiers.attach(self._number, kind, self)
+        self.notifier.setEnabled(True)
+
+    def ready(self) -> None:
+        # Off until the callback has run: Qt reports the same readiness on every pass
+        # of its event loop until the socket is read (or written).
+        self.notifier.setEnabled(False)
+        if self._watched.get(self._fd) is self:
+            self._loop.call_soon(self._run)
+
+    def stop(self) -> None:
+        self._loop._notifiers.detach(self._number, self._kind, self)
+
+    def _run(self) -> None:
+        if self._watched.get(self._fd) is not self:
+            return  # removed or replaced between the readiness and this turn
+        try:
+            self._callback(*self._args)
+        finally:
+            # The callback may have removed or replaced this watch.
+            if self._watched.get(self._fd) is self:
+                self.notifier.setEnabled(True)
+
+
 class CompanionEventLoop(qasync.QEventLoop):  # type: ignore[misc]  # qasync is untyped
     """qasync's loop with precise delayed callbacks and a count of scheduled callbacks.
 
     ``call_soon`` (delay 0) keeps qasync's own zero timers; real delays get an
     :class:`asyncio.TimerHandle` on a precise timer, dropped as soon as it is cancelled.
-    ``callbacks_scheduled`` counts both.
+    ``callbacks_scheduled`` counts both. Sockets are watched by :class:`_Watch` objects,
+    kept by fd in qasync's ``_read_notifiers``/``_write_notifiers`` dicts, on notifiers
+    from the loop's :class:`_NotifierPool`.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # Before qasync's __init__: asyncio's, inside it, already watches its self-pipe.
+        self._notifiers = _NotifierPool()
         super().__init__(*args, **kwargs)
         self._precise = _PreciseTimers()
         self.callbacks_scheduled = 0
@@ -127,8 +248,50 @@ class CompanionEventLoop(qasync.QEventLoop):  # type: ignore[misc]  # qasync is 
         """Delayed callbacks waiting for their time (the soak test watches this stay flat)."""
         return self._precise.pending()
 
+    def _watch(
+        self,
+        watched: dict[Any, _Watch],
+        fd: Any,
+        kind: QSocketNotifier.Type,
+        callback: Callable[..., object],
+        args: tuple[Any, ...],
+    ) -> None:
+        self._check_closed()
+        replaced = watched.pop(fd, None)
+        if replaced is not None:
+            replaced.stop()
+        watched[fd] = _Watch(self, watched, fd, kind, callback, args)
+
+    @staticmethod
+    def _unwatch(watched: dict[Any, _Watch] | None, fd: Any) -> bool:
+        watch = watched.pop(fd, None) if watched is not None else None
+        if watch is None:
+            return False
+        watch.stop()
+        return True
+
+    def _add_reader(self, fd: Any, callback: Callable[..., object], *args: Any) -> None:
+        self._watch(self._read_notifiers, fd, QSocketNotifier.Type.Read, callback, args)
+
+    def _add_writer(self, fd: Any, callback: Callable[..., object], *args: Any) -> None:
+        self._watch(self._write_notifiers, fd, QSocketNotifier.Type.Write, callback, args)
+
+    def _remove_reader(self, fd: Any) -> bool:
+        return self._unwatch(self._read_notifiers, fd)
+
+    def _remove_writer(self, fd: Any) -> bool:
+        return self._unwatch(self._write_notifiers, fd)
+
     def close(self) -> None:
         self._precise.stop()
+        if not self.is_running() and not self.is_closed():
+            # qasync's close expects its own notifiers in these dicts (it disconnects each
+            # one's signal): drop our watches and notifiers first (asyncio's close then
+            # finds its self-pipe's reader gone, which it allows).
+            for watched in (self._read_notifiers, self._write_notifiers):
+                for fd in list(watched):
+                    self._unwatch(watched, fd)
+            self._notifiers.close()
         super().close()
 
 

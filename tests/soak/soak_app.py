@@ -97,6 +97,13 @@ class Driver:
         self.samples: list[dict[str, Any]] = []
         self.result: dict[str, Any] = {}
         self.rng = random.Random(14)
+        # Imported before the app starts, so its own module does not count as growth.
+        self._census_tool: Any = None
+        self._census: dict[str, Any] | None = None
+        if args.census is not None:
+            from tests.soak import census
+
+            self._census_tool = census
 
     async def __call__(self, app: CompanionApp) -> None:
         try:
@@ -156,8 +163,11 @@ class Driver:
                 self.samples.append(sample)
                 if warm is None and now >= warm_until:
                     warm = sample
+                    self._start_census()
                 done = target is not None and sample["callbacks"] >= target
                 if done or now >= deadline:
+                    # With the overlay sources and viewers still at it: the steady state.
+                    self._end_census()
                     break
                 for worker in workers:
                     if worker.done() and worker.exception() is not None:
@@ -207,6 +217,42 @@ class Driver:
             "tally": self.tally.__dict__,
             **settle,
         }
+
+    def _start_census(self) -> None:
+        """At warm-up: who holds None now (``--census``), and trace allocations from
+        here on (``--tracemalloc``)."""
+        if self._census_tool is not None:
+            self._census = self._census_tool.take()
+        if self.args.tracemalloc:
+            import tracemalloc
+
+            tracemalloc.start(self.args.tracemalloc)
+
+    def _end_census(self) -> None:
+        """At the end of the run: what grew since warm-up, written to ``--census``."""
+        if self.args.census is None:
+            return
+        out: dict[str, Any] = {}
+        if self.args.tracemalloc:
+            import tracemalloc
+
+            snapshot = tracemalloc.take_snapshot()
+            tracemalloc.stop()
+            stats = snapshot.statistics("traceback")
+            out["tracemalloc_top"] = [
+                {
+                    "kib": round(stat.size / 1024, 1),
+                    "count": stat.count,
+                    "where": stat.traceback.format()[-2 * self.args.tracemalloc :],
+                }
+                for stat in stats[:20]
+            ]
+            out["tracemalloc_total_kib"] = round(sum(s.size for s in stats) / 1024, 1)
+            del snapshot, stats
+        if self._census is not None:
+            out["none"] = self._census_tool.diff(self._census)
+            self._census = None
+        self.args.census.write_text(json.dumps(out, indent=1, default=str), encoding="utf-8")
 
     def _sample(self, app: CompanionApp, elapsed: float, callbacks: int) -> dict[str, Any]:
         loop = asyncio.get_running_loop()
@@ -477,6 +523,19 @@ def main() -> int:
         type=float,
         default=30.0,
         help="seconds the simulator keeps settled redemptions (compressed time)",
+    )
+    parser.add_argument(
+        "--census",
+        type=Path,
+        default=None,
+        help="write who gained references to None (and --tracemalloc's top) after warm-up",
+    )
+    parser.add_argument(
+        "--tracemalloc",
+        type=int,
+        default=0,
+        metavar="FRAMES",
+        help="trace allocations from warm-up on, keeping FRAMES frames (with --census)",
     )
     args = parser.parse_args()
     if args.measure_baseline:

@@ -65,7 +65,11 @@ def test_short_soak_of_the_real_app(scratch_data_dir: Path, tmp_path: Path) -> N
         assert lowest >= start - 100, f"{name}: {start} -> {lowest}"
     # None's count may grow only by the queue's bounded set of handled ids and the overlay
     # service's bounded set of alerted ids (one reference each); anything beyond is a leak.
-    assert steady["max_unexplained_none_growth"] <= 500
+    # What is left is noise of rows and requests in flight, with no trend: at most +130 in
+    # this 2-minute run and +183 over a 2-hour one (2026-12-06, after the loop's socket
+    # notifiers stopped leaking ~9 references per TCP connection: +859 in 2 hours before).
+    # The leak itself is pinned by tests/unit/test_qtloop_sockets.py with an exact budget.
+    assert steady["max_unexplained_none_growth"] <= 250
     # Timers and tasks do not pile up.
     assert steady["max_pending_timers"] <= warm["pending_timers"] + 25
     assert steady["max_tasks"] <= warm["tasks"] + 10
