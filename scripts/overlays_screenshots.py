@@ -28,17 +28,12 @@ if TYPE_CHECKING:
 
 async def _grab(app: QApplication, out_dir: Path) -> None:
     import aiohttp
+    from screenshots import start_demo
 
-    from companion.app import CompanionApp, parse_args
     from companion.ui.theme import ThemeChoice, apply_theme
 
-    companion = CompanionApp(app, parse_args(["--demo"]))
-    runner = asyncio.get_running_loop().create_task(companion.run())
-    for _ in range(200):
-        await asyncio.sleep(0.05)
-        if companion.session is not None and companion.session.user is not None:
-            break
-    assert companion.sim is not None and companion.window is not None
+    companion, runner = await start_demo(app)
+    assert companion.window is not None
     assert companion.panels is not None
     await asyncio.sleep(1.0)
     window = companion.window

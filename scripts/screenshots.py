@@ -23,10 +23,15 @@ from PySide6.QtWidgets import QApplication
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
+    from companion.app import CompanionApp
 
-async def _grab(app: QApplication, out_dir: Path) -> None:
+
+async def start_demo(app: QApplication) -> tuple[CompanionApp, asyncio.Task[int]]:
+    """Start the real app in demo mode and wait (10 s at most) until it has signed in.
+
+    Returns the app and the task running it (await it after ``request_quit``).
+    """
     from companion.app import CompanionApp, parse_args
-    from companion.ui.theme import ThemeChoice, apply_theme
 
     companion = CompanionApp(app, parse_args(["--demo"]))
     runner = asyncio.get_running_loop().create_task(companion.run())
@@ -34,6 +39,14 @@ async def _grab(app: QApplication, out_dir: Path) -> None:
         await asyncio.sleep(0.05)
         if companion.session is not None and companion.session.user is not None:
             break
+    assert companion.sim is not None and companion.window is not None
+    return companion, runner
+
+
+async def _grab(app: QApplication, out_dir: Path) -> None:
+    from companion.ui.theme import ThemeChoice, apply_theme
+
+    companion, runner = await start_demo(app)
     assert companion.sim is not None and companion.window is not None
     # Some viewer activity so panels have live data, then let it arrive.
     companion.sim.state.redeem_many(companion.sim.demo_broadcaster_id, 12)
