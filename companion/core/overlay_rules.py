@@ -22,6 +22,7 @@ __all__ = [
     "AlertRule",
     "check_alert_seconds",
     "check_overlay_port",
+    "finite_number",
 ]
 
 #: The overlay server's port when none was chosen (``companion.overlay.server.DEFAULT_PORT``,
@@ -38,8 +39,9 @@ MIN_ALERT_SECONDS = 1.0
 MAX_ALERT_SECONDS = 60.0
 
 
-def _number(value: object) -> float | None:
-    """A finite number from a setting or a text field, or None."""
+def finite_number(value: object) -> float | None:
+    """A finite number from a setting (INI files hold numbers as text) or a text field, or
+    None (a bool, other types, text that is no number, inf and nan)."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float):
@@ -77,7 +79,7 @@ def check_overlay_port(value: object) -> int:
         UserError: ``value`` is not a whole number from 1024 to 65535; the message says
             which limit it broke.
     """
-    number = _number(value)
+    number = finite_number(value)
     if number is None or not number.is_integer():
         raise UserError(
             f"The overlay port must be a whole number from {MIN_OVERLAY_PORT} to "
@@ -103,7 +105,7 @@ def check_alert_seconds(value: object) -> float:
     Raises:
         UserError: ``value`` is not a number from 1 to 60; the message says which limit.
     """
-    number = _number(value)
+    number = finite_number(value)
     if number is None:
         raise UserError(
             f"An alert's duration must be a number of seconds from {MIN_ALERT_SECONDS:g} "

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import os
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +27,7 @@ from companion.core.overlay_rules import (
     AlertRule,
     check_alert_seconds,
     check_overlay_port,
+    finite_number,
 )
 from companion.core.paths import data_dir
 from companion.twitch.authority import TWITCH_AUTHORITY, authority_key
@@ -149,7 +149,7 @@ class AppSettings:
 
     def window_opacity(self, name: str, default: float = 1.0) -> float:
         key = f"windows/{name}/opacity"
-        value = _number(self._s.value(key, default))
+        value = finite_number(self._s.value(key, default))
         if value is None:
             self._wrong(key, self._s.value(key), "a number from 0.2 to 1")
             return default
@@ -226,7 +226,7 @@ class AppSettings:
 
     @property
     def undo_seconds(self) -> float:
-        value = _number(self._s.value("queue/undo_seconds", 5.0))
+        value = finite_number(self._s.value("queue/undo_seconds", 5.0))
         if value is None or not 0.0 <= value <= MAX_UNDO_SECONDS:
             self._wrong(
                 "queue/undo_seconds",
@@ -425,22 +425,6 @@ def _default_overlay_port() -> int:
 
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("0", "false", "no", "off")
-
-
-def _number(value: object) -> float | None:
-    """A finite number from a setting (INI files hold numbers as text), or None."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        number = float(value)
-    elif isinstance(value, str):
-        try:
-            number = float(value)
-        except ValueError:
-            return None
-    else:
-        return None
-    return number if math.isfinite(number) else None
 
 
 def _shown(value: object) -> str:
